@@ -1,0 +1,673 @@
+#include "server/api/messages_service.h"
+
+#include <openssl/sha.h>
+
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/api/convert.h"
+#include "server/api/message_ids.h"
+#include "server/delivery/message_status.h"
+
+namespace deliverd::api {
+namespace {
+
+constexpr int kMaxBatch = 1000;
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* call,
+                                     const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+std::string Sha256(absl::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         digest);
+  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+}
+
+store::Event NewEvent(const store::Message& m, store::EventType type,
+                      absl::Time now, std::string recipient,
+                      std::string detail) {
+  store::Event e;
+  e.tenant_id = m.tenant_id;
+  e.message_id = m.id;
+  e.type = type;
+  e.time = now;
+  e.recipient = std::move(recipient);
+  e.source = "api";
+  e.detail = std::move(detail);
+  return e;
+}
+
+// Gives a validated message its identity, checks its recipients against the
+// suppression list, and sets its first status and events. With
+// `override_reason` set, suppressed recipients are kept (a resend override).
+absl::StatusOr<store::NewMessage> PrepareMessage(
+    store::Store& store, int64_t tenant_id, store::Message m,
+    absl::Time send_time, std::string request_hash, absl::Time now,
+    const std::string& override_reason) {
+  m.tenant_id = tenant_id;
+  m.id = NewMessageId(now);
+  m.create_time = now;
+  m.update_time = now;
+  size_t at = m.from_address.rfind('@');
+  m.rfc822_message_id =
+      absl::StrCat(m.id, "@", m.from_address.substr(at + 1));
+
+  std::vector<std::string> addresses;
+  for (const store::Recipient& r : m.recipients) addresses.push_back(r.address);
+  absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed =
+      store.FindSuppressions(tenant_id, addresses, m.stream, now);
+  if (!suppressed.ok()) return suppressed.status();
+
+  store::NewMessage item;
+  item.request_hash = std::move(request_hash);
+  std::vector<store::Event> suppression_events;
+  std::vector<std::string> overridden;
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    store::Recipient& r = m.recipients[i];
+    r.status = store::MessageStatus::kQueued;
+    const std::optional<store::Suppression>& s = (*suppressed)[i];
+    if (!s.has_value()) continue;
+    std::string why = absl::StrCat(
+        store::SuppressionReasonName(s->reason),
+        s->scope.empty() ? "" : absl::StrCat(" in ", s->scope),
+        s->evidence.empty() ? "" : absl::StrCat(": ", s->evidence));
+    if (!override_reason.empty()) {
+      overridden.push_back(absl::StrCat(r.address, " (", why, ")"));
+      continue;
+    }
+    r.status = store::MessageStatus::kSuppressed;
+    r.detail = absl::StrCat("suppressed: ", why);
+    suppression_events.push_back(NewEvent(m, store::EventType::kSuppressed, now,
+                                          r.address, r.detail));
+  }
+  m.status = delivery::DeriveMessageStatus(m.recipients);
+  if (m.status == store::MessageStatus::kQueued) {
+    m.next_attempt_time = std::max(send_time, now);
+  }
+  std::string detail = "accepted";
+  if (send_time > now) {
+    absl::StrAppend(&detail, "; scheduled for ",
+                    absl::FormatTime(absl::RFC3339_sec, send_time,
+                                     absl::UTCTimeZone()));
+  }
+  if (!m.resend_of.empty()) {
+    absl::StrAppend(&detail, "; resend of ", MessageName(m.resend_of));
+  }
+  if (!overridden.empty()) {
+    absl::StrAppend(&detail, "; suppression overridden for ",
+                    absl::StrJoin(overridden, ", "), " because: ",
+                    override_reason);
+  }
+  item.events.push_back(
+      NewEvent(m, store::EventType::kQueued, now, "", std::move(detail)));
+  for (store::Event& e : suppression_events) item.events.push_back(std::move(e));
+  item.message = std::move(m);
+  return item;
+}
+
+// A message from an insert outcome: the freshly built one, or for a replay
+// the earlier message as it is now.
+absl::Status FillMessage(store::Store& store, int64_t tenant_id,
+                         const store::InsertOutcome& outcome,
+                         const store::Message& built, v1::Message* out) {
+  if (!outcome.replayed) {
+    ToProto(built, out);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<store::Message> earlier =
+      store.GetMessage(tenant_id, outcome.message_id, false);
+  if (!earlier.ok()) return earlier.status();
+  ToProto(*earlier, out);
+  return absl::OkStatus();
+}
+
+void SetItemError(const absl::Status& status, v1::ItemError* error) {
+  error->set_code(static_cast<int>(status.code()));
+  error->set_message(std::string(status.message()));
+  error->set_field(FieldOfError(status.message()));
+}
+
+std::string EncodePageToken(const store::MessageCursor& cursor) {
+  return absl::StrCat("v1.", absl::ToUnixMicros(cursor.create_time), ".",
+                      cursor.row_id);
+}
+
+std::optional<store::MessageCursor> DecodePageToken(const std::string& token) {
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  int64_t micros = 0, row = 0;
+  if (parts.size() != 3 || parts[0] != "v1" ||
+      !absl::SimpleAtoi(parts[1], &micros) ||
+      !absl::SimpleAtoi(parts[2], &row) || row <= 0) {
+    return std::nullopt;
+  }
+  return store::MessageCursor{absl::FromUnixMicros(micros), row};
+}
+
+bool IsKnownStatus(int value) { return value >= 1 && value <= 8; }
+bool IsKnownEventType(int value) { return value >= 1 && value <= 14; }
+
+}  // namespace
+
+grpc::ServerUnaryReactor* MessagesService::Send(
+    grpc::CallbackServerContext* call, const v1::SendRequest* request,
+    v1::SendResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  absl::Time now = absl::Now();
+  absl::StatusOr<ValidatedSend> valid =
+      ValidateSend(*request, ctx_->limits, "", now);
+  if (!valid.ok()) return FinishWith(call, valid.status());
+  absl::StatusOr<store::NewMessage> item = PrepareMessage(
+      *ctx_->store, caller->tenant_id, std::move(valid->message),
+      valid->send_time, std::move(valid->request_hash), now, "");
+  if (!item.ok()) return FinishWith(call, item.status());
+
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  auto built = std::make_shared<store::Message>(item->message);
+  built->content.clear();
+  std::vector<store::NewMessage> batch;
+  batch.push_back(std::move(*item));
+  int64_t tenant_id = caller->tenant_id;
+  ServiceContext* ctx = ctx_;
+  ctx_->store->InsertMessages(
+      std::move(batch),
+      [reactor, response, built, tenant_id,
+       ctx](absl::StatusOr<std::vector<store::InsertOutcome>> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
+              "message not stored: ", result.status().message()))));
+          return;
+        }
+        const store::InsertOutcome& outcome = result->front();
+        if (!outcome.status.ok()) {
+          reactor->Finish(ToGrpc(outcome.status));
+          return;
+        }
+        absl::Status filled = FillMessage(*ctx->store, tenant_id, outcome,
+                                          *built, response->mutable_message());
+        if (!outcome.replayed && ctx->on_queued) ctx->on_queued();
+        reactor->Finish(ToGrpc(filled));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MessagesService::SendBatch(
+    grpc::CallbackServerContext* call, const v1::SendBatchRequest* request,
+    v1::SendBatchResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  if (request->messages_size() == 0 || request->messages_size() > kMaxBatch) {
+    return FinishWith(call, absl::InvalidArgumentError(absl::StrCat(
+                                "messages: between 1 and ", kMaxBatch,
+                                " messages per batch, got ",
+                                request->messages_size())));
+  }
+  if (absl::Status s = ValidateRequestId(request->request_id(), "request_id");
+      !s.ok()) {
+    return FinishWith(call, s);
+  }
+  absl::Time now = absl::Now();
+  int64_t tenant_id = caller->tenant_id;
+
+  // Items keep their request order; `slot[i]` is the index into the stored
+  // batch, or -1 when the item was refused before storing.
+  auto built = std::make_shared<std::vector<store::Message>>();
+  auto slot = std::make_shared<std::vector<int>>(request->messages_size(), -1);
+  std::vector<store::NewMessage> batch;
+  batch.reserve(request->messages_size());
+  for (int i = 0; i < request->messages_size(); ++i) {
+    response->add_results();
+    const v1::SendRequest* item_request = &request->messages(i);
+    v1::SendRequest with_id;
+    if (item_request->request_id().empty() && !request->request_id().empty()) {
+      // A batch-level key protects each item under a derived key, so a
+      // replayed batch replays item by item.
+      with_id = *item_request;
+      with_id.set_request_id(absl::StrCat(request->request_id(), "#", i));
+      item_request = &with_id;
+    }
+    absl::StatusOr<ValidatedSend> valid = ValidateSend(
+        *item_request, ctx_->limits, absl::StrCat("messages[", i, "]."), now);
+    if (!valid.ok()) {
+      SetItemError(valid.status(), response->mutable_results(i)->mutable_error());
+      continue;
+    }
+    absl::StatusOr<store::NewMessage> item = PrepareMessage(
+        *ctx_->store, tenant_id, std::move(valid->message), valid->send_time,
+        std::move(valid->request_hash), now, "");
+    if (!item.ok()) return FinishWith(call, item.status());
+    (*slot)[i] = static_cast<int>(batch.size());
+    built->push_back(item->message);
+    built->back().content.clear();
+    batch.push_back(std::move(*item));
+  }
+
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  if (batch.empty()) {
+    response->set_rejected_count(request->messages_size());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  ServiceContext* ctx = ctx_;
+  ctx_->store->InsertMessages(
+      std::move(batch),
+      [reactor, response, built, slot, tenant_id,
+       ctx](absl::StatusOr<std::vector<store::InsertOutcome>> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
+              "batch not stored: ", result.status().message()))));
+          return;
+        }
+        int accepted = 0, rejected = 0;
+        bool queued = false;
+        for (size_t i = 0; i < slot->size(); ++i) {
+          v1::SendBatchResult* out = response->mutable_results(i);
+          int k = (*slot)[i];
+          if (k < 0) {
+            ++rejected;
+            continue;
+          }
+          const store::InsertOutcome& outcome = (*result)[k];
+          absl::Status status = outcome.status;
+          if (status.ok()) {
+            status = FillMessage(*ctx->store, tenant_id, outcome, (*built)[k],
+                                 out->mutable_message());
+          }
+          if (!status.ok()) {
+            SetItemError(status, out->mutable_error());
+            ++rejected;
+            continue;
+          }
+          queued |= !outcome.replayed;
+          ++accepted;
+        }
+        response->set_accepted_count(accepted);
+        response->set_rejected_count(rejected);
+        if (queued && ctx->on_queued) ctx->on_queued();
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MessagesService::GetMessage(
+    grpc::CallbackServerContext* call, const v1::GetMessageRequest* request,
+    v1::Message* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  std::string id = MessageIdFromName(request->name());
+  if (id.empty()) {
+    return FinishWith(call, absl::InvalidArgumentError(
+                                "name: expected \"messages/{id}\" or an id "
+                                "starting with m_"));
+  }
+  absl::StatusOr<store::Message> message =
+      ctx_->store->GetMessage(caller->tenant_id, id, false);
+  if (!message.ok()) return FinishWith(call, message.status());
+  absl::StatusOr<std::vector<store::Event>> events =
+      ctx_->store->MessageEvents(caller->tenant_id, id);
+  if (!events.ok()) return FinishWith(call, events.status());
+  ToProto(*message, response);
+  for (const store::Event& e : *events) ToProto(e, response->add_events());
+  return FinishWith(call, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MessagesService::ListMessages(
+    grpc::CallbackServerContext* call, const v1::ListMessagesRequest* request,
+    v1::ListMessagesResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  int page_size = request->page_size();
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return FinishWith(call, absl::InvalidArgumentError(absl::StrCat(
+                                "page_size: must be between 0 and ",
+                                kMaxPageSize)));
+  }
+  if (page_size == 0) page_size = kDefaultPageSize;
+  std::optional<store::MessageCursor> after;
+  if (!request->page_token().empty()) {
+    after = DecodePageToken(request->page_token());
+    if (!after.has_value()) {
+      return FinishWith(call, absl::InvalidArgumentError(
+                                  "page_token: not a token from ListMessages"));
+    }
+  }
+  store::MessageFilter filter;
+  for (int i = 0; i < request->statuses_size(); ++i) {
+    int value = request->statuses(i);
+    if (!IsKnownStatus(value)) {
+      return FinishWith(call, absl::InvalidArgumentError(absl::StrCat(
+                                  "statuses[", i, "]: unknown status ", value)));
+    }
+    filter.statuses.push_back(static_cast<store::MessageStatus>(value));
+  }
+  filter.recipient = request->recipient();
+  filter.sender = request->sender();
+  filter.tag = request->tag();
+  if (request->has_start_time()) {
+    filter.start_time = FromTimestamp(request->start_time());
+  }
+  if (request->has_end_time()) {
+    filter.end_time = FromTimestamp(request->end_time());
+  }
+  if (filter.start_time != absl::InfinitePast() &&
+      filter.end_time != absl::InfiniteFuture() &&
+      filter.end_time <= filter.start_time) {
+    return FinishWith(call, absl::InvalidArgumentError(
+                                "end_time: must be after start_time"));
+  }
+  absl::StatusOr<store::MessagePage> page =
+      ctx_->store->ListMessages(caller->tenant_id, filter, page_size, after);
+  if (!page.ok()) return FinishWith(call, page.status());
+  for (const store::Message& m : page->messages) {
+    ToProto(m, response->add_messages());
+  }
+  if (page->next.has_value()) {
+    response->set_next_page_token(EncodePageToken(*page->next));
+  }
+  return FinishWith(call, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* MessagesService::Resend(
+    grpc::CallbackServerContext* call, const v1::ResendRequest* request,
+    v1::ResendResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  if (request->names_size() == 0 || request->names_size() > kMaxBatch) {
+    return FinishWith(call, absl::InvalidArgumentError(absl::StrCat(
+                                "names: between 1 and ", kMaxBatch,
+                                " messages per call")));
+  }
+  if (absl::Status s = ValidateRequestId(request->request_id(), "request_id");
+      !s.ok()) {
+    return FinishWith(call, s);
+  }
+  const std::string& reason = request->override_reason();
+  if (request->override_suppression() && reason.empty()) {
+    return FinishWith(call, absl::InvalidArgumentError(
+                                "override_reason: required when "
+                                "override_suppression is set"));
+  }
+  if (reason.size() > 1024 || HasLineBreakOrNul(reason)) {
+    return FinishWith(call, absl::InvalidArgumentError(
+                                "override_reason: at most 1024 bytes, without "
+                                "CR, LF or NUL"));
+  }
+  int64_t tenant_id = caller->tenant_id;
+  absl::Time now = absl::Now();
+  auto built = std::make_shared<std::vector<store::Message>>();
+  auto slot = std::make_shared<std::vector<int>>(request->names_size(), -1);
+  std::vector<store::NewMessage> batch;
+  for (int i = 0; i < request->names_size(); ++i) {
+    v1::ResendResult* result = response->add_results();
+    result->set_original(request->names(i));
+    std::string id = MessageIdFromName(request->names(i));
+    if (id.empty()) {
+      SetItemError(absl::InvalidArgumentError(absl::StrCat(
+                       "names[", i, "]: expected \"messages/{id}\"")),
+                   result->mutable_error());
+      continue;
+    }
+    absl::StatusOr<store::Message> original =
+        ctx_->store->GetMessage(tenant_id, id, true);
+    if (!original.ok()) {
+      SetItemError(absl::IsNotFound(original.status())
+                       ? absl::NotFoundError(absl::StrCat(
+                             "names[", i, "]: no message ", MessageName(id)))
+                       : original.status(),
+                   result->mutable_error());
+      continue;
+    }
+    store::Message copy;
+    copy.from_address = original->from_address;
+    copy.from_name = original->from_name;
+    copy.subject = original->subject;
+    copy.tags = original->tags;
+    copy.metadata = original->metadata;
+    copy.stream = original->stream;
+    copy.size_bytes = original->size_bytes;
+    copy.content = original->content;
+    copy.resend_of = original->id;
+    for (const store::Recipient& r : original->recipients) {
+      store::Recipient fresh;
+      fresh.address = r.address;
+      fresh.kind = r.kind;
+      copy.recipients.push_back(std::move(fresh));
+    }
+    if (!request->request_id().empty()) {
+      copy.request_id = absl::StrCat(request->request_id(), "#", id);
+    }
+    std::string hash = Sha256(absl::StrCat(
+        id, "|", request->override_suppression() ? "1" : "0", "|", reason));
+    absl::StatusOr<store::NewMessage> item = PrepareMessage(
+        *ctx_->store, tenant_id, std::move(copy), absl::InfinitePast(),
+        std::move(hash), now,
+        request->override_suppression() ? reason : std::string());
+    if (!item.ok()) return FinishWith(call, item.status());
+    std::vector<std::string> blocked;
+    for (const store::Recipient& r : item->message.recipients) {
+      if (r.status == store::MessageStatus::kSuppressed) {
+        blocked.push_back(absl::StrCat(r.address, " (", r.detail, ")"));
+      }
+    }
+    if (!blocked.empty()) {
+      SetItemError(
+          absl::FailedPreconditionError(absl::StrCat(
+              "names[", i, "]: suppressed recipients: ",
+              absl::StrJoin(blocked, ", "),
+              "; set override_suppression and override_reason to send anyway")),
+          result->mutable_error());
+      continue;
+    }
+    store::Event resent;
+    resent.tenant_id = tenant_id;
+    resent.message_id = id;
+    resent.type = store::EventType::kResent;
+    resent.time = now;
+    resent.source = "api";
+    resent.detail =
+        absl::StrCat("resent as ", MessageName(item->message.id));
+    item->related_events.push_back(std::move(resent));
+    (*slot)[i] = static_cast<int>(batch.size());
+    built->push_back(item->message);
+    built->back().content.clear();
+    batch.push_back(std::move(*item));
+  }
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  if (batch.empty()) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  ServiceContext* ctx = ctx_;
+  ctx_->store->InsertMessages(
+      std::move(batch),
+      [reactor, response, built, slot, tenant_id,
+       ctx](absl::StatusOr<std::vector<store::InsertOutcome>> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
+              "resend not stored: ", result.status().message()))));
+          return;
+        }
+        bool queued = false;
+        for (size_t i = 0; i < slot->size(); ++i) {
+          int k = (*slot)[i];
+          if (k < 0) continue;
+          v1::ResendResult* out = response->mutable_results(i);
+          const store::InsertOutcome& outcome = (*result)[k];
+          absl::Status status = outcome.status;
+          if (status.ok()) {
+            status = FillMessage(*ctx->store, tenant_id, outcome, (*built)[k],
+                                 out->mutable_message());
+          }
+          if (!status.ok()) {
+            SetItemError(status, out->mutable_error());
+            continue;
+          }
+          queued |= !outcome.replayed;
+        }
+        if (queued && ctx->on_queued) ctx->on_queued();
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+namespace {
+
+// One WatchEvents stream. Reads happen on the EventHub's thread (Poll);
+// writes complete on gRPC threads (OnWriteDone). `mu_` orders the two.
+class EventStream final : public grpc::ServerWriteReactor<v1::WatchEventsResponse>,
+                          public EventWatcher {
+ public:
+  EventStream(ServiceContext* ctx, int64_t tenant_id, int64_t after_id,
+              store::EventFilter filter)
+      : ctx_(ctx),
+        tenant_id_(tenant_id),
+        after_id_(after_id),
+        filter_(std::move(filter)) {
+    ctx_->hub->Register(this);
+  }
+
+  void Poll() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (writing_ || finished_) return;
+    absl::StatusOr<store::EventBatch> batch =
+        ctx_->store->ReadEvents(tenant_id_, after_id_, filter_, 256);
+    if (!batch.ok()) {
+      FinishLocked(ToGrpc(batch.status()));
+      return;
+    }
+    after_id_ = batch->scanned_through;
+    for (const store::Event& e : batch->events) {
+      v1::WatchEventsResponse response;
+      ToProto(e, response.mutable_event());
+      queue_.push_back(std::move(response));
+    }
+    WriteNextLocked();
+  }
+
+  void Shutdown() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    if (!writing_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "server is shutting down; resume with the "
+                                "last cursor"));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
+      return;
+    }
+    if (shutting_down_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "server is shutting down; resume with the "
+                                "last cursor"));
+      return;
+    }
+    WriteNextLocked();
+    if (!writing_) ctx_->hub->Notify();  // caught up? look again soon
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!writing_) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    }
+  }
+
+  void OnDone() override {
+    ctx_->hub->Unregister(this);
+    delete this;
+  }
+
+ private:
+  void WriteNextLocked() {
+    if (queue_.empty() || writing_ || finished_) return;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    StartWrite(&current_);
+  }
+
+  void FinishLocked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  ServiceContext* ctx_;
+  int64_t tenant_id_;
+  std::mutex mu_;
+  int64_t after_id_;
+  store::EventFilter filter_;
+  std::deque<v1::WatchEventsResponse> queue_;
+  v1::WatchEventsResponse current_;
+  bool writing_ = false;
+  bool finished_ = false;
+  bool shutting_down_ = false;
+};
+
+class FailedStream final
+    : public grpc::ServerWriteReactor<v1::WatchEventsResponse> {
+ public:
+  explicit FailedStream(const absl::Status& status) { Finish(ToGrpc(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::WatchEventsResponse>* MessagesService::WatchEvents(
+    grpc::CallbackServerContext* call, const v1::WatchEventsRequest* request) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return new FailedStream(caller.status());
+  if (ctx_->hub->shutting_down()) {
+    return new FailedStream(absl::UnavailableError("server is shutting down"));
+  }
+  store::EventFilter filter;
+  if (!request->message().empty()) {
+    filter.message_id = MessageIdFromName(request->message());
+    if (filter.message_id.empty()) {
+      return new FailedStream(absl::InvalidArgumentError(
+          "message: expected \"messages/{id}\""));
+    }
+  }
+  filter.tag = request->tag();
+  for (int i = 0; i < request->types_size(); ++i) {
+    if (!IsKnownEventType(request->types(i))) {
+      return new FailedStream(absl::InvalidArgumentError(
+          absl::StrCat("types[", i, "]: unknown event type ",
+                       request->types(i))));
+    }
+    filter.types.push_back(static_cast<store::EventType>(request->types(i)));
+  }
+  int64_t after_id = 0;
+  if (!request->after_cursor().empty()) {
+    after_id = ParseEventCursor(request->after_cursor());
+    if (after_id < 0) {
+      return new FailedStream(absl::InvalidArgumentError(
+          "after_cursor: not a cursor from an Event"));
+    }
+  } else if (!request->from_beginning()) {
+    absl::StatusOr<int64_t> last = ctx_->store->LastEventId(caller->tenant_id);
+    if (!last.ok()) return new FailedStream(last.status());
+    after_id = *last;
+  }
+  return new EventStream(ctx_, caller->tenant_id, after_id, std::move(filter));
+}
+
+}  // namespace deliverd::api

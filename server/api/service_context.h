@@ -1,0 +1,32 @@
+// What every gRPC service implementation shares: the store, authentication,
+// the event hub, limits, and a way to wake the dispatcher. Owned by the
+// server wiring (server/server.h); services hold a pointer. The pointees are
+// thread-safe and outlive the services.
+#ifndef DELIVERD_SERVER_API_SERVICE_CONTEXT_H_
+#define DELIVERD_SERVER_API_SERVICE_CONTEXT_H_
+
+#include <functional>
+
+#include "server/api/api_keys.h"
+#include "server/api/event_hub.h"
+#include "server/api/send_validation.h"
+#include "server/store/store.h"
+
+namespace deliverd::api {
+
+struct ServiceContext {
+  store::Store* store = nullptr;
+  Authenticator* auth = nullptr;
+  EventHub* hub = nullptr;
+  SendLimits limits;
+  // Called after messages were queued (wakes the dispatcher).
+  std::function<void()> on_queued;
+};
+
+// Splits "field.path: reason" into its field and the whole message, for
+// per-item errors.
+std::string FieldOfError(absl::string_view message);
+
+}  // namespace deliverd::api
+
+#endif  // DELIVERD_SERVER_API_SERVICE_CONTEXT_H_

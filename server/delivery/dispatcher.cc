@@ -1,0 +1,282 @@
+#include "server/delivery/dispatcher.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "deliverd/v1/messages.pb.h"
+#include "server/delivery/composer.h"
+#include "server/delivery/message_status.h"
+
+namespace deliverd::delivery {
+namespace {
+
+store::Event MakeEvent(const store::Message& m, store::EventType type,
+                       absl::Time now, std::string recipient,
+                       std::string detail) {
+  store::Event e;
+  e.tenant_id = m.tenant_id;
+  e.message_id = m.id;
+  e.type = type;
+  e.time = now;
+  e.recipient = std::move(recipient);
+  e.source = "dispatcher";
+  e.detail = std::move(detail);
+  return e;
+}
+
+ComposeInput ToComposeInput(const store::Message& m,
+                            const v1::MessageContent& c) {
+  ComposeInput in;
+  in.from = {m.from_address, m.from_name};
+  // Addresses as the API normalised them (stored on the recipients), names
+  // as the caller gave them.
+  auto copy = [](const google::protobuf::RepeatedPtrField<v1::EmailAddress>&
+                     list) {
+    std::vector<Mailbox> out;
+    for (const v1::EmailAddress& a : list) {
+      out.push_back({a.address(), a.display_name()});
+    }
+    return out;
+  };
+  in.to = copy(c.to());
+  in.cc = copy(c.cc());
+  in.reply_to = copy(c.reply_to());
+  in.subject = c.subject();
+  in.text_body = c.text_body();
+  in.html_body = c.html_body();
+  for (const v1::Header& h : c.headers()) {
+    in.headers.emplace_back(h.name(), h.value());
+  }
+  for (const v1::Attachment& a : c.attachments()) {
+    in.attachments.push_back(
+        {a.filename(), a.content_type(), a.content(), a.content_id()});
+  }
+  in.message_id = m.rfc822_message_id;
+  in.date = m.create_time;
+  in.deliverd_id = m.id;
+  return in;
+}
+
+bool HasNonAscii(absl::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) > 127; });
+}
+
+}  // namespace
+
+absl::Duration RetryDelay(int attempt) {
+  absl::Duration delay = absl::Minutes(1);
+  for (int i = 1; i < attempt && delay < absl::Hours(1); ++i) delay *= 2;
+  return std::min(delay, absl::Hours(1));
+}
+
+Dispatcher::Dispatcher(store::Store* store, Transport* transport,
+                       DispatcherOptions options)
+    : store_(store), transport_(transport), options_(std::move(options)) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = false;
+  for (int i = 0; i < options_.workers; ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+void Dispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+void Dispatcher::Nudge() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++nudges_;
+  }
+  cv_.notify_all();
+}
+
+void Dispatcher::WorkerLoop() {
+  while (true) {
+    uint64_t seen_nudges;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      seen_nudges = nudges_;
+    }
+    absl::StatusOr<std::vector<store::Message>> claimed =
+        store_->ClaimDueMessages(options_.owner, absl::Now(), options_.lease,
+                                 options_.claim_batch);
+    if (!claimed.ok()) {
+      std::cerr << "deliverd: dispatcher: claim failed: " << claimed.status()
+                << "\n";
+    } else if (!claimed->empty()) {
+      for (store::Message& m : *claimed) {
+        // Attempts already claimed are finished even while stopping, so
+        // their outcome is recorded rather than left to the lease.
+        absl::Status status = Deliver(std::move(m));
+        if (!status.ok()) {
+          std::cerr << "deliverd: dispatcher: " << status << "\n";
+        }
+      }
+      continue;
+    }
+    absl::Duration wait = options_.idle_poll;
+    absl::StatusOr<absl::Time> due = store_->NextDueTime();
+    if (due.ok() && *due != absl::InfiniteFuture()) {
+      wait = std::clamp(*due - absl::Now(), absl::ZeroDuration(), wait);
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] {
+      return stopping_ || nudges_ != seen_nudges;
+    });
+  }
+}
+
+absl::Status Dispatcher::Deliver(store::Message m) {
+  absl::Time now = absl::Now();
+  store::DeliveryUpdate update;
+  update.tenant_id = m.tenant_id;
+  update.message_id = m.id;
+  update.lease_owner = options_.owner;
+  update.attempt_count = m.attempt_count;
+
+  // Who is still waiting for this message, and are they still allowed it?
+  std::vector<size_t> pending;
+  std::vector<std::string> pending_addresses;
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    if (IsPending(m.recipients[i].status)) {
+      pending.push_back(i);
+      pending_addresses.push_back(m.recipients[i].address);
+    }
+  }
+  absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed =
+      store_->FindSuppressions(m.tenant_id, pending_addresses, m.stream, now);
+  if (!suppressed.ok()) return suppressed.status();
+  std::vector<size_t> to_send;
+  for (size_t k = 0; k < pending.size(); ++k) {
+    store::Recipient& r = m.recipients[pending[k]];
+    if ((*suppressed)[k].has_value()) {
+      r.status = store::MessageStatus::kSuppressed;
+      r.detail = absl::StrCat("suppressed (",
+                              store::SuppressionReasonName((*suppressed)[k]->reason),
+                              ") before sending");
+      update.events.push_back(MakeEvent(m, store::EventType::kSuppressed, now,
+                                        r.address, r.detail));
+    } else {
+      to_send.push_back(pending[k]);
+    }
+  }
+
+  auto finish = [&]() {
+    update.status = DeriveMessageStatus(m.recipients);
+    update.recipients = m.recipients;
+    if (!IsPending(update.status)) {
+      update.next_attempt_time = absl::InfiniteFuture();
+    }
+    return store_->RecordDelivery(update);
+  };
+  auto fail_all = [&](store::MessageStatus status, store::EventType type,
+                      const std::string& detail) {
+    for (size_t i : to_send) {
+      m.recipients[i].status = status;
+      m.recipients[i].detail = detail;
+    }
+    update.events.push_back(MakeEvent(m, type, now, "", detail));
+  };
+
+  if (to_send.empty()) return finish();
+
+  update.attempt_count = m.attempt_count + 1;
+  update.events.push_back(MakeEvent(
+      m, store::EventType::kAttempt, now, "",
+      absl::StrCat("attempt ", update.attempt_count, " via ",
+                   transport_->name())));
+
+  v1::MessageContent content;
+  if (!content.ParseFromString(m.content)) {
+    fail_all(store::MessageStatus::kFailed, store::EventType::kFailed,
+             "stored content is unreadable");
+    return finish();
+  }
+  absl::StatusOr<std::string> data =
+      ComposeMessage(ToComposeInput(m, content));
+  if (!data.ok()) {
+    fail_all(store::MessageStatus::kFailed, store::EventType::kFailed,
+             absl::StrCat("cannot compose: ", data.status().message()));
+    return finish();
+  }
+
+  Envelope envelope;
+  envelope.mail_from = m.from_address;
+  envelope.message_id = m.id;
+  envelope.smtputf8 = HasNonAscii(m.from_address);
+  for (size_t i : to_send) {
+    envelope.rcpt_to.push_back(m.recipients[i].address);
+    envelope.smtputf8 |= HasNonAscii(m.recipients[i].address);
+  }
+  absl::StatusOr<TransportResult> result = transport_->Send(envelope, *data);
+  if (!result.ok()) {
+    bool transient = absl::IsUnavailable(result.status()) ||
+                     absl::IsDeadlineExceeded(result.status());
+    std::string detail =
+        absl::StrCat(transport_->name(), ": ", result.status().message());
+    if (transient && now + RetryDelay(update.attempt_count) <
+                         m.create_time + options_.give_up_after) {
+      fail_all(store::MessageStatus::kWaiting, store::EventType::kDeferred,
+               detail);
+      update.next_attempt_time = now + RetryDelay(update.attempt_count);
+    } else {
+      fail_all(store::MessageStatus::kFailed, store::EventType::kFailed,
+               transient ? absl::StrCat(detail, " (retries exhausted)")
+                         : detail);
+    }
+    return finish();
+  }
+
+  bool any_waiting = false;
+  for (size_t k = 0; k < to_send.size() && k < result->recipients.size(); ++k) {
+    store::Recipient& r = m.recipients[to_send[k]];
+    const RecipientOutcome& outcome = result->recipients[k];
+    r.last_reply = outcome.reply;
+    store::EventType type;
+    switch (outcome.outcome) {
+      case Outcome::kAccepted:
+        r.status = store::MessageStatus::kSent;
+        r.detail.clear();  // the reply is the evidence
+        type = store::EventType::kSent;
+        break;
+      case Outcome::kTransient:
+        r.status = store::MessageStatus::kWaiting;
+        r.detail = outcome.reply.text;
+        type = store::EventType::kDeferred;
+        any_waiting = true;
+        break;
+      case Outcome::kPermanent:
+      default:
+        r.status = store::MessageStatus::kBounced;
+        r.detail = outcome.reply.text;
+        type = store::EventType::kBounced;
+        break;
+    }
+    store::Event e = MakeEvent(m, type, now, r.address, outcome.reply.text);
+    e.source = transport_->name();
+    e.reply = outcome.reply;
+    update.events.push_back(std::move(e));
+  }
+  if (any_waiting) {
+    update.next_attempt_time = now + RetryDelay(update.attempt_count);
+  }
+  return finish();
+}
+
+}  // namespace deliverd::delivery

@@ -1,0 +1,74 @@
+// The dispatcher: takes due messages from the store's queue (with a lease,
+// so a crashed process's work is taken over once the lease ends), composes
+// them, hands them to the transport and records what happened as events and
+// statuses.
+//
+// Suppressions are checked again right before sending: a suppression added
+// after a message was queued still stops it. A transient failure schedules
+// a retry; a permanent one ends the recipient's delivery.
+//
+// Thread-safe. Start() launches the workers; Stop() stops claiming, lets
+// attempts already under way finish and record their outcome, and joins.
+#ifndef DELIVERD_SERVER_DELIVERY_DISPATCHER_H_
+#define DELIVERD_SERVER_DELIVERY_DISPATCHER_H_
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "server/delivery/transport.h"
+#include "server/store/store.h"
+
+namespace deliverd::delivery {
+
+struct DispatcherOptions {
+  // Identifies this process's leases.
+  std::string owner = "deliverd";
+  absl::Duration lease = absl::Minutes(5);
+  int workers = 2;
+  int claim_batch = 32;
+  // Longest sleep between looks at the queue when nothing is due (other
+  // processes may add work the store does not tell us about).
+  absl::Duration idle_poll = absl::Seconds(1);
+  // Transient failures are retried until this long after queueing.
+  absl::Duration give_up_after = absl::Hours(36);
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(store::Store* store, Transport* transport,
+             DispatcherOptions options);
+  ~Dispatcher();
+
+  void Start();
+  void Stop();
+  // New work may be due now.
+  void Nudge();
+
+  // Delivers one claimed message and records the outcome. Public for tests.
+  absl::Status Deliver(store::Message message);
+
+ private:
+  void WorkerLoop();
+
+  store::Store* store_;
+  Transport* transport_;
+  DispatcherOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  uint64_t nudges_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+// The delay before retry number `attempt` (1-based) after a transient
+// failure: grows from one minute, capped at an hour.
+absl::Duration RetryDelay(int attempt);
+
+}  // namespace deliverd::delivery
+
+#endif  // DELIVERD_SERVER_DELIVERY_DISPATCHER_H_

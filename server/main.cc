@@ -1,0 +1,142 @@
+// deliverd: the gRPC email-deliverability service.
+//
+//   deliverd [serve] [flags]                       run the service
+//   deliverd keys create --tenant NAME [--label]   issue an API key
+//   deliverd migrate [flags]                       apply migrations and exit
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "server/api/api_keys.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "server/store/store.h"
+
+namespace {
+
+int Fail(const std::string& message, int code = 1) {
+  std::cerr << "deliverd: " << message << "\n";
+  return code;
+}
+
+// Pulls "--name value" / "--name=value" out of args (for subcommand flags
+// that are not configuration).
+std::string TakeFlag(std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--" + name && i + 1 < args.size()) {
+      std::string value = args[i + 1];
+      args.erase(args.begin() + i, args.begin() + i + 2);
+      return value;
+    }
+    if (args[i].rfind("--" + name + "=", 0) == 0) {
+      std::string value = args[i].substr(name.size() + 3);
+      args.erase(args.begin() + i);
+      return value;
+    }
+  }
+  return "";
+}
+
+int CreateKey(std::vector<std::string> args) {
+  std::string tenant = TakeFlag(args, "tenant");
+  std::string label = TakeFlag(args, "label");
+  deliverd::Config config;
+  absl::StatusOr<std::vector<std::string>> rest =
+      deliverd::ParseConfig(args, &config);
+  if (!rest.ok()) return Fail(std::string(rest.status().message()), 2);
+  if (tenant.empty()) return Fail("keys create: --tenant NAME is required", 2);
+  if (!rest->empty()) {
+    return Fail(absl::StrCat("keys create: unexpected argument ", rest->front()),
+                2);
+  }
+  absl::StatusOr<std::unique_ptr<deliverd::store::Store>> store =
+      deliverd::OpenStore(config);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  absl::StatusOr<int64_t> id = (*store)->FindTenant(tenant);
+  if (absl::IsNotFound(id.status())) id = (*store)->CreateTenant(tenant);
+  if (!id.ok()) return Fail(std::string(id.status().message()));
+  absl::StatusOr<std::string> key =
+      deliverd::api::IssueApiKey(**store, *id, label);
+  if (!key.ok()) return Fail(std::string(key.status().message()));
+  std::cout << *key << "\n";
+  return 0;
+}
+
+int Migrate(std::vector<std::string> args) {
+  deliverd::Config config;
+  absl::StatusOr<std::vector<std::string>> rest =
+      deliverd::ParseConfig(args, &config);
+  if (!rest.ok()) return Fail(std::string(rest.status().message()), 2);
+  absl::StatusOr<std::unique_ptr<deliverd::store::Store>> store =
+      deliverd::OpenStore(config);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  std::cout << "schema is up to date\n";
+  return 0;
+}
+
+int Serve(std::vector<std::string> args) {
+  deliverd::Config config;
+  absl::StatusOr<std::vector<std::string>> rest =
+      deliverd::ParseConfig(args, &config);
+  if (!rest.ok()) return Fail(std::string(rest.status().message()), 2);
+  if (!rest->empty()) {
+    return Fail(absl::StrCat("unexpected argument ", rest->front(),
+                             " (see deliverd --help)"),
+                2);
+  }
+  // Signals are taken synchronously by this thread only; every thread the
+  // server starts inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  deliverd::Server server(config);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  std::cout << "deliverd listening on " << host << ":" << server.port()
+            << " (store sqlite:" << config.StorePath()
+            << ", transport outbox:" << config.OutboxDir() << ")\n"
+            << "Try: deliverctl --server " << host << ":" << server.port()
+            << " send --from a@example.com --to b@example.org --subject Hi "
+               "--text Hello\n"
+            << std::flush;
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::cout << "deliverd: received "
+            << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ", shutting down\n"
+            << std::flush;
+  server.Shutdown();
+  std::cout << "deliverd: stopped\n" << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+      std::cout << deliverd::ConfigUsage();
+      return 0;
+    }
+  }
+  if (!args.empty() && args[0] == "serve") {
+    args.erase(args.begin());
+  } else if (args.size() >= 2 && args[0] == "keys" && args[1] == "create") {
+    return CreateKey({args.begin() + 2, args.end()});
+  } else if (!args.empty() && args[0] == "keys") {
+    return Fail("keys: the only subcommand is \"keys create --tenant NAME\"", 2);
+  } else if (!args.empty() && args[0] == "migrate") {
+    return Migrate({args.begin() + 1, args.end()});
+  }
+  return Serve(args);
+}

@@ -1,0 +1,187 @@
+#include "server/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "deliverd/v1/hygiene.grpc.pb.h"
+#include "server/api/api_keys.h"
+#include "server/api/event_hub.h"
+#include "server/api/messages_service.h"
+#include "server/api/service_context.h"
+#include "server/api/subscriptions_service.h"
+#include "server/delivery/dispatcher.h"
+#include "server/delivery/outbox_transport.h"
+#include "server/store/sqlite_store.h"
+
+namespace deliverd {
+namespace {
+
+absl::Status MakeDirectories(const std::string& path) {
+  for (size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos == path.size() || path[pos] == '/') {
+      std::string part = path.substr(0, pos);
+      if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
+        return absl::UnavailableError(
+            absl::StrCat("mkdir ", part, ": ", strerror(errno)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string ParentOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// The Hygiene service is part of the contract but not implemented yet: the
+// generated base answers every call with UNIMPLEMENTED.
+class UnimplementedHygiene final : public v1::Hygiene::CallbackService {};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
+  std::string path = config.StorePath();
+  if (absl::Status s = MakeDirectories(ParentOf(path)); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
+      store::SqliteStore::Open(path);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<store::Store>(std::move(*store));
+}
+
+Server::Server(Config config) : config_(std::move(config)) {}
+
+Server::~Server() { Shutdown(); }
+
+absl::Status Server::EnsureFirstApiKey() {
+  absl::StatusOr<int64_t> count = store_->CountApiKeys();
+  if (!count.ok()) return count.status();
+  if (*count > 0) return absl::OkStatus();
+  absl::StatusOr<int64_t> tenant = store_->FindTenant("default");
+  if (absl::IsNotFound(tenant.status())) tenant = store_->CreateTenant("default");
+  if (!tenant.ok()) return tenant.status();
+  absl::StatusOr<std::string> key =
+      api::IssueApiKey(*store_, *tenant, "first key");
+  if (!key.ok()) return key.status();
+  std::string path = config_.ApiKeyFile();
+  if (absl::Status s = MakeDirectories(ParentOf(path)); !s.ok()) return s;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  bool saved = false;
+  if (fd >= 0) {
+    fchmod(fd, 0600);
+    std::string line = absl::StrCat(*key, "\n");
+    saved = write(fd, line.data(), line.size()) ==
+                static_cast<ssize_t>(line.size()) &&
+            fsync(fd) == 0;
+    close(fd);
+  }
+  std::cout << "Created the first API key (tenant \"default\"). It is shown "
+               "only this once:\n  "
+            << *key << "\n";
+  if (saved) {
+    std::cout << "It was also saved to " << path
+              << " (readable only by you).\n";
+  } else {
+    std::cout << "Could not save it to " << path << ": " << strerror(errno)
+              << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Server::Start() {
+  absl::StatusOr<std::unique_ptr<store::Store>> store = OpenStore(config_);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  if (absl::Status s = EnsureFirstApiKey(); !s.ok()) return s;
+
+  absl::StatusOr<std::unique_ptr<delivery::OutboxTransport>> outbox =
+      delivery::OutboxTransport::Create(config_.OutboxDir());
+  if (!outbox.ok()) return outbox.status();
+  transport_ = std::move(*outbox);
+
+  delivery::DispatcherOptions options;
+  options.owner = absl::StrCat("deliverd-", getpid());
+  options.workers = config_.dispatcher_workers;
+  dispatcher_ = std::make_unique<delivery::Dispatcher>(
+      store_.get(), transport_.get(), options);
+
+  auth_ = std::make_unique<api::Authenticator>(store_.get());
+  hub_ = std::make_unique<api::EventHub>();
+  store_->SetEventListener([hub = hub_.get()] { hub->Notify(); });
+  context_ = std::make_unique<api::ServiceContext>();
+  context_->store = store_.get();
+  context_->auth = auth_.get();
+  context_->hub = hub_.get();
+  context_->limits.max_recipients = config_.max_recipients;
+  context_->limits.max_message_bytes = config_.max_message_bytes;
+  context_->on_queued = [d = dispatcher_.get()] { d->Nudge(); };
+  messages_ = std::make_unique<api::MessagesService>(context_.get());
+  subscriptions_ = std::make_unique<api::SubscriptionsService>(context_.get());
+  hygiene_ = std::make_unique<UnimplementedHygiene>();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(),
+                           &port_);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<int64_t>(config_.max_message_bytes * 1000 / 700
+                                             + (4 << 20),
+                                         INT32_MAX)));
+  builder.RegisterService(messages_.get());
+  builder.RegisterService(subscriptions_.get());
+  builder.RegisterService(hygiene_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config_.listen));
+  }
+  dispatcher_->Start();
+  dispatcher_->Nudge();
+
+  if (!config_.port_file.empty()) {
+    std::string temp = absl::StrCat(config_.port_file, ".tmp");
+    {
+      std::ofstream out(temp);
+      out << port_ << "\n";
+    }
+    if (rename(temp.c_str(), config_.port_file.c_str()) != 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot write ", config_.port_file, ": ", strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Server::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (hub_) hub_->Shutdown();
+  if (grpc_server_) {
+    auto deadline = std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(config_.shutdown_grace);
+    grpc_server_->Shutdown(deadline);
+    grpc_server_->Wait();
+  }
+  if (dispatcher_) dispatcher_->Stop();
+  if (store_) store_->SetEventListener(nullptr);
+  grpc_server_.reset();
+  hub_.reset();
+  dispatcher_.reset();
+  store_.reset();
+}
+
+}  // namespace deliverd

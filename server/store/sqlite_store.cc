@@ -1,0 +1,1001 @@
+#include "server/store/sqlite_store.h"
+
+#include <algorithm>
+#include <future>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "server/store/migrations.h"
+
+namespace deliverd::store {
+namespace {
+
+// A group never grows past this many writes, so one huge burst cannot hold
+// the first caller's acknowledgement back for long.
+constexpr size_t kMaxGroupSize = 4096;
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+// NULL stands for "never" (InfiniteFuture) in optional time columns.
+void BindOptionalTime(SqliteStatement& stmt, int index, absl::Time t) {
+  if (t == absl::InfiniteFuture()) {
+    stmt.BindNull(index);
+  } else {
+    stmt.Bind(index, ToMicros(t));
+  }
+}
+
+absl::Time OptionalTime(const SqliteStatement& stmt, int column) {
+  return stmt.IsNull(column) ? absl::InfiniteFuture()
+                             : FromMicros(stmt.Int(column));
+}
+
+std::string JoinTags(const std::vector<std::string>& tags) {
+  return absl::StrJoin(tags, ",");
+}
+
+std::vector<std::string> SplitTags(const std::string& joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(joined, ',');
+}
+
+#define RETURN_IF_ERROR(expr)              \
+  do {                                     \
+    absl::Status _status = (expr);         \
+    if (!_status.ok()) return _status;     \
+  } while (0)
+
+#define ASSIGN_OR_RETURN(lhs, expr)        \
+  auto lhs##_or = (expr);                  \
+  if (!lhs##_or.ok()) return lhs##_or.status(); \
+  auto lhs = std::move(*lhs##_or)
+
+constexpr char kMessageColumns[] =
+    "row_id, id, tenant_id, status, from_address, from_name, subject, tags, "
+    "metadata, stream, create_time, update_time, next_attempt_time, "
+    "attempt_count, resend_of, rfc822_message_id, size_bytes, request_id";
+
+Message ReadMessageRow(const SqliteStatement& s) {
+  Message m;
+  m.row_id = s.Int(0);
+  m.id = s.Text(1);
+  m.tenant_id = s.Int(2);
+  m.status = static_cast<MessageStatus>(s.Int(3));
+  m.from_address = s.Text(4);
+  m.from_name = s.Text(5);
+  m.subject = s.Text(6);
+  m.tags = SplitTags(s.Text(7));
+  m.metadata = s.Text(8);
+  m.stream = s.Text(9);
+  m.create_time = FromMicros(s.Int(10));
+  m.update_time = FromMicros(s.Int(11));
+  m.next_attempt_time = OptionalTime(s, 12);
+  m.attempt_count = static_cast<int>(s.Int(13));
+  m.resend_of = s.Text(14);
+  m.rfc822_message_id = s.Text(15);
+  m.size_bytes = s.Int(16);
+  m.request_id = s.Text(17);
+  return m;
+}
+
+absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
+  static const std::string kSql =
+      "SELECT address, kind, status, detail, reply_code, reply_enhanced, "
+      "reply_text, reply_host FROM message_recipients WHERE message_row = ? "
+      "ORDER BY position";
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, m.row_id);
+  m.recipients.clear();
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) break;
+    Recipient r;
+    r.address = stmt->Text(0);
+    r.kind = static_cast<RecipientKind>(stmt->Int(1));
+    r.status = static_cast<MessageStatus>(stmt->Int(2));
+    r.detail = stmt->Text(3);
+    r.last_reply.code = static_cast<int>(stmt->Int(4));
+    r.last_reply.enhanced_code = stmt->Text(5);
+    r.last_reply.text = stmt->Text(6);
+    r.last_reply.remote_host = stmt->Text(7);
+    m.recipients.push_back(std::move(r));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadContent(SqliteConnection& db, Message& m) {
+  static const std::string kSql =
+      "SELECT content FROM messages WHERE row_id = ?";
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, m.row_id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError("message vanished");
+  m.content = stmt->Text(0);
+  return absl::OkStatus();
+}
+
+absl::Status InsertEvent(SqliteConnection& db, const Event& e,
+                         const std::string& tags) {
+  static const std::string kSql =
+      "INSERT INTO events (tenant_id, message_id, type, time, recipient, "
+      "source, detail, reply_code, reply_enhanced, reply_text, reply_host, "
+      "tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, e.tenant_id)
+      .Bind(2, e.message_id)
+      .Bind(3, static_cast<int64_t>(e.type))
+      .Bind(4, ToMicros(e.time))
+      .Bind(5, e.recipient)
+      .Bind(6, e.source)
+      .Bind(7, e.detail)
+      .Bind(8, static_cast<int64_t>(e.reply.code))
+      .Bind(9, e.reply.enhanced_code)
+      .Bind(10, e.reply.text)
+      .Bind(11, e.reply.remote_host)
+      .Bind(12, tags);
+  return stmt->Run();
+}
+
+// The tags of a message, for stamping onto events about it.
+absl::StatusOr<std::string> MessageTags(SqliteConnection& db, int64_t tenant_id,
+                                        const std::string& message_id) {
+  static const std::string kSql =
+      "SELECT tags FROM messages WHERE tenant_id = ? AND id = ?";
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, tenant_id).Bind(2, message_id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("message ", message_id));
+  return stmt->Text(0);
+}
+
+absl::Status UpsertSuppressionRow(SqliteConnection& db, const Suppression& s,
+                                  absl::string_view note) {
+  static const std::string kSql =
+      "INSERT INTO suppressions (tenant_id, address, scope, reason, "
+      "create_time, expire_time, source_message, evidence) "
+      "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (tenant_id, address, scope) DO "
+      "UPDATE SET reason = excluded.reason, create_time = "
+      "excluded.create_time, expire_time = excluded.expire_time, "
+      "source_message = excluded.source_message, evidence = excluded.evidence";
+  std::string address = absl::AsciiStrToLower(s.address);
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, s.tenant_id)
+      .Bind(2, address)
+      .Bind(3, s.scope)
+      .Bind(4, static_cast<int64_t>(s.reason))
+      .Bind(5, ToMicros(s.create_time));
+  BindOptionalTime(*stmt, 6, s.expire_time);
+  stmt->Bind(7, s.source_message).Bind(8, s.evidence);
+  RETURN_IF_ERROR(stmt->Run());
+  static const std::string kLog =
+      "INSERT INTO suppression_log (tenant_id, address, scope, action, "
+      "reason, note, time) VALUES (?,?,?,'added',?,?,?)";
+  ASSIGN_OR_RETURN(log, db.Prepare(kLog));
+  log->Bind(1, s.tenant_id)
+      .Bind(2, address)
+      .Bind(3, s.scope)
+      .Bind(4, static_cast<int64_t>(s.reason))
+      .Bind(5, note)
+      .Bind(6, ToMicros(s.create_time));
+  return log->Run();
+}
+
+constexpr char kSuppressionColumns[] =
+    "tenant_id, address, scope, reason, create_time, expire_time, "
+    "source_message, evidence";
+
+Suppression ReadSuppressionRow(const SqliteStatement& s) {
+  Suppression out;
+  out.tenant_id = s.Int(0);
+  out.address = s.Text(1);
+  out.scope = s.Text(2);
+  out.reason = static_cast<SuppressionReason>(s.Int(3));
+  out.create_time = FromMicros(s.Int(4));
+  out.expire_time = OptionalTime(s, 5);
+  out.source_message = s.Text(6);
+  out.evidence = s.Text(7);
+  return out;
+}
+
+// Inserts one new message (or finds its earlier twin by request id).
+absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
+                                        const NewMessage& item) {
+  const Message& m = item.message;
+  InsertOutcome outcome;
+  if (!m.request_id.empty()) {
+    static const std::string kFind =
+        "SELECT request_hash, message_id, create_time FROM idempotency "
+        "WHERE tenant_id = ? AND request_id = ?";
+    ASSIGN_OR_RETURN(find, db.Prepare(kFind));
+    find->Bind(1, m.tenant_id).Bind(2, m.request_id);
+    ASSIGN_OR_RETURN(found, find->Step());
+    if (found &&
+        FromMicros(find->Int(2)) > m.create_time - kIdempotencyWindow) {
+      if (find->Text(0) != item.request_hash) {
+        outcome.status = absl::InvalidArgumentError(
+            "request_id: already used within 24 hours for a different "
+            "request");
+        return outcome;
+      }
+      outcome.message_id = find->Text(1);
+      outcome.replayed = true;
+      return outcome;
+    }
+  }
+
+  static const std::string kInsert =
+      "INSERT INTO messages (id, tenant_id, status, from_address, from_name, "
+      "subject, tags, metadata, stream, create_time, update_time, "
+      "next_attempt_time, attempt_count, resend_of, rfc822_message_id, "
+      "size_bytes, request_id, content) VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  std::string tags = JoinTags(m.tags);
+  {
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
+    stmt->Bind(1, m.id)
+        .Bind(2, m.tenant_id)
+        .Bind(3, static_cast<int64_t>(m.status))
+        .Bind(4, m.from_address)
+        .Bind(5, m.from_name)
+        .Bind(6, m.subject)
+        .Bind(7, tags)
+        .BindBlob(8, m.metadata)
+        .Bind(9, m.stream)
+        .Bind(10, ToMicros(m.create_time))
+        .Bind(11, ToMicros(m.update_time));
+    BindOptionalTime(*stmt, 12, m.next_attempt_time);
+    stmt->Bind(13, static_cast<int64_t>(m.attempt_count))
+        .Bind(14, m.resend_of)
+        .Bind(15, m.rfc822_message_id)
+        .Bind(16, m.size_bytes)
+        .Bind(17, m.request_id)
+        .BindBlob(18, m.content);
+    RETURN_IF_ERROR(stmt->Run());
+  }
+  int64_t row = db.LastInsertRowId();
+
+  static const std::string kRecipient =
+      "INSERT INTO message_recipients (message_row, position, tenant_id, "
+      "address, kind, status, detail) VALUES (?,?,?,?,?,?,?)";
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    const Recipient& r = m.recipients[i];
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kRecipient));
+    stmt->Bind(1, row)
+        .Bind(2, static_cast<int64_t>(i))
+        .Bind(3, m.tenant_id)
+        .Bind(4, r.address)
+        .Bind(5, static_cast<int64_t>(r.kind))
+        .Bind(6, static_cast<int64_t>(r.status))
+        .Bind(7, r.detail);
+    RETURN_IF_ERROR(stmt->Run());
+  }
+
+  static const std::string kTag =
+      "INSERT OR IGNORE INTO message_tags (tenant_id, tag, message_row) "
+      "VALUES (?,?,?)";
+  for (const std::string& tag : m.tags) {
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kTag));
+    stmt->Bind(1, m.tenant_id).Bind(2, tag).Bind(3, row);
+    RETURN_IF_ERROR(stmt->Run());
+  }
+
+  for (const Event& e : item.events) {
+    RETURN_IF_ERROR(InsertEvent(db, e, tags));
+  }
+  for (const Event& e : item.related_events) {
+    ASSIGN_OR_RETURN(related_tags, MessageTags(db, e.tenant_id, e.message_id));
+    RETURN_IF_ERROR(InsertEvent(db, e, related_tags));
+  }
+
+  if (!m.request_id.empty()) {
+    static const std::string kRemember =
+        "INSERT OR REPLACE INTO idempotency (tenant_id, request_id, "
+        "request_hash, message_id, create_time) VALUES (?,?,?,?,?)";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kRemember));
+    stmt->Bind(1, m.tenant_id)
+        .Bind(2, m.request_id)
+        .BindBlob(3, item.request_hash)
+        .Bind(4, m.id)
+        .Bind(5, ToMicros(m.create_time));
+    RETURN_IF_ERROR(stmt->Run());
+  }
+  outcome.message_id = m.id;
+  return outcome;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path) {
+  ASSIGN_OR_RETURN(writer, SqliteConnection::Open(path, /*read_only=*/false));
+  // WAL lets readers run beside the writer; FULL makes every commit reach
+  // the disk before a Send is acknowledged.
+  RETURN_IF_ERROR(writer->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+      "PRAGMA foreign_keys=ON;"));
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(path, std::move(writer)));
+  RETURN_IF_ERROR(store->Migrate());
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    stopping_ = true;
+  }
+  write_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+absl::Status SqliteStore::Migrate() {
+  SqliteConnection& db = *writer_conn_;
+  RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+      "KEY, name TEXT NOT NULL, applied_time INTEGER NOT NULL)"));
+  {
+    ASSIGN_OR_RETURN(stmt,
+                     db.Prepare("SELECT COALESCE(MAX(version), 0) FROM "
+                                "schema_migrations"));
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    schema_version_ = row ? static_cast<int>(stmt->Int(0)) : 0;
+  }
+  const std::vector<Migration>& migrations = SqliteMigrations();
+  int newest = migrations.empty() ? 0 : migrations.back().version;
+  if (schema_version_ > newest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", schema_version_,
+        " is newer than this deliverd understands (", newest, ")"));
+  }
+  for (const Migration& migration : migrations) {
+    if (migration.version <= schema_version_) continue;
+    RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    absl::Status status = db.Exec(migration.sql);
+    if (status.ok()) {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("INSERT INTO schema_migrations "
+                                        "(version, name, applied_time) "
+                                        "VALUES (?,?,?)"));
+      stmt->Bind(1, static_cast<int64_t>(migration.version))
+          .Bind(2, migration.name)
+          .Bind(3, ToMicros(absl::Now()));
+      status = stmt->Run();
+    }
+    if (status.ok()) status = db.Exec("COMMIT");
+    if (!status.ok()) {
+      db.Exec("ROLLBACK").IgnoreError();
+      return absl::Status(status.code(),
+                          absl::StrCat("migration ", migration.name, ": ",
+                                       status.message()));
+    }
+    schema_version_ = migration.version;
+  }
+  return absl::OkStatus();
+}
+
+void SqliteStore::Submit(WriteJob job) {
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    write_queue_.push_back(std::move(job));
+  }
+  write_cv_.notify_one();
+}
+
+absl::Status SqliteStore::WriteAndWait(
+    std::function<absl::Status(SqliteConnection&)> run) {
+  std::promise<absl::Status> promise;
+  auto future = promise.get_future();
+  Submit({std::move(run),
+          [&promise](absl::Status status) { promise.set_value(status); }});
+  return future.get();
+}
+
+void SqliteStore::WriterLoop() {
+  SqliteConnection& db = *writer_conn_;
+  while (true) {
+    std::vector<WriteJob> group;
+    {
+      std::unique_lock<std::mutex> lock(write_mu_);
+      write_cv_.wait(lock,
+                     [this] { return stopping_ || !write_queue_.empty(); });
+      if (write_queue_.empty()) return;  // stopping, and nothing left
+      while (!write_queue_.empty() && group.size() < kMaxGroupSize) {
+        group.push_back(std::move(write_queue_.front()));
+        write_queue_.pop_front();
+      }
+    }
+    std::vector<absl::Status> results(group.size());
+    absl::Status begin = db.Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (WriteJob& job : group) job.done(begin);
+      continue;
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      absl::Status status = db.Exec("SAVEPOINT job");
+      if (status.ok()) status = group[i].run(db);
+      if (status.ok()) {
+        status = db.Exec("RELEASE job");
+      } else {
+        db.Exec("ROLLBACK TO job; RELEASE job").IgnoreError();
+      }
+      results[i] = status;
+    }
+    absl::Status commit = db.Exec("COMMIT");
+    if (!commit.ok()) {
+      db.Exec("ROLLBACK").IgnoreError();
+      for (absl::Status& status : results) status = commit;
+    }
+    for (size_t i = 0; i < group.size(); ++i) group[i].done(results[i]);
+    std::function<void()> listener;
+    {
+      std::lock_guard<std::mutex> lock(listener_mu_);
+      listener = event_listener_;
+    }
+    if (commit.ok() && listener) listener();
+  }
+}
+
+SqliteStore::ReadLease::~ReadLease() {
+  if (conn_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(store_->read_mu_);
+  store_->readers_.push_back(std::move(conn_));
+}
+
+absl::StatusOr<SqliteStore::ReadLease> SqliteStore::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    if (!readers_.empty()) {
+      std::unique_ptr<SqliteConnection> conn = std::move(readers_.back());
+      readers_.pop_back();
+      return ReadLease(this, std::move(conn));
+    }
+  }
+  ASSIGN_OR_RETURN(conn, SqliteConnection::Open(path_, /*read_only=*/false));
+  return ReadLease(this, std::move(conn));
+}
+
+void SqliteStore::SetEventListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  event_listener_ = std::move(listener);
+}
+
+absl::StatusOr<int64_t> SqliteStore::CreateTenant(absl::string_view name) {
+  int64_t id = 0;
+  std::string tenant(name);
+  absl::Status status = WriteAndWait([&](SqliteConnection& db) {
+    static const std::string kSql =
+        "INSERT INTO tenants (name, create_time) VALUES (?, ?)";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, tenant).Bind(2, ToMicros(absl::Now()));
+    RETURN_IF_ERROR(stmt->Run());
+    id = db.LastInsertRowId();
+    return absl::OkStatus();
+  });
+  if (absl::IsAlreadyExists(status)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("tenant \"", name, "\" already exists"));
+  }
+  if (!status.ok()) return status;
+  return id;
+}
+
+absl::StatusOr<int64_t> SqliteStore::FindTenant(absl::string_view name) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql = "SELECT id FROM tenants WHERE name = ?";
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, name);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("tenant \"", name, "\""));
+  return stmt->Int(0);
+}
+
+absl::StatusOr<ApiKey> SqliteStore::CreateApiKey(int64_t tenant_id,
+                                                 absl::string_view key_hash,
+                                                 absl::string_view prefix,
+                                                 absl::string_view label) {
+  ApiKey key;
+  key.tenant_id = tenant_id;
+  key.prefix = std::string(prefix);
+  key.label = std::string(label);
+  key.create_time = absl::Now();
+  std::string hash(key_hash);
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) {
+    static const std::string kSql =
+        "INSERT INTO api_keys (tenant_id, key_hash, prefix, label, "
+        "create_time) VALUES (?,?,?,?,?)";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, tenant_id)
+        .BindBlob(2, hash)
+        .Bind(3, key.prefix)
+        .Bind(4, key.label)
+        .Bind(5, ToMicros(key.create_time));
+    RETURN_IF_ERROR(stmt->Run());
+    key.id = db.LastInsertRowId();
+    return absl::OkStatus();
+  }));
+  return key;
+}
+
+absl::StatusOr<ApiKey> SqliteStore::FindApiKeyByHash(
+    absl::string_view key_hash) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql =
+      "SELECT k.id, k.tenant_id, t.name, k.prefix, k.label, k.create_time, "
+      "k.revoke_time IS NOT NULL FROM api_keys k JOIN tenants t ON t.id = "
+      "k.tenant_id WHERE k.key_hash = ?";
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->BindBlob(1, key_hash);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError("no such API key");
+  ApiKey key;
+  key.id = stmt->Int(0);
+  key.tenant_id = stmt->Int(1);
+  key.tenant_name = stmt->Text(2);
+  key.prefix = stmt->Text(3);
+  key.label = stmt->Text(4);
+  key.create_time = FromMicros(stmt->Int(5));
+  key.revoked = stmt->Int(6) != 0;
+  return key;
+}
+
+absl::StatusOr<int64_t> SqliteStore::CountApiKeys() {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(stmt, db->Prepare("SELECT COUNT(*) FROM api_keys"));
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  return row ? stmt->Int(0) : 0;
+}
+
+void SqliteStore::InsertMessages(std::vector<NewMessage> batch,
+                                 InsertCallback done) {
+  auto items = std::make_shared<std::vector<NewMessage>>(std::move(batch));
+  auto outcomes = std::make_shared<std::vector<InsertOutcome>>();
+  Submit({[items, outcomes](SqliteConnection& db) -> absl::Status {
+            outcomes->clear();
+            outcomes->reserve(items->size());
+            for (const NewMessage& item : *items) {
+              ASSIGN_OR_RETURN(outcome, InsertOne(db, item));
+              outcomes->push_back(std::move(outcome));
+            }
+            return absl::OkStatus();
+          },
+          [outcomes, done = std::move(done)](absl::Status status) {
+            if (!status.ok()) {
+              done(status);
+            } else {
+              done(std::move(*outcomes));
+            }
+          }});
+}
+
+absl::StatusOr<Message> SqliteStore::GetMessage(int64_t tenant_id,
+                                                absl::string_view id,
+                                                bool with_content) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kMessageColumns, " FROM messages WHERE tenant_id = ? AND id = ?");
+  Message m;
+  {
+    ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+    stmt->Bind(1, tenant_id).Bind(2, id);
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) return absl::NotFoundError(absl::StrCat("message ", id));
+    m = ReadMessageRow(*stmt);
+  }
+  RETURN_IF_ERROR(LoadRecipients(*db, m));
+  if (with_content) RETURN_IF_ERROR(LoadContent(*db, m));
+  return m;
+}
+
+namespace {
+
+constexpr char kEventColumns[] =
+    "id, tenant_id, message_id, type, time, recipient, source, detail, "
+    "reply_code, reply_enhanced, reply_text, reply_host, tags";
+
+Event ReadEventRow(const SqliteStatement& s) {
+  Event e;
+  e.id = s.Int(0);
+  e.tenant_id = s.Int(1);
+  e.message_id = s.Text(2);
+  e.type = static_cast<EventType>(s.Int(3));
+  e.time = FromMicros(s.Int(4));
+  e.recipient = s.Text(5);
+  e.source = s.Text(6);
+  e.detail = s.Text(7);
+  e.reply.code = static_cast<int>(s.Int(8));
+  e.reply.enhanced_code = s.Text(9);
+  e.reply.text = s.Text(10);
+  e.reply.remote_host = s.Text(11);
+  e.tags = SplitTags(s.Text(12));
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Event>> SqliteStore::MessageEvents(
+    int64_t tenant_id, absl::string_view id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM events WHERE message_id = ? AND tenant_id = ? "
+                   "ORDER BY id");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, id).Bind(2, tenant_id);
+  std::vector<Event> events;
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) break;
+    events.push_back(ReadEventRow(*stmt));
+  }
+  return events;
+}
+
+absl::StatusOr<MessagePage> SqliteStore::ListMessages(
+    int64_t tenant_id, const MessageFilter& filter, int page_size,
+    const std::optional<MessageCursor>& after) {
+  // The SQL text is assembled from fixed fragments only; every value is a
+  // bound parameter.
+  std::string sql = absl::StrCat("SELECT ", kMessageColumns,
+                                 " FROM messages m WHERE m.tenant_id = ?");
+  if (!filter.statuses.empty()) {
+    std::vector<std::string> marks(filter.statuses.size(), "?");
+    absl::StrAppend(&sql, " AND m.status IN (", absl::StrJoin(marks, ","), ")");
+  }
+  if (!filter.sender.empty()) {
+    absl::StrAppend(&sql, " AND m.from_address = ? COLLATE NOCASE");
+  }
+  if (filter.start_time != absl::InfinitePast()) {
+    absl::StrAppend(&sql, " AND m.create_time >= ?");
+  }
+  if (filter.end_time != absl::InfiniteFuture()) {
+    absl::StrAppend(&sql, " AND m.create_time < ?");
+  }
+  if (!filter.recipient.empty()) {
+    absl::StrAppend(&sql,
+                    " AND EXISTS (SELECT 1 FROM message_recipients r WHERE "
+                    "r.message_row = m.row_id AND r.tenant_id = m.tenant_id "
+                    "AND r.address = ? COLLATE NOCASE)");
+  }
+  if (!filter.tag.empty()) {
+    absl::StrAppend(&sql,
+                    " AND EXISTS (SELECT 1 FROM message_tags t WHERE "
+                    "t.tenant_id = m.tenant_id AND t.tag = ? AND "
+                    "t.message_row = m.row_id)");
+  }
+  if (after.has_value()) {
+    absl::StrAppend(&sql,
+                    " AND (m.create_time < ? OR (m.create_time = ? AND "
+                    "m.row_id < ?))");
+  }
+  absl::StrAppend(&sql, " ORDER BY m.create_time DESC, m.row_id DESC LIMIT ?");
+
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  MessagePage page;
+  {
+    ASSIGN_OR_RETURN(stmt, db->Prepare(sql));
+    int i = 1;
+    stmt->Bind(i++, tenant_id);
+    for (MessageStatus status : filter.statuses) {
+      stmt->Bind(i++, static_cast<int64_t>(status));
+    }
+    if (!filter.sender.empty()) stmt->Bind(i++, filter.sender);
+    if (filter.start_time != absl::InfinitePast()) {
+      stmt->Bind(i++, ToMicros(filter.start_time));
+    }
+    if (filter.end_time != absl::InfiniteFuture()) {
+      stmt->Bind(i++, ToMicros(filter.end_time));
+    }
+    if (!filter.recipient.empty()) stmt->Bind(i++, filter.recipient);
+    if (!filter.tag.empty()) stmt->Bind(i++, filter.tag);
+    if (after.has_value()) {
+      stmt->Bind(i++, ToMicros(after->create_time));
+      stmt->Bind(i++, ToMicros(after->create_time));
+      stmt->Bind(i++, after->row_id);
+    }
+    // One extra row tells whether another page exists.
+    stmt->Bind(i++, static_cast<int64_t>(page_size) + 1);
+    while (true) {
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) break;
+      page.messages.push_back(ReadMessageRow(*stmt));
+    }
+  }
+  if (page.messages.size() > static_cast<size_t>(page_size)) {
+    page.messages.resize(page_size);
+    const Message& last = page.messages.back();
+    page.next = MessageCursor{last.create_time, last.row_id};
+  }
+  for (Message& m : page.messages) RETURN_IF_ERROR(LoadRecipients(*db, m));
+  return page;
+}
+
+absl::StatusOr<EventBatch> SqliteStore::ReadEvents(int64_t tenant_id,
+                                                   int64_t after_id,
+                                                   const EventFilter& filter,
+                                                   int limit) {
+  static const std::string kAll =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM events WHERE tenant_id = ? AND id > ? ORDER BY id "
+                   "LIMIT ?");
+  static const std::string kOneMessage =
+      absl::StrCat("SELECT ", kEventColumns,
+                   " FROM events WHERE message_id = ? AND tenant_id = ? AND "
+                   "id > ? ORDER BY id LIMIT ?");
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  EventBatch batch;
+  batch.scanned_through = after_id;
+  ASSIGN_OR_RETURN(stmt, db->Prepare(filter.message_id.empty() ? kAll
+                                                                : kOneMessage));
+  int i = 1;
+  if (!filter.message_id.empty()) stmt->Bind(i++, filter.message_id);
+  stmt->Bind(i, tenant_id).Bind(i + 1, after_id);
+  stmt->Bind(i + 2, static_cast<int64_t>(limit));
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) break;
+    Event e = ReadEventRow(*stmt);
+    batch.scanned_through = e.id;
+    if (!filter.types.empty() &&
+        std::find(filter.types.begin(), filter.types.end(), e.type) ==
+            filter.types.end()) {
+      continue;
+    }
+    if (!filter.tag.empty() &&
+        std::find(e.tags.begin(), e.tags.end(), filter.tag) == e.tags.end()) {
+      continue;
+    }
+    batch.events.push_back(std::move(e));
+  }
+  return batch;
+}
+
+absl::StatusOr<int64_t> SqliteStore::LastEventId(int64_t tenant_id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(stmt, db->Prepare("SELECT COALESCE(MAX(id), 0) FROM events "
+                                     "WHERE tenant_id = ?"));
+  stmt->Bind(1, tenant_id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  return row ? stmt->Int(0) : 0;
+}
+
+absl::StatusOr<std::vector<Message>> SqliteStore::ClaimDueMessages(
+    absl::string_view owner, absl::Time now, absl::Duration lease, int limit) {
+  std::vector<Message> claimed;
+  std::string lease_owner(owner);
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    claimed.clear();
+    static const std::string kDue = absl::StrCat(
+        "SELECT ", kMessageColumns,
+        " FROM messages WHERE next_attempt_time IS NOT NULL AND "
+        "next_attempt_time <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+        "ORDER BY next_attempt_time LIMIT ?");
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kDue));
+      stmt->Bind(1, ToMicros(now))
+          .Bind(2, ToMicros(now))
+          .Bind(3, static_cast<int64_t>(limit));
+      while (true) {
+        ASSIGN_OR_RETURN(row, stmt->Step());
+        if (!row) break;
+        claimed.push_back(ReadMessageRow(*stmt));
+      }
+    }
+    static const std::string kLease =
+        "UPDATE messages SET lease_owner = ?, lease_until = ? WHERE row_id = ?";
+    for (Message& m : claimed) {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kLease));
+      stmt->Bind(1, lease_owner)
+          .Bind(2, ToMicros(now + lease))
+          .Bind(3, m.row_id);
+      RETURN_IF_ERROR(stmt->Run());
+      RETURN_IF_ERROR(LoadRecipients(db, m));
+      RETURN_IF_ERROR(LoadContent(db, m));
+    }
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+absl::Status SqliteStore::RecordDelivery(const DeliveryUpdate& update) {
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kFind =
+        "SELECT row_id, tags FROM messages WHERE tenant_id = ? AND id = ? AND "
+        "lease_owner = ?";
+    int64_t row_id = 0;
+    std::string tags;
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+      stmt->Bind(1, update.tenant_id)
+          .Bind(2, update.message_id)
+          .Bind(3, update.lease_owner);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "lease on message ", update.message_id, " is no longer held by ",
+            update.lease_owner));
+      }
+      row_id = stmt->Int(0);
+      tags = stmt->Text(1);
+    }
+    absl::Time now = absl::Now();
+    static const std::string kUpdate =
+        "UPDATE messages SET status = ?, update_time = ?, next_attempt_time = "
+        "?, attempt_count = ?, lease_owner = NULL, lease_until = NULL WHERE "
+        "row_id = ?";
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kUpdate));
+      stmt->Bind(1, static_cast<int64_t>(update.status)).Bind(2, ToMicros(now));
+      BindOptionalTime(*stmt, 3, update.next_attempt_time);
+      stmt->Bind(4, static_cast<int64_t>(update.attempt_count)).Bind(5, row_id);
+      RETURN_IF_ERROR(stmt->Run());
+    }
+    static const std::string kRecipient =
+        "UPDATE message_recipients SET status = ?, detail = ?, reply_code = ?, "
+        "reply_enhanced = ?, reply_text = ?, reply_host = ? WHERE message_row "
+        "= ? AND position = ?";
+    for (size_t i = 0; i < update.recipients.size(); ++i) {
+      const Recipient& r = update.recipients[i];
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kRecipient));
+      stmt->Bind(1, static_cast<int64_t>(r.status))
+          .Bind(2, r.detail)
+          .Bind(3, static_cast<int64_t>(r.last_reply.code))
+          .Bind(4, r.last_reply.enhanced_code)
+          .Bind(5, r.last_reply.text)
+          .Bind(6, r.last_reply.remote_host)
+          .Bind(7, row_id)
+          .Bind(8, static_cast<int64_t>(i));
+      RETURN_IF_ERROR(stmt->Run());
+    }
+    for (const Event& e : update.events) {
+      RETURN_IF_ERROR(InsertEvent(db, e, tags));
+    }
+    for (const Suppression& s : update.new_suppressions) {
+      RETURN_IF_ERROR(UpsertSuppressionRow(db, s, "delivery"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<absl::Time> SqliteStore::NextDueTime() {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  // A leased message is not due again before its lease ends.
+  ASSIGN_OR_RETURN(
+      stmt, db->Prepare("SELECT MIN(CASE WHEN lease_until IS NOT NULL AND "
+                        "lease_until > next_attempt_time THEN lease_until "
+                        "ELSE next_attempt_time END) FROM messages WHERE "
+                        "next_attempt_time IS NOT NULL"));
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row || stmt->IsNull(0)) return absl::InfiniteFuture();
+  return FromMicros(stmt->Int(0));
+}
+
+absl::Status SqliteStore::UpsertSuppression(const Suppression& suppression,
+                                            absl::string_view note) {
+  std::string text(note);
+  return WriteAndWait([&](SqliteConnection& db) {
+    return UpsertSuppressionRow(db, suppression, text);
+  });
+}
+
+absl::StatusOr<Suppression> SqliteStore::RemoveSuppression(
+    int64_t tenant_id, absl::string_view address, absl::string_view scope,
+    absl::string_view reason) {
+  Suppression removed;
+  std::string key = absl::AsciiStrToLower(address);
+  std::string scope_text(scope), reason_text(reason);
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kFind =
+        absl::StrCat("SELECT ", kSuppressionColumns,
+                     " FROM suppressions WHERE tenant_id = ? AND address = ? "
+                     "AND scope = ?");
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+      stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) {
+        return absl::NotFoundError(absl::StrCat(
+            "address: ", key, " is not suppressed",
+            scope_text.empty() ? "" : absl::StrCat(" in scope ", scope_text)));
+      }
+      removed = ReadSuppressionRow(*stmt);
+    }
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("DELETE FROM suppressions WHERE "
+                                        "tenant_id = ? AND address = ? AND "
+                                        "scope = ?"));
+      stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
+      RETURN_IF_ERROR(stmt->Run());
+    }
+    ASSIGN_OR_RETURN(log, db.Prepare("INSERT INTO suppression_log (tenant_id, "
+                                     "address, scope, action, reason, note, "
+                                     "time) VALUES (?,?,?,'removed',?,?,?)"));
+    log->Bind(1, tenant_id)
+        .Bind(2, key)
+        .Bind(3, scope_text)
+        .Bind(4, static_cast<int64_t>(removed.reason))
+        .Bind(5, reason_text)
+        .Bind(6, ToMicros(absl::Now()));
+    return log->Run();
+  }));
+  return removed;
+}
+
+absl::StatusOr<std::vector<std::optional<Suppression>>>
+SqliteStore::FindSuppressions(int64_t tenant_id,
+                              const std::vector<std::string>& addresses,
+                              absl::string_view stream, absl::Time now) {
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kSuppressionColumns,
+      " FROM suppressions WHERE tenant_id = ? AND address = ? AND (scope = '' "
+      "OR scope = ?) AND (expire_time IS NULL OR expire_time > ?) ORDER BY "
+      "scope LIMIT 1");
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  std::vector<std::optional<Suppression>> found;
+  found.reserve(addresses.size());
+  for (const std::string& address : addresses) {
+    ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+    stmt->Bind(1, tenant_id)
+        .Bind(2, absl::AsciiStrToLower(address))
+        .Bind(3, stream)
+        .Bind(4, ToMicros(now));
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (row) {
+      found.push_back(ReadSuppressionRow(*stmt));
+    } else {
+      found.push_back(std::nullopt);
+    }
+  }
+  return found;
+}
+
+absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
+    int64_t tenant_id, const SuppressionFilter& filter, int page_size,
+    const std::optional<SuppressionCursor>& after) {
+  std::string sql = absl::StrCat("SELECT ", kSuppressionColumns,
+                                 " FROM suppressions WHERE tenant_id = ?");
+  if (filter.reason != SuppressionReason::kUnspecified) {
+    absl::StrAppend(&sql, " AND reason = ?");
+  }
+  if (!filter.all_scopes) absl::StrAppend(&sql, " AND scope = ?");
+  if (!filter.address_prefix.empty()) {
+    absl::StrAppend(&sql, " AND substr(address, 1, ?) = ?");
+  }
+  if (after.has_value()) absl::StrAppend(&sql, " AND (address, scope) > (?, ?)");
+  absl::StrAppend(&sql, " ORDER BY address, scope LIMIT ?");
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(stmt, db->Prepare(sql));
+  int i = 1;
+  stmt->Bind(i++, tenant_id);
+  if (filter.reason != SuppressionReason::kUnspecified) {
+    stmt->Bind(i++, static_cast<int64_t>(filter.reason));
+  }
+  if (!filter.all_scopes) stmt->Bind(i++, filter.scope);
+  std::string prefix = absl::AsciiStrToLower(filter.address_prefix);
+  if (!prefix.empty()) {
+    stmt->Bind(i++, static_cast<int64_t>(prefix.size()));
+    stmt->Bind(i++, prefix);
+  }
+  if (after.has_value()) {
+    stmt->Bind(i++, after->address);
+    stmt->Bind(i++, after->scope);
+  }
+  stmt->Bind(i++, static_cast<int64_t>(page_size) + 1);
+  SuppressionPage page;
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) break;
+    page.suppressions.push_back(ReadSuppressionRow(*stmt));
+  }
+  if (page.suppressions.size() > static_cast<size_t>(page_size)) {
+    page.suppressions.resize(page_size);
+    page.next = SuppressionCursor{page.suppressions.back().address,
+                                  page.suppressions.back().scope};
+  }
+  return page;
+}
+
+}  // namespace deliverd::store

@@ -1,0 +1,138 @@
+// The embedded store: one SQLite file in WAL mode, durable commits
+// (synchronous=FULL), the default for a single deliverd process.
+//
+// Writes go through one writer thread that groups every write waiting at
+// that moment into a single transaction (group commit): one fsync serves
+// many concurrent Send calls, which is how durable sends stay fast. Each
+// write runs inside its own savepoint, so one write's failure does not undo
+// the others in its group. Reads use a pool of separate connections and see
+// the last committed state without waiting for the writer.
+//
+// Thread-safe. Only one deliverd process may use a file at a time (SQLite
+// would serialise them correctly, but leases assume one dispatcher per file
+// unless both share a clock; use MySQL for several replicas).
+#ifndef DELIVERD_SERVER_STORE_SQLITE_STORE_H_
+#define DELIVERD_SERVER_STORE_SQLITE_STORE_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/store/sqlite_db.h"
+#include "server/store/store.h"
+
+namespace deliverd::store {
+
+class SqliteStore : public Store {
+ public:
+  // Opens (creating if needed) the database at `path` and applies pending
+  // migrations.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path);
+  // Finishes every write already submitted, then closes the connections.
+  ~SqliteStore() override;
+
+  // The schema version after migration.
+  int schema_version() const { return schema_version_; }
+
+  absl::StatusOr<int64_t> CreateTenant(absl::string_view name) override;
+  absl::StatusOr<int64_t> FindTenant(absl::string_view name) override;
+  absl::StatusOr<ApiKey> CreateApiKey(int64_t tenant_id,
+                                      absl::string_view key_hash,
+                                      absl::string_view prefix,
+                                      absl::string_view label) override;
+  absl::StatusOr<ApiKey> FindApiKeyByHash(absl::string_view key_hash) override;
+  absl::StatusOr<int64_t> CountApiKeys() override;
+
+  void InsertMessages(std::vector<NewMessage> batch,
+                      InsertCallback done) override;
+  absl::StatusOr<Message> GetMessage(int64_t tenant_id, absl::string_view id,
+                                     bool with_content) override;
+  absl::StatusOr<std::vector<Event>> MessageEvents(
+      int64_t tenant_id, absl::string_view id) override;
+  absl::StatusOr<MessagePage> ListMessages(
+      int64_t tenant_id, const MessageFilter& filter, int page_size,
+      const std::optional<MessageCursor>& after) override;
+
+  absl::StatusOr<EventBatch> ReadEvents(int64_t tenant_id, int64_t after_id,
+                                        const EventFilter& filter,
+                                        int limit) override;
+  absl::StatusOr<int64_t> LastEventId(int64_t tenant_id) override;
+  void SetEventListener(std::function<void()> listener) override;
+
+  absl::StatusOr<std::vector<Message>> ClaimDueMessages(
+      absl::string_view owner, absl::Time now, absl::Duration lease,
+      int limit) override;
+  absl::Status RecordDelivery(const DeliveryUpdate& update) override;
+  absl::StatusOr<absl::Time> NextDueTime() override;
+
+  absl::Status UpsertSuppression(const Suppression& suppression,
+                                 absl::string_view note) override;
+  absl::StatusOr<Suppression> RemoveSuppression(
+      int64_t tenant_id, absl::string_view address, absl::string_view scope,
+      absl::string_view reason) override;
+  absl::StatusOr<std::vector<std::optional<Suppression>>> FindSuppressions(
+      int64_t tenant_id, const std::vector<std::string>& addresses,
+      absl::string_view stream, absl::Time now) override;
+  absl::StatusOr<SuppressionPage> ListSuppressions(
+      int64_t tenant_id, const SuppressionFilter& filter, int page_size,
+      const std::optional<SuppressionCursor>& after) override;
+
+ private:
+  // A unit of work for the writer thread. `run` executes inside the group's
+  // transaction (in its own savepoint); `done` runs after the commit.
+  struct WriteJob {
+    std::function<absl::Status(SqliteConnection&)> run;
+    std::function<void(absl::Status)> done;
+  };
+
+  // Returns a read connection to the pool when it goes out of scope.
+  class ReadLease {
+   public:
+    ReadLease(SqliteStore* store, std::unique_ptr<SqliteConnection> conn)
+        : store_(store), conn_(std::move(conn)) {}
+    ReadLease(ReadLease&&) = default;
+    ~ReadLease();
+    SqliteConnection& operator*() { return *conn_; }
+    SqliteConnection* operator->() { return conn_.get(); }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<SqliteConnection> conn_;
+  };
+
+  SqliteStore(std::string path, std::unique_ptr<SqliteConnection> writer)
+      : path_(std::move(path)), writer_conn_(std::move(writer)) {}
+
+  absl::Status Migrate();
+  void Submit(WriteJob job);
+  // Submits and blocks until committed.
+  absl::Status WriteAndWait(std::function<absl::Status(SqliteConnection&)> run);
+  void WriterLoop();
+  absl::StatusOr<ReadLease> AcquireReader();
+
+  std::string path_;
+  int schema_version_ = 0;
+  std::unique_ptr<SqliteConnection> writer_conn_;
+
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  std::deque<WriteJob> write_queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::mutex read_mu_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+
+  std::mutex listener_mu_;
+  std::function<void()> event_listener_;
+};
+
+}  // namespace deliverd::store
+
+#endif  // DELIVERD_SERVER_STORE_SQLITE_STORE_H_

@@ -1,0 +1,196 @@
+// The storage interface of deliverd: messages and their event history,
+// suppressions, tenants and API keys, idempotency records and the delivery
+// queue's leases. Implementations: SqliteStore (embedded default) and, later,
+// a MySQL store; one conformance suite runs against each.
+//
+// Contract:
+// - Thread-safe: every method may be called from any thread at once.
+// - Every row belongs to a tenant; every method that reads or changes
+//   tenant data takes the tenant id and never touches another tenant's rows.
+// - Writes are durable when they report success (the commit has reached
+//   stable storage). Implementations may group concurrent writes into one
+//   commit; a write's callback runs after that commit, on a store thread, and
+//   must not block.
+// - Errors: NOT_FOUND for a missing row, INVALID_ARGUMENT for a request the
+//   store itself refuses (a reused request id with another body),
+//   FAILED_PRECONDITION for a lost lease, UNAVAILABLE/INTERNAL for storage
+//   failures. No exceptions cross this interface.
+#ifndef DELIVERD_SERVER_STORE_STORE_H_
+#define DELIVERD_SERVER_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/store/types.h"
+
+namespace deliverd::store {
+
+// How long a request id protects against duplicates.
+inline constexpr absl::Duration kIdempotencyWindow = absl::Hours(24);
+
+// One message to insert, with its first events. When `message.request_id`
+// is set, an earlier message of the same tenant with the same request id
+// (within kIdempotencyWindow) is returned instead of inserting, provided its
+// `request_hash` matches; otherwise the item fails with INVALID_ARGUMENT.
+struct NewMessage {
+  Message message;
+  std::string request_hash;
+  std::vector<Event> events;
+  // Events appended to other messages in the same commit (a resend's
+  // RESENT event on its original).
+  std::vector<Event> related_events;
+};
+
+struct InsertOutcome {
+  // The inserted message's id, or the earlier one's when replayed.
+  std::string message_id;
+  bool replayed = false;
+  // Not OK when this item was refused (the others are unaffected).
+  absl::Status status;
+};
+
+struct MessageFilter {
+  std::vector<MessageStatus> statuses;  // any of; empty = all
+  std::string recipient;                // case-insensitive exact match
+  std::string sender;                   // case-insensitive exact match
+  std::string tag;
+  absl::Time start_time = absl::InfinitePast();  // create_time >= start
+  absl::Time end_time = absl::InfiniteFuture();  // create_time < end
+};
+
+// Keyset position in the newest-first message log.
+struct MessageCursor {
+  absl::Time create_time;
+  int64_t row_id = 0;
+};
+
+struct MessagePage {
+  std::vector<Message> messages;
+  std::optional<MessageCursor> next;
+};
+
+struct EventFilter {
+  std::string message_id;
+  std::string tag;
+  std::vector<EventType> types;  // any of; empty = all
+};
+
+struct EventBatch {
+  std::vector<Event> events;  // matching events, in id order
+  // The highest event id examined; resume after it even when nothing
+  // matched, so a filtered watcher does not rescan.
+  int64_t scanned_through = 0;
+};
+
+// What a delivery attempt did to a claimed message. Applied only while the
+// claimant still holds the lease.
+struct DeliveryUpdate {
+  int64_t tenant_id = 0;
+  std::string message_id;
+  std::string lease_owner;
+  MessageStatus status = MessageStatus::kUnspecified;
+  std::vector<Recipient> recipients;  // the full, updated list
+  absl::Time next_attempt_time = absl::InfiniteFuture();
+  int attempt_count = 0;
+  std::vector<Event> events;
+  std::vector<Suppression> new_suppressions;
+};
+
+struct SuppressionFilter {
+  SuppressionReason reason = SuppressionReason::kUnspecified;  // = any
+  bool all_scopes = false;
+  std::string scope;  // used when !all_scopes
+  std::string address_prefix;
+};
+
+struct SuppressionCursor {
+  std::string address;
+  std::string scope;
+};
+
+struct SuppressionPage {
+  std::vector<Suppression> suppressions;
+  std::optional<SuppressionCursor> next;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Tenants and keys.
+  virtual absl::StatusOr<int64_t> CreateTenant(absl::string_view name) = 0;
+  virtual absl::StatusOr<int64_t> FindTenant(absl::string_view name) = 0;
+  virtual absl::StatusOr<ApiKey> CreateApiKey(int64_t tenant_id,
+                                              absl::string_view key_hash,
+                                              absl::string_view prefix,
+                                              absl::string_view label) = 0;
+  virtual absl::StatusOr<ApiKey> FindApiKeyByHash(
+      absl::string_view key_hash) = 0;
+  virtual absl::StatusOr<int64_t> CountApiKeys() = 0;
+
+  // Messages. `done` receives one outcome per item, in order, or an error
+  // when nothing was committed.
+  using InsertCallback =
+      std::function<void(absl::StatusOr<std::vector<InsertOutcome>>)>;
+  virtual void InsertMessages(std::vector<NewMessage> batch,
+                              InsertCallback done) = 0;
+  // Blocking convenience over InsertMessages.
+  absl::StatusOr<std::vector<InsertOutcome>> InsertMessagesAndWait(
+      std::vector<NewMessage> batch);
+
+  virtual absl::StatusOr<Message> GetMessage(int64_t tenant_id,
+                                             absl::string_view id,
+                                             bool with_content) = 0;
+  virtual absl::StatusOr<std::vector<Event>> MessageEvents(
+      int64_t tenant_id, absl::string_view id) = 0;
+  virtual absl::StatusOr<MessagePage> ListMessages(
+      int64_t tenant_id, const MessageFilter& filter, int page_size,
+      const std::optional<MessageCursor>& after) = 0;
+
+  // The event stream, in commit order.
+  virtual absl::StatusOr<EventBatch> ReadEvents(int64_t tenant_id,
+                                                int64_t after_id,
+                                                const EventFilter& filter,
+                                                int limit) = 0;
+  virtual absl::StatusOr<int64_t> LastEventId(int64_t tenant_id) = 0;
+  // Called after every commit that appended events (from a store thread;
+  // must not block). Replaces any earlier listener.
+  virtual void SetEventListener(std::function<void()> listener) = 0;
+
+  // The delivery queue. Claims up to `limit` messages that are due at `now`
+  // and not leased by anyone else, leasing them to `owner` until now+lease.
+  // Returned with content and recipients.
+  virtual absl::StatusOr<std::vector<Message>> ClaimDueMessages(
+      absl::string_view owner, absl::Time now, absl::Duration lease,
+      int limit) = 0;
+  virtual absl::Status RecordDelivery(const DeliveryUpdate& update) = 0;
+  // The earliest next_attempt_time of any message (InfiniteFuture if none);
+  // lets the dispatcher sleep exactly until work is due.
+  virtual absl::StatusOr<absl::Time> NextDueTime() = 0;
+
+  // Suppressions. Addresses are compared case-insensitively.
+  virtual absl::Status UpsertSuppression(const Suppression& suppression,
+                                         absl::string_view note) = 0;
+  virtual absl::StatusOr<Suppression> RemoveSuppression(
+      int64_t tenant_id, absl::string_view address, absl::string_view scope,
+      absl::string_view reason) = 0;
+  // For each address: the suppression that applies to `stream` at `now`
+  // (tenant-wide first, then the stream's own), or nullopt.
+  virtual absl::StatusOr<std::vector<std::optional<Suppression>>>
+  FindSuppressions(int64_t tenant_id, const std::vector<std::string>& addresses,
+                   absl::string_view stream, absl::Time now) = 0;
+  virtual absl::StatusOr<SuppressionPage> ListSuppressions(
+      int64_t tenant_id, const SuppressionFilter& filter, int page_size,
+      const std::optional<SuppressionCursor>& after) = 0;
+};
+
+}  // namespace deliverd::store
+
+#endif  // DELIVERD_SERVER_STORE_STORE_H_

@@ -1,0 +1,143 @@
+// Plain records that cross the storage interface. No gRPC, no SQL: the API
+// layer translates these to and from protos, the stores to and from rows.
+//
+// Enum values equal the proto enums' numbers on purpose, so translation is a
+// cast guarded by a range check, and stored integers stay meaningful if the
+// API adds values.
+#ifndef DELIVERD_SERVER_STORE_TYPES_H_
+#define DELIVERD_SERVER_STORE_TYPES_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace deliverd::store {
+
+enum class MessageStatus : int {
+  kUnspecified = 0,
+  kQueued = 1,
+  kSent = 2,
+  kWaiting = 3,
+  kConfirmed = 4,
+  kFailed = 5,
+  kBounced = 6,
+  kBlocked = 7,
+  kSuppressed = 8,
+};
+
+enum class EventType : int {
+  kUnspecified = 0,
+  kQueued = 1,
+  kAttempt = 2,
+  kSent = 3,
+  kDeferred = 4,
+  kConfirmed = 5,
+  kBounced = 6,
+  kBlocked = 7,
+  kComplained = 8,
+  kOpened = 9,
+  kClicked = 10,
+  kUnsubscribed = 11,
+  kSuppressed = 12,
+  kFailed = 13,
+  kResent = 14,
+};
+
+enum class RecipientKind : int { kUnspecified = 0, kTo = 1, kCc = 2, kBcc = 3 };
+
+enum class SuppressionReason : int {
+  kUnspecified = 0,
+  kHardBounce = 1,
+  kUnsubscribed = 2,
+  kComplaint = 3,
+  kManual = 4,
+  kInvalid = 5,
+  kSoftBounce = 6,
+};
+
+const char* MessageStatusName(MessageStatus status);
+const char* EventTypeName(EventType type);
+const char* SuppressionReasonName(SuppressionReason reason);
+
+// A reply from an SMTP server (or a transport's equivalent), kept as evidence.
+struct Reply {
+  int code = 0;
+  std::string enhanced_code;
+  std::string text;
+  std::string remote_host;
+};
+
+struct Recipient {
+  std::string address;  // normalised
+  RecipientKind kind = RecipientKind::kTo;
+  MessageStatus status = MessageStatus::kQueued;
+  std::string detail;
+  Reply last_reply;
+};
+
+// A message as stored. `content` is an opaque encoding of everything needed
+// to compose the message again, owned by the API layer; `metadata` likewise.
+struct Message {
+  int64_t row_id = 0;
+  std::string id;  // public id, "m_..."
+  int64_t tenant_id = 0;
+  MessageStatus status = MessageStatus::kQueued;
+  std::string from_address;
+  std::string from_name;
+  std::string subject;
+  std::vector<std::string> tags;
+  std::string metadata;
+  std::string stream;
+  absl::Time create_time = absl::UnixEpoch();
+  absl::Time update_time = absl::UnixEpoch();
+  // absl::InfiniteFuture() when no attempt is due.
+  absl::Time next_attempt_time = absl::InfiniteFuture();
+  int attempt_count = 0;
+  std::string resend_of;  // public id of the original
+  std::string rfc822_message_id;
+  int64_t size_bytes = 0;
+  std::string request_id;
+  std::string content;
+  std::vector<Recipient> recipients;
+};
+
+struct Event {
+  int64_t id = 0;  // the cursor: increases in commit order
+  int64_t tenant_id = 0;
+  std::string message_id;
+  EventType type = EventType::kUnspecified;
+  absl::Time time = absl::UnixEpoch();
+  std::string recipient;
+  std::string source;
+  std::string detail;
+  Reply reply;
+  std::vector<std::string> tags;
+};
+
+struct Suppression {
+  int64_t tenant_id = 0;
+  std::string address;  // normalised
+  SuppressionReason reason = SuppressionReason::kUnspecified;
+  std::string scope;  // "" = the whole tenant
+  absl::Time create_time = absl::UnixEpoch();
+  absl::Time expire_time = absl::InfiniteFuture();
+  std::string source_message;
+  std::string evidence;
+};
+
+struct ApiKey {
+  int64_t id = 0;
+  int64_t tenant_id = 0;
+  std::string tenant_name;
+  std::string prefix;  // the first characters, to tell keys apart in logs
+  std::string label;
+  absl::Time create_time = absl::UnixEpoch();
+  bool revoked = false;
+};
+
+}  // namespace deliverd::store
+
+#endif  // DELIVERD_SERVER_STORE_TYPES_H_
