@@ -114,8 +114,9 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
     }
     config->max_message_bytes = number;
   } else if (key == "dispatcher-workers") {
-    if (absl::Status s = ParsePositive(key, value, 256, &number); !s.ok()) {
-      return s;
+    // 0 is allowed: an accept-only process that queues but never delivers.
+    if (!absl::SimpleAtoi(value, &number) || number < 0 || number > 256) {
+      return BadValue(key, value, "a whole number from 0 to 256");
     }
     config->dispatcher_workers = static_cast<int>(number);
   } else if (key == "shutdown-grace") {
@@ -197,7 +198,7 @@ flags (also settable in --config FILE as "name = value"):
   --port-file PATH           write the listening port here once serving
   --max-recipients N         recipients per message (default 50)
   --max-message-bytes N      message size limit (default 26214400)
-  --dispatcher-workers N     concurrent deliveries (default 2)
+  --dispatcher-workers N     concurrent deliveries (default 2; 0 = queue only)
   --shutdown-grace DURATION  how long in-flight calls may finish (default 30s)
   --dns HOST:PORT            DNS server (default: the system resolver)
 )";
