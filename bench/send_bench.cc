@@ -6,7 +6,8 @@
 //   - Send at 1, 8 and 32 concurrent callers;
 //   - SendBatch (1,000 messages per call) in messages per second.
 //
-// usage: send_bench [--deliverd PATH] [--seconds N]
+// usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
+//                   [--target HOST:PORT --api-key KEY]   (an existing server)
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,18 +148,33 @@ deliverd::v1::SendRequest SampleSend(long n, int thread_salt) {
 int main(int argc, char** argv) {
   std::string binary = DELIVERD_BENCH_SERVER;
   double seconds = 3;
+  bool only_batch = false;
+  std::string target, api_key;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--deliverd" && i + 1 < argc) {
       binary = argv[++i];
     } else if (arg == "--seconds" && i + 1 < argc) {
       seconds = atof(argv[++i]);
+    } else if (arg == "--only-batch") {
+      only_batch = true;
+    } else if (arg == "--target" && i + 1 < argc) {
+      target = argv[++i];
+    } else if (arg == "--api-key" && i + 1 < argc) {
+      api_key = argv[++i];
     } else {
-      std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N]\n";
+      std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
+                   "[--only-batch] [--target HOST:PORT --api-key KEY]\n";
       return 2;
     }
   }
-  Server server = StartServer(binary);
+  Server server;
+  if (target.empty()) {
+    server = StartServer(binary);
+  } else {
+    server.target = target;
+    server.key = api_key;
+  }
   std::string bearer = "Bearer " + server.key;
   std::cout << "deliverd " << server.target
             << ", SQLite WAL synchronous=FULL, dispatcher off, " << seconds
@@ -167,6 +183,7 @@ int main(int argc, char** argv) {
   std::printf("%-9s %16s %16s %8s\n", "callers", "empty call/s", "Send/s",
               "ratio");
   for (int callers : {1, 8, 32}) {
+    if (only_batch) break;
     double ceiling = Measure(callers, seconds, server.target, [](auto channel) {
       auto stub = std::make_shared<grpc::GenericStub>(channel);
       return [stub](long) {
@@ -222,6 +239,6 @@ int main(int argc, char** argv) {
     std::printf("\nSendBatch (1,000 per call, %d caller%s): %.0f messages/s\n",
                 callers, callers == 1 ? "" : "s", calls * 1000);
   }
-  StopServer(server);
+  if (target.empty()) StopServer(server);
   return 0;
 }

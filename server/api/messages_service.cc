@@ -117,18 +117,18 @@ absl::StatusOr<store::NewMessage> PrepareMessage(
   return item;
 }
 
-// A message from an insert outcome: the freshly built one, or for a replay
-// the earlier message as it is now.
-absl::Status FillMessage(store::Store& store, int64_t tenant_id,
-                         const store::InsertOutcome& outcome,
-                         const store::Message& built, v1::Message* out) {
-  if (!outcome.replayed) {
-    ToProto(built, out);
-    return absl::OkStatus();
-  }
+// Responses are filled in before the insert is submitted, so the store's
+// commit callback stays short; only a replay (rare) needs the earlier
+// message read back, as it is now.
+absl::Status ApplyOutcome(store::Store& store, int64_t tenant_id,
+                          const store::InsertOutcome& outcome,
+                          v1::Message* out) {
+  if (!outcome.status.ok()) return outcome.status;
+  if (!outcome.replayed) return absl::OkStatus();
   absl::StatusOr<store::Message> earlier =
       store.GetMessage(tenant_id, outcome.message_id, false);
   if (!earlier.ok()) return earlier.status();
+  out->Clear();
   ToProto(*earlier, out);
   return absl::OkStatus();
 }
@@ -175,15 +175,14 @@ grpc::ServerUnaryReactor* MessagesService::Send(
   if (!item.ok()) return FinishWith(call, item.status());
 
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  auto built = std::make_shared<store::Message>(item->message);
-  built->content.clear();
+  ToProto(item->message, response->mutable_message());
   std::vector<store::NewMessage> batch;
   batch.push_back(std::move(*item));
   int64_t tenant_id = caller->tenant_id;
   ServiceContext* ctx = ctx_;
   ctx_->store->InsertMessages(
       std::move(batch),
-      [reactor, response, built, tenant_id,
+      [reactor, response, tenant_id,
        ctx](absl::StatusOr<std::vector<store::InsertOutcome>> result) {
         if (!result.ok()) {
           reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
@@ -191,12 +190,8 @@ grpc::ServerUnaryReactor* MessagesService::Send(
           return;
         }
         const store::InsertOutcome& outcome = result->front();
-        if (!outcome.status.ok()) {
-          reactor->Finish(ToGrpc(outcome.status));
-          return;
-        }
-        absl::Status filled = FillMessage(*ctx->store, tenant_id, outcome,
-                                          *built, response->mutable_message());
+        absl::Status filled = ApplyOutcome(*ctx->store, tenant_id, outcome,
+                                           response->mutable_message());
         if (!outcome.replayed && ctx->on_queued) ctx->on_queued();
         reactor->Finish(ToGrpc(filled));
       });
@@ -223,7 +218,6 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
 
   // Items keep their request order; `slot[i]` is the index into the stored
   // batch, or -1 when the item was refused before storing.
-  auto built = std::make_shared<std::vector<store::Message>>();
   auto slot = std::make_shared<std::vector<int>>(request->messages_size(), -1);
   std::vector<store::NewMessage> batch;
   batch.reserve(request->messages_size());
@@ -249,8 +243,7 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
         std::move(valid->request_hash), now, "");
     if (!item.ok()) return FinishWith(call, item.status());
     (*slot)[i] = static_cast<int>(batch.size());
-    built->push_back(item->message);
-    built->back().content.clear();
+    ToProto(item->message, response->mutable_results(i)->mutable_message());
     batch.push_back(std::move(*item));
   }
 
@@ -263,7 +256,7 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
   ServiceContext* ctx = ctx_;
   ctx_->store->InsertMessages(
       std::move(batch),
-      [reactor, response, built, slot, tenant_id,
+      [reactor, response, slot, tenant_id,
        ctx](absl::StatusOr<std::vector<store::InsertOutcome>> result) {
         if (!result.ok()) {
           reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
@@ -280,11 +273,8 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
             continue;
           }
           const store::InsertOutcome& outcome = (*result)[k];
-          absl::Status status = outcome.status;
-          if (status.ok()) {
-            status = FillMessage(*ctx->store, tenant_id, outcome, (*built)[k],
-                                 out->mutable_message());
-          }
+          absl::Status status = ApplyOutcome(*ctx->store, tenant_id, outcome,
+                                             out->mutable_message());
           if (!status.ok()) {
             SetItemError(status, out->mutable_error());
             ++rejected;
@@ -406,7 +396,6 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
   }
   int64_t tenant_id = caller->tenant_id;
   absl::Time now = absl::Now();
-  auto built = std::make_shared<std::vector<store::Message>>();
   auto slot = std::make_shared<std::vector<int>>(request->names_size(), -1);
   std::vector<store::NewMessage> batch;
   for (int i = 0; i < request->names_size(); ++i) {
@@ -480,8 +469,7 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
         absl::StrCat("resent as ", MessageName(item->message.id));
     item->related_events.push_back(std::move(resent));
     (*slot)[i] = static_cast<int>(batch.size());
-    built->push_back(item->message);
-    built->back().content.clear();
+    ToProto(item->message, result->mutable_message());
     batch.push_back(std::move(*item));
   }
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
@@ -492,7 +480,7 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
   ServiceContext* ctx = ctx_;
   ctx_->store->InsertMessages(
       std::move(batch),
-      [reactor, response, built, slot, tenant_id,
+      [reactor, response, slot, tenant_id,
        ctx](absl::StatusOr<std::vector<store::InsertOutcome>> result) {
         if (!result.ok()) {
           reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
@@ -505,11 +493,8 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
           if (k < 0) continue;
           v1::ResendResult* out = response->mutable_results(i);
           const store::InsertOutcome& outcome = (*result)[k];
-          absl::Status status = outcome.status;
-          if (status.ok()) {
-            status = FillMessage(*ctx->store, tenant_id, outcome, (*built)[k],
-                                 out->mutable_message());
-          }
+          absl::Status status = ApplyOutcome(*ctx->store, tenant_id, outcome,
+                                             out->mutable_message());
           if (!status.ok()) {
             SetItemError(status, out->mutable_error());
             continue;

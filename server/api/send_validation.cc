@@ -356,7 +356,7 @@ absl::StatusOr<ValidatedSend> ValidateSend(const v1::SendRequest& request,
   }
 
   c.SerializeToString(&m.content);
-  out.request_hash = RequestHash(request);
+  if (!request.request_id().empty()) out.request_hash = RequestHash(request);
   return out;
 }
 

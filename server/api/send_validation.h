@@ -35,7 +35,8 @@ struct ValidatedSend {
   store::Message message;
   // Schedule: InfinitePast means "now".
   absl::Time send_time = absl::InfinitePast();
-  // SHA-256 of the request without its request_id: a replay must match it.
+  // SHA-256 of the request without its request_id, when it has one: a
+  // replay must match it.
   std::string request_hash;
 };
 
