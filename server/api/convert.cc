@@ -104,6 +104,23 @@ void ToProto(const store::Message& m, v1::Message* out) {
   out->set_request_id(m.request_id);
 }
 
+void ToSummaryProto(const store::Message& m, v1::Message* out) {
+  out->set_name(MessageName(m.id));
+  out->set_id(m.id);
+  out->set_status(static_cast<v1::MessageStatus>(m.status));
+  for (const store::Recipient& r : m.recipients) {
+    v1::Recipient* rp = out->add_recipients();
+    rp->set_address(r.address);
+    rp->set_kind(static_cast<v1::RecipientKind>(r.kind));
+    rp->set_status(static_cast<v1::MessageStatus>(r.status));
+  }
+  ToTimestamp(m.create_time, out->mutable_create_time());
+  if (m.next_attempt_time != absl::InfiniteFuture()) {
+    ToTimestamp(m.next_attempt_time, out->mutable_next_attempt_time());
+  }
+  out->set_request_id(m.request_id);
+}
+
 void ToProto(const store::Suppression& s, v1::Suppression* out) {
   out->set_address(s.address);
   out->set_reason(static_cast<v1::SuppressionReason>(s.reason));

@@ -31,6 +31,8 @@ void ToProto(const store::Reply& reply, v1::SmtpReply* out);
 void ToProto(const store::Event& event, v1::Event* out);
 // Events are added separately (only GetMessage returns them).
 void ToProto(const store::Message& message, v1::Message* out);
+// The summary SendBatch returns per item (see SendBatchResult).
+void ToSummaryProto(const store::Message& message, v1::Message* out);
 void ToProto(const store::Suppression& suppression, v1::Suppression* out);
 
 // The opaque cursor of an event id, and back (-1 when malformed).

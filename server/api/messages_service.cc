@@ -122,14 +122,18 @@ absl::StatusOr<store::NewMessage> PrepareMessage(
 // message read back, as it is now.
 absl::Status ApplyOutcome(store::Store& store, int64_t tenant_id,
                           const store::InsertOutcome& outcome,
-                          v1::Message* out) {
+                          v1::Message* out, bool summary = false) {
   if (!outcome.status.ok()) return outcome.status;
   if (!outcome.replayed) return absl::OkStatus();
   absl::StatusOr<store::Message> earlier =
       store.GetMessage(tenant_id, outcome.message_id, false);
   if (!earlier.ok()) return earlier.status();
   out->Clear();
-  ToProto(*earlier, out);
+  if (summary) {
+    ToSummaryProto(*earlier, out);
+  } else {
+    ToProto(*earlier, out);
+  }
   return absl::OkStatus();
 }
 
@@ -243,7 +247,8 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
         std::move(valid->request_hash), now, "");
     if (!item.ok()) return FinishWith(call, item.status());
     (*slot)[i] = static_cast<int>(batch.size());
-    ToProto(item->message, response->mutable_results(i)->mutable_message());
+    ToSummaryProto(item->message,
+                   response->mutable_results(i)->mutable_message());
     batch.push_back(std::move(*item));
   }
 
@@ -273,8 +278,9 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
             continue;
           }
           const store::InsertOutcome& outcome = (*result)[k];
-          absl::Status status = ApplyOutcome(*ctx->store, tenant_id, outcome,
-                                             out->mutable_message());
+          absl::Status status =
+              ApplyOutcome(*ctx->store, tenant_id, outcome,
+                           out->mutable_message(), /*summary=*/true);
           if (!status.ok()) {
             SetItemError(status, out->mutable_error());
             ++rejected;

@@ -1,0 +1,407 @@
+#include "client/commands.h"
+
+#include <map>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "client/enum_names.h"
+#include "client/output.h"
+#include "client/table.h"
+#include "deliverd/v1/messages.pb.h"
+#include "deliverd/v1/subscriptions.pb.h"
+
+namespace deliverd::client {
+namespace {
+
+constexpr FlagKind kBool = FlagKind::kBool;
+constexpr FlagKind kValue = FlagKind::kValue;
+constexpr FlagKind kRepeated = FlagKind::kRepeated;
+
+FlagSpec Flag(std::string name, FlagKind kind, std::string value_name,
+              std::string help) {
+  FlagSpec spec;
+  spec.name = std::move(name);
+  spec.kind = kind;
+  spec.value_name = std::move(value_name);
+  spec.help = std::move(help);
+  return spec;
+}
+
+FlagSpec Required(FlagSpec spec) {
+  spec.required = true;
+  return spec;
+}
+
+FlagSpec CommaList(FlagSpec spec) {
+  spec.split_commas = true;
+  return spec;
+}
+
+CommandSpec Command(std::string name, std::string arguments, int min, int max,
+                    std::string summary, std::vector<FlagSpec> flags,
+                    std::string description = "") {
+  CommandSpec spec;
+  spec.name = std::move(name);
+  spec.arguments = std::move(arguments);
+  spec.min_positionals = min;
+  spec.max_positionals = max;
+  spec.summary = std::move(summary);
+  spec.flags = std::move(flags);
+  spec.description = std::move(description);
+  return spec;
+}
+
+std::vector<CommandSpec> BuildSpecs() {
+  const std::string statuses = EnumCliNames(v1::MessageStatus_descriptor());
+  const std::string types = EnumCliNames(v1::EventType_descriptor());
+  const std::string reasons = EnumCliNames(v1::SuppressionReason_descriptor());
+  std::vector<CommandSpec> specs;
+
+  specs.push_back(Command(
+      "send", "", 0, 0, "Send one message; prints its id",
+      {
+          Required(Flag("from", kValue, "ADDR", "sender address")),
+          Flag("from-name", kValue, "NAME", "sender display name"),
+          CommaList(Flag("to", kRepeated, "ADDR",
+                         "recipient (repeatable; or a,b,c)")),
+          CommaList(Flag("cc", kRepeated, "ADDR", "Cc recipient (same)")),
+          CommaList(Flag("bcc", kRepeated, "ADDR", "Bcc recipient (same)")),
+          CommaList(
+              Flag("reply-to", kRepeated, "ADDR", "Reply-To address (same)")),
+          Required(Flag("subject", kValue, "TEXT", "subject")),
+          Flag("text", kValue, "TEXT", "plain-text body"),
+          Flag("text-file", kValue, "FILE",
+               "plain-text body from FILE (- is stdin)"),
+          Flag("html", kValue, "HTML", "HTML body"),
+          Flag("html-file", kValue, "FILE", "HTML body from FILE (- is stdin)"),
+          Flag("attach", kRepeated, "FILE", "attach FILE (repeatable)"),
+          Flag("header", kRepeated, "'NAME: VALUE'",
+               "extra header (repeatable)"),
+          Flag("tag", kRepeated, "TAG", "tag (repeatable)"),
+          Flag("meta", kRepeated, "KEY=VALUE", "metadata entry (repeatable)"),
+          Flag("stream", kValue, "STREAM", "message stream"),
+          Flag("request-id", kValue, "ID",
+               "idempotency key (a retry with it sends nothing new)"),
+          Flag("send-at", kValue, "TIME", "hold until TIME (RFC 3339)"),
+      },
+      "Needs at least one recipient and a body (--text/--text-file and/or "
+      "--html/--html-file).\nAddresses are checked by the server, which "
+      "names the offending field.\nOutput: the message id (with --json, the "
+      "SendResponse)."));
+
+  specs.push_back(Command(
+      "send-batch", "FILE", 1, 1,
+      "Send messages from a JSON Lines file (- for stdin)", {},
+      "Each line is a SendRequest in protobuf JSON, e.g.\n"
+      "  {\"content\":{\"from\":{\"address\":\"a@example.com\"},"
+      "\"to\":[{\"address\":\"b@example.com\"}],\"subject\":\"Hi\","
+      "\"textBody\":\"Hello\"}}\n"
+      "The whole file is parsed before anything is sent; it is sent in "
+      "calls of up to 1000.\nPrints one line per item, \"OK <id>\" or "
+      "\"ERROR <field>: <message>\" (with --json, one result object per "
+      "line);\nexits 1 if any item failed."));
+
+  specs.push_back(Command(
+      "status", "ID", 1, 1, "Show a message, its recipients and its events", {},
+      "ID is a message id (m_...) or name (messages/m_...)."));
+
+  specs.push_back(Command(
+      "log", "", 0, 0, "List messages, newest first",
+      {
+          CommaList(
+              Flag("status", kRepeated, "STATUS",
+                   "only these statuses (repeatable; or a,b): " + statuses)),
+          Flag("recipient", kValue, "ADDR", "only messages to ADDR"),
+          Flag("sender", kValue, "ADDR", "only messages from ADDR"),
+          Flag("tag", kValue, "TAG", "only messages with TAG"),
+          Flag("since", kValue, "TIME",
+               "created at or after TIME (RFC 3339, or 1h, 30m, 7d ago)"),
+          Flag("until", kValue, "TIME", "created before TIME (same forms)"),
+          Flag("limit", kValue, "N", "messages per page, 1-1000 (default 50)"),
+          Flag("page-token", kValue, "TOKEN", "continue from a previous page"),
+          Flag("all", kBool, "", "follow every page"),
+      },
+      "With --json, prints each ListMessagesResponse page as one line."));
+
+  specs.push_back(
+      Command("resend", "ID...", 1, -1, "Send earlier messages again",
+              {
+                  Flag("override-suppression", kBool, "",
+                       "send to suppressed recipients too (needs --reason)"),
+                  Flag("reason", kValue, "TEXT",
+                       "why suppression is overridden (recorded)"),
+                  Flag("request-id", kValue, "ID", "idempotency key"),
+              },
+              "Prints \"<original> -> <new id>\" per message; exits 1 if any "
+              "failed."));
+
+  specs.push_back(Command(
+      "watch", "", 0, 0, "Stream message events as they happen",
+      {
+          Flag("after", kValue, "CURSOR", "continue after CURSOR"),
+          Flag("from-beginning", kBool, "", "start with the first event"),
+          Flag("message", kValue, "ID", "only events of this message"),
+          Flag("tag", kValue, "TAG", "only events of messages with TAG"),
+          CommaList(
+              Flag("type", kRepeated, "TYPE",
+                   "only these event types (repeatable; or a,b): " + types)),
+          Flag("count", kValue, "N", "exit after N events"),
+      },
+      "One line per event: time, cursor, message, type, recipient, detail.\n"
+      "Runs until interrupted (SIGINT/SIGTERM end it cleanly, exit 0) or "
+      "--count events.\n--timeout, when given, bounds the whole stream."));
+
+  specs.push_back(Command(
+      "suppressions list", "", 0, 0, "List suppressed addresses",
+      {
+          Flag("reason", kValue, "REASON", "only this reason: " + reasons),
+          Flag("scope", kValue, "SCOPE",
+               "only this scope (default: every scope; \"\" for "
+               "tenant-wide only)"),
+          Flag("prefix", kValue, "PREFIX", "only addresses starting with it"),
+          Flag("limit", kValue, "N", "entries per page, 1-1000"),
+          Flag("page-token", kValue, "TOKEN", "continue from a previous page"),
+          Flag("all", kBool, "", "follow every page"),
+          Flag("csv", kBool, "",
+               "CSV export: address,reason,scope,create_time,expire_time,"
+               "source_message,evidence"),
+      }));
+
+  specs.push_back(
+      Command("suppressions add", "ADDR", 1, 1, "Suppress an address",
+              {
+                  Required(Flag("reason", kValue, "REASON", reasons)),
+                  Flag("scope", kValue, "SCOPE",
+                       "a stream or list (default: the whole tenant)"),
+                  Flag("expires", kValue, "TIME",
+                       "RFC 3339 time, or a duration from now (30d)"),
+                  Flag("note", kValue, "TEXT", "why (recorded as evidence)"),
+                  Flag("request-id", kValue, "ID", "idempotency key"),
+              }));
+
+  specs.push_back(Command(
+      "suppressions remove", "ADDR", 1, 1, "Remove a suppression",
+      {
+          Required(Flag("reason", kValue, "TEXT",
+                        "why the address may be mailed again (recorded)")),
+          Flag("scope", kValue, "SCOPE",
+               "the suppression's scope (default: tenant-wide)"),
+      }));
+
+  specs.push_back(
+      Command("suppressions check", "ADDR...", 1, -1,
+              "Tell whether addresses are suppressed",
+              {
+                  Flag("stream", kValue, "STREAM",
+                       "check for this stream (tenant-wide suppressions always "
+                       "apply)"),
+              }));
+
+  specs.push_back(
+      Command("health", "", 0, 0, "Check the server's health (grpc.health.v1)",
+              {Flag("service", kValue, "NAME", "ask about one service")},
+              "Prints SERVING, NOT_SERVING, ...; exits 0 only when SERVING."));
+
+  specs.push_back(Command("help", "[COMMAND]", 0, 2,
+                          "Show help for deliverctl or a command", {}));
+  return specs;
+}
+
+const std::map<std::string, CommandHandler>& Handlers() {
+  static const auto* const handlers = new std::map<std::string, CommandHandler>{
+      {"send", RunSend},
+      {"send-batch", RunSendBatch},
+      {"status", RunStatus},
+      {"log", RunLog},
+      {"resend", RunResend},
+      {"watch", RunWatch},
+      {"suppressions list", RunSuppressionsList},
+      {"suppressions add", RunSuppressionsAdd},
+      {"suppressions remove", RunSuppressionsRemove},
+      {"suppressions check", RunSuppressionsCheck},
+      {"health", RunHealth},
+  };
+  return *handlers;
+}
+
+std::string FlagUsage(const FlagSpec& flag) {
+  std::string usage = absl::StrCat("--", flag.name);
+  if (flag.kind != FlagKind::kBool)
+    absl::StrAppend(&usage, " ", flag.value_name);
+  return usage;
+}
+
+std::string FlagTable(const std::vector<FlagSpec>& flags) {
+  Table table;
+  for (const FlagSpec& flag : flags) {
+    table.AddRow(
+        {absl::StrCat("  ", FlagUsage(flag)),
+         flag.required ? absl::StrCat(flag.help, " (required)") : flag.help});
+  }
+  return table.Render();
+}
+
+std::vector<const CommandSpec*> GroupMembers(absl::string_view group) {
+  std::vector<const CommandSpec*> members;
+  for (const CommandSpec& spec : CommandSpecs()) {
+    if (absl::StartsWith(spec.name, absl::StrCat(group, " "))) {
+      members.push_back(&spec);
+    }
+  }
+  return members;
+}
+
+std::string CommandList(const std::vector<const CommandSpec*>& commands) {
+  Table table;
+  for (const CommandSpec* spec : commands) {
+    table.AddRow({absl::StrCat("  ", spec->name), spec->summary});
+  }
+  return table.Render();
+}
+
+int RunHelp(const ParsedCommandLine& parsed, std::ostream& out,
+            std::ostream& err) {
+  std::string topic;
+  if (parsed.command != nullptr && parsed.command->name == "help") {
+    topic = absl::StrJoin(parsed.positionals, " ");
+  } else if (parsed.command != nullptr) {
+    topic = parsed.command->name;
+  } else {
+    topic = parsed.group;
+  }
+  if (topic.empty()) {
+    out << GeneralHelp();
+    return kExitOk;
+  }
+  for (const CommandSpec& spec : CommandSpecs()) {
+    if (spec.name == topic) {
+      out << CommandHelp(spec);
+      return kExitOk;
+    }
+  }
+  if (!GroupMembers(topic).empty()) {
+    out << GroupHelp(topic);
+    return kExitOk;
+  }
+  err << "deliverctl: help: unknown command '" << topic
+      << "' (see 'deliverctl help')\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& CommandSpecs() {
+  static const auto* const specs = new std::vector<CommandSpec>(BuildSpecs());
+  return *specs;
+}
+
+std::string GeneralHelp() {
+  std::vector<const CommandSpec*> commands;
+  for (const CommandSpec& spec : CommandSpecs()) commands.push_back(&spec);
+  return absl::StrCat(
+      "deliverctl: the command line of deliverd.\n\n"
+      "Usage: deliverctl [global flags] COMMAND [flags] [arguments]\n\n"
+      "Commands:\n",
+      CommandList(commands),
+      "\nGlobal flags (before or after the command; --flag VALUE or "
+      "--flag=VALUE):\n",
+      FlagTable(GlobalFlagSpecs()),
+      "\nExit status: 0 success, 1 a call or an item failed, 2 usage "
+      "error.\nRun 'deliverctl help COMMAND' for a command's flags.\n");
+}
+
+std::string CommandHelp(const CommandSpec& command) {
+  std::string help = absl::StrCat("Usage: deliverctl ", command.name);
+  if (!command.flags.empty()) absl::StrAppend(&help, " [flags]");
+  if (!command.arguments.empty()) {
+    absl::StrAppend(&help, " ", command.arguments);
+  }
+  absl::StrAppend(&help, "\n\n", command.summary, ".\n");
+  if (!command.description.empty()) {
+    absl::StrAppend(&help, "\n", command.description, "\n");
+  }
+  if (!command.flags.empty()) {
+    absl::StrAppend(&help, "\nFlags:\n", FlagTable(command.flags));
+  }
+  absl::StrAppend(&help,
+                  "\nGlobal flags (--server, --api-key, --json, --timeout, "
+                  "...) work here too; see 'deliverctl help'.\n");
+  return help;
+}
+
+std::string GroupHelp(absl::string_view group) {
+  return absl::StrCat("Usage: deliverctl ", group,
+                      " COMMAND [flags] [arguments]\n\nCommands:\n",
+                      CommandList(GroupMembers(group)),
+                      "\nRun 'deliverctl help ", group,
+                      " COMMAND' for a command's flags.\n");
+}
+
+int Invocation::UsageError(absl::string_view message) const {
+  err << "deliverctl: " << command() << ": " << message << "\n";
+  return kExitUsage;
+}
+
+int Invocation::RpcError(const grpc::Status& status) const {
+  err << RpcErrorLine(command(), status, !settings.api_key.empty()) << "\n";
+  return kExitFailure;
+}
+
+FileReader Invocation::file_reader() const {
+  std::istream* stdin_stream = &in;
+  return [stdin_stream](const std::string& path) {
+    return path == "-" ? ReadStream(*stdin_stream) : ReadFileContents(path);
+  };
+}
+
+int RunDeliverctl(const std::vector<std::string>& args, const Environment& env,
+                  std::istream& in, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<ParsedCommandLine> parsed =
+      ParseCommandLine(args, CommandSpecs());
+  if (!parsed.ok()) {
+    err << "deliverctl: " << parsed.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (parsed->global.help ||
+      (parsed->command != nullptr && parsed->command->name == "help")) {
+    return RunHelp(*parsed, out, err);
+  }
+  if (parsed->command == nullptr) {
+    if (!parsed->group.empty()) {
+      std::vector<std::string> names;
+      for (const CommandSpec* spec : GroupMembers(parsed->group)) {
+        names.push_back(spec->name.substr(parsed->group.size() + 1));
+      }
+      err << "deliverctl: " << parsed->group << ": missing command ("
+          << absl::StrJoin(names, ", ") << "; see 'deliverctl help "
+          << parsed->group << "')\n";
+    } else {
+      err << "deliverctl: missing command (see 'deliverctl help')\n";
+    }
+    return kExitUsage;
+  }
+  const CommandSpec& command = *parsed->command;
+  if (parsed->global.local && !command.supports_local) {
+    err << "deliverctl: " << command.name
+        << ": --local is not supported: this command needs the server\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<ConnectionSettings> settings =
+      ResolveConnectionSettings(parsed->global, env);
+  if (!settings.ok()) {
+    err << "deliverctl: " << settings.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto handler = Handlers().find(command.name);
+  if (handler == Handlers().end()) {
+    err << "deliverctl: " << command.name << ": not implemented\n";
+    return kExitUsage;
+  }
+  const Invocation invocation{*parsed, *settings, in, out, err, absl::Now()};
+  return handler->second(invocation);
+}
+
+}  // namespace deliverd::client

@@ -1,0 +1,26 @@
+// CSV output (RFC 4180 quoting) for exports such as `suppressions list --csv`.
+//
+// Contract: a field is quoted when it contains a comma, a double quote, CR or
+// LF, or starts or ends with a space (some readers trim unquoted fields);
+// quotes inside are doubled. Values are written as they are, newlines
+// included, so an export round-trips. Rows end in "\n" rather than RFC
+// 4180's CRLF: the export is mostly read by shell tools, which see CR as data,
+// and spreadsheet programs accept either.
+#ifndef DELIVERD_CLIENT_CSV_H_
+#define DELIVERD_CLIENT_CSV_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace deliverd::client {
+
+std::string CsvField(absl::string_view value);
+
+// Fields joined by commas, ending in "\n".
+std::string CsvRow(const std::vector<std::string>& fields);
+
+}  // namespace deliverd::client
+
+#endif  // DELIVERD_CLIENT_CSV_H_
