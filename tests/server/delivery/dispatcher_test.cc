@@ -1,0 +1,213 @@
+#include "server/delivery/dispatcher.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "deliverd/v1/messages.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/store/sqlite_store.h"
+
+namespace deliverd::delivery {
+namespace {
+
+using ::testing::HasSubstr;
+using store::MessageStatus;
+
+// A transport whose answer the test chooses, recording what it was given.
+class ScriptedTransport : public Transport {
+ public:
+  absl::StatusOr<TransportResult> Send(const Envelope& envelope,
+                                       absl::string_view data) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    envelopes.push_back(envelope);
+    messages.emplace_back(data);
+    if (!fail_all.ok()) return fail_all;
+    TransportResult result;
+    result.detail = "scripted";
+    for (const std::string& rcpt : envelope.rcpt_to) {
+      RecipientOutcome o;
+      o.address = rcpt;
+      auto it = per_recipient.find(rcpt);
+      o.outcome = it == per_recipient.end() ? Outcome::kAccepted : it->second;
+      o.reply.code = o.outcome == Outcome::kAccepted    ? 250
+                     : o.outcome == Outcome::kTransient ? 451
+                                                        : 550;
+      o.reply.text = "reply for " + rcpt;
+      result.recipients.push_back(o);
+    }
+    return result;
+  }
+  std::string name() const override { return "scripted"; }
+
+  std::mutex mu_;
+  absl::Status fail_all;
+  std::map<std::string, Outcome> per_recipient;
+  std::vector<Envelope> envelopes;
+  std::vector<std::string> messages;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dispatcher-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = *store::SqliteStore::Open(dir_ + "/db");
+    tenant_ = *store_->CreateTenant("t");
+    DispatcherOptions options;
+    options.owner = "test";
+    dispatcher_ = std::make_unique<Dispatcher>(store_.get(), &transport_,
+                                               options);
+  }
+  void TearDown() override {
+    dispatcher_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Queues a message to `to` and claims it, as the worker loop would.
+  store::Message QueueAndClaim(const std::vector<std::string>& to) {
+    static int n = 0;
+    store::NewMessage item;
+    store::Message& m = item.message;
+    m.id = "m_test" + std::to_string(++n);
+    m.tenant_id = tenant_;
+    m.status = MessageStatus::kQueued;
+    m.from_address = "from@example.com";
+    m.subject = "subject";
+    m.create_time = m.update_time = absl::Now();
+    m.next_attempt_time = absl::Now() - absl::Seconds(1);
+    m.rfc822_message_id = m.id + "@example.com";
+    v1::MessageContent content;
+    content.mutable_from()->set_address("from@example.com");
+    for (const std::string& a : to) {
+      content.add_to()->set_address(a);
+      store::Recipient r;
+      r.address = a;
+      m.recipients.push_back(r);
+    }
+    content.set_subject("subject");
+    content.set_text_body("body");
+    content.SerializeToString(&m.content);
+    EXPECT_TRUE(store_->InsertMessagesAndWait({item}).ok());
+    auto claimed = store_->ClaimDueMessages("test", absl::Now(),
+                                            absl::Minutes(5), 10);
+    EXPECT_TRUE(claimed.ok());
+    EXPECT_EQ(claimed->size(), 1u);
+    return claimed->front();
+  }
+
+  store::Message Reload(const std::string& id) {
+    return *store_->GetMessage(tenant_, id, false);
+  }
+
+  std::string dir_;
+  std::unique_ptr<store::SqliteStore> store_;
+  int64_t tenant_ = 0;
+  ScriptedTransport transport_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(DispatcherTest, AcceptedMessageIsSentWithEvents) {
+  store::Message m = QueueAndClaim({"a@example.org"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.status, MessageStatus::kSent);
+  EXPECT_EQ(after.attempt_count, 1);
+  EXPECT_EQ(after.next_attempt_time, absl::InfiniteFuture());
+  EXPECT_EQ(after.recipients[0].last_reply.code, 250);
+  auto events = *store_->MessageEvents(tenant_, m.id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, store::EventType::kAttempt);
+  EXPECT_EQ(events[1].type, store::EventType::kSent);
+  EXPECT_EQ(events[1].recipient, "a@example.org");
+  ASSERT_EQ(transport_.messages.size(), 1u);
+  EXPECT_THAT(transport_.messages[0], HasSubstr("X-Deliverd-Id: " + m.id));
+}
+
+TEST_F(DispatcherTest, PerRecipientOutcomesAreKeptApart) {
+  transport_.per_recipient["bad@example.org"] = Outcome::kPermanent;
+  transport_.per_recipient["later@example.org"] = Outcome::kTransient;
+  store::Message m = QueueAndClaim(
+      {"good@example.org", "bad@example.org", "later@example.org"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.recipients[0].status, MessageStatus::kSent);
+  EXPECT_EQ(after.recipients[1].status, MessageStatus::kBounced);
+  EXPECT_EQ(after.recipients[1].last_reply.code, 550);
+  EXPECT_EQ(after.recipients[2].status, MessageStatus::kWaiting);
+  EXPECT_EQ(after.status, MessageStatus::kWaiting);
+  EXPECT_GT(after.next_attempt_time, absl::Now());
+
+  // The retry goes only to the deferred recipient.
+  transport_.per_recipient.clear();
+  auto claimed = store_->ClaimDueMessages("test", after.next_attempt_time,
+                                          absl::Minutes(5), 10);
+  ASSERT_EQ(claimed->size(), 1u);
+  ASSERT_TRUE(dispatcher_->Deliver(claimed->front()).ok());
+  ASSERT_EQ(transport_.envelopes.size(), 2u);
+  EXPECT_EQ(transport_.envelopes[1].rcpt_to,
+            std::vector<std::string>{"later@example.org"});
+  after = Reload(m.id);
+  EXPECT_EQ(after.status, MessageStatus::kSent);
+  EXPECT_EQ(after.attempt_count, 2);
+}
+
+TEST_F(DispatcherTest, TransportOutageSchedulesARetry) {
+  transport_.fail_all = absl::UnavailableError("disk full");
+  store::Message m = QueueAndClaim({"a@example.org"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.status, MessageStatus::kWaiting);
+  EXPECT_THAT(after.recipients[0].detail, HasSubstr("disk full"));
+  EXPECT_GE(after.next_attempt_time - absl::Now(), absl::Seconds(50));
+}
+
+TEST_F(DispatcherTest, PermanentTransportErrorFails) {
+  transport_.fail_all = absl::InvalidArgumentError("misconfigured");
+  store::Message m = QueueAndClaim({"a@example.org"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.status, MessageStatus::kFailed);
+  EXPECT_EQ(after.next_attempt_time, absl::InfiniteFuture());
+}
+
+TEST_F(DispatcherTest, SuppressionAddedAfterQueueingStillStopsTheSend) {
+  store::Message m = QueueAndClaim({"a@example.org", "b@example.org"});
+  store::Suppression s;
+  s.tenant_id = tenant_;
+  s.address = "B@example.org";
+  s.reason = store::SuppressionReason::kComplaint;
+  s.create_time = absl::Now();
+  ASSERT_TRUE(store_->UpsertSuppression(s, "test").ok());
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  ASSERT_EQ(transport_.envelopes.size(), 1u);
+  EXPECT_EQ(transport_.envelopes[0].rcpt_to,
+            std::vector<std::string>{"a@example.org"});
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.recipients[1].status, MessageStatus::kSuppressed);
+  EXPECT_THAT(after.recipients[1].detail, HasSubstr("complaint"));
+  EXPECT_EQ(after.status, MessageStatus::kSent);
+}
+
+TEST_F(DispatcherTest, LostLeaseIsReported) {
+  store::Message m = QueueAndClaim({"a@example.org"});
+  DispatcherOptions other;
+  other.owner = "someone-else";
+  Dispatcher intruder(store_.get(), &transport_, other);
+  absl::Status status = intruder.Deliver(m);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Reload(m.id).status, MessageStatus::kQueued);
+}
+
+TEST(RetryDelay, GrowsAndIsCapped) {
+  EXPECT_EQ(RetryDelay(1), absl::Minutes(1));
+  EXPECT_EQ(RetryDelay(2), absl::Minutes(2));
+  EXPECT_EQ(RetryDelay(4), absl::Minutes(8));
+  EXPECT_EQ(RetryDelay(30), absl::Hours(1));
+}
+
+}  // namespace
+}  // namespace deliverd::delivery
