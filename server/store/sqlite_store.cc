@@ -43,6 +43,22 @@ std::vector<std::string> SplitTags(const std::string& joined) {
   return absl::StrSplit(joined, ',');
 }
 
+// Holds one read transaction, so a message and its recipients come from the
+// same snapshot even while the writer commits in between.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(SqliteConnection& db) : db_(db) {
+    open_ = db_.Exec("BEGIN").ok();
+  }
+  ~ReadSnapshot() {
+    if (open_) db_.Exec("COMMIT").IgnoreError();
+  }
+
+ private:
+  SqliteConnection& db_;
+  bool open_ = false;
+};
+
 #define RETURN_IF_ERROR(expr)              \
   do {                                     \
     absl::Status _status = (expr);         \
@@ -260,7 +276,8 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
 
   static const std::string kRecipient =
       "INSERT INTO message_recipients (message_row, position, tenant_id, "
-      "address, kind, status, detail) VALUES (?,?,?,?,?,?,?)";
+      "address, kind, status, detail, reply_code, reply_enhanced, reply_text, "
+      "reply_host) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
   for (size_t i = 0; i < m.recipients.size(); ++i) {
     const Recipient& r = m.recipients[i];
     ASSIGN_OR_RETURN(stmt, db.Prepare(kRecipient));
@@ -270,7 +287,11 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
         .Bind(4, r.address)
         .Bind(5, static_cast<int64_t>(r.kind))
         .Bind(6, static_cast<int64_t>(r.status))
-        .Bind(7, r.detail);
+        .Bind(7, r.detail)
+        .Bind(8, static_cast<int64_t>(r.last_reply.code))
+        .Bind(9, r.last_reply.enhanced_code)
+        .Bind(10, r.last_reply.text)
+        .Bind(11, r.last_reply.remote_host);
     RETURN_IF_ERROR(stmt->Run());
   }
 
@@ -316,7 +337,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   // the disk before a Send is acknowledged.
   RETURN_IF_ERROR(writer->Exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-      "PRAGMA foreign_keys=ON;"));
+      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"));
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(path, std::move(writer)));
   RETURN_IF_ERROR(store->Migrate());
@@ -501,7 +522,8 @@ absl::StatusOr<ApiKey> SqliteStore::CreateApiKey(int64_t tenant_id,
   key.tenant_id = tenant_id;
   key.prefix = std::string(prefix);
   key.label = std::string(label);
-  key.create_time = absl::Now();
+  // Stored to the microsecond; return what a later read will see.
+  key.create_time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   std::string hash(key_hash);
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) {
     static const std::string kSql =
@@ -577,6 +599,7 @@ absl::StatusOr<Message> SqliteStore::GetMessage(int64_t tenant_id,
   ASSIGN_OR_RETURN(db, AcquireReader());
   static const std::string kSql = absl::StrCat(
       "SELECT ", kMessageColumns, " FROM messages WHERE tenant_id = ? AND id = ?");
+  ReadSnapshot snapshot(*db);
   Message m;
   {
     ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
@@ -637,6 +660,9 @@ absl::StatusOr<std::vector<Event>> SqliteStore::MessageEvents(
 absl::StatusOr<MessagePage> SqliteStore::ListMessages(
     int64_t tenant_id, const MessageFilter& filter, int page_size,
     const std::optional<MessageCursor>& after) {
+  if (page_size <= 0) {
+    return absl::InvalidArgumentError("page_size must be positive");
+  }
   // The SQL text is assembled from fixed fragments only; every value is a
   // bound parameter.
   std::string sql = absl::StrCat("SELECT ", kMessageColumns,
@@ -674,6 +700,7 @@ absl::StatusOr<MessagePage> SqliteStore::ListMessages(
   absl::StrAppend(&sql, " ORDER BY m.create_time DESC, m.row_id DESC LIMIT ?");
 
   ASSIGN_OR_RETURN(db, AcquireReader());
+  ReadSnapshot snapshot(*db);
   MessagePage page;
   {
     ASSIGN_OR_RETURN(stmt, db->Prepare(sql));
@@ -955,6 +982,9 @@ SqliteStore::FindSuppressions(int64_t tenant_id,
 absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
     int64_t tenant_id, const SuppressionFilter& filter, int page_size,
     const std::optional<SuppressionCursor>& after) {
+  if (page_size <= 0) {
+    return absl::InvalidArgumentError("page_size must be positive");
+  }
   std::string sql = absl::StrCat("SELECT ", kSuppressionColumns,
                                  " FROM suppressions WHERE tenant_id = ?");
   if (filter.reason != SuppressionReason::kUnspecified) {
@@ -962,7 +992,9 @@ absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
   }
   if (!filter.all_scopes) absl::StrAppend(&sql, " AND scope = ?");
   if (!filter.address_prefix.empty()) {
-    absl::StrAppend(&sql, " AND substr(address, 1, ?) = ?");
+    // length() counts characters, as substr() does; a byte count would
+    // never match a prefix with non-ASCII characters.
+    absl::StrAppend(&sql, " AND substr(address, 1, length(?)) = ?");
   }
   if (after.has_value()) absl::StrAppend(&sql, " AND (address, scope) > (?, ?)");
   absl::StrAppend(&sql, " ORDER BY address, scope LIMIT ?");
@@ -976,7 +1008,7 @@ absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
   if (!filter.all_scopes) stmt->Bind(i++, filter.scope);
   std::string prefix = absl::AsciiStrToLower(filter.address_prefix);
   if (!prefix.empty()) {
-    stmt->Bind(i++, static_cast<int64_t>(prefix.size()));
+    stmt->Bind(i++, prefix);
     stmt->Bind(i++, prefix);
   }
   if (after.has_value()) {

@@ -171,8 +171,10 @@ class Store {
       absl::string_view owner, absl::Time now, absl::Duration lease,
       int limit) = 0;
   virtual absl::Status RecordDelivery(const DeliveryUpdate& update) = 0;
-  // The earliest next_attempt_time of any message (InfiniteFuture if none);
-  // lets the dispatcher sleep exactly until work is due.
+  // When the next claim can succeed: the earliest next_attempt_time of any
+  // message, or its lease's end when it is leased beyond that
+  // (InfiniteFuture if none); lets the dispatcher sleep exactly until work
+  // is due.
   virtual absl::StatusOr<absl::Time> NextDueTime() = 0;
 
   // Suppressions. Addresses are compared case-insensitively.

@@ -72,7 +72,9 @@ CREATE TABLE message_tags (
 
 -- The append-only history; read in id order it is the WatchEvents stream.
 CREATE TABLE events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  -- Never deleted, so plain rowids already increase; AUTOINCREMENT would
+  -- add a write per event.
+  id INTEGER PRIMARY KEY,
   tenant_id INTEGER NOT NULL,
   message_id TEXT NOT NULL,
   type INTEGER NOT NULL,
