@@ -7,6 +7,7 @@
 //   - SendBatch (1,000 messages per call) in messages per second.
 //
 // usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
+//                   [--sync full|normal]
 //                   [--target HOST:PORT --api-key KEY]   (an existing server)
 #include <signal.h>
 #include <sys/wait.h>
@@ -51,7 +52,7 @@ std::string ReadFile(const std::string& path) {
   return text;
 }
 
-Server StartServer(const std::string& binary) {
+Server StartServer(const std::string& binary, const std::string& sync) {
   Server s;
   char tmpl[] = "/tmp/deliverd-bench-XXXXXX";
   s.dir = mkdtemp(tmpl);
@@ -63,7 +64,7 @@ Server StartServer(const std::string& binary) {
     execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0",
           "--port-file", port_file.c_str(), "--data-dir",
           (s.dir + "/data").c_str(), "--dispatcher-workers", "0",
-          static_cast<char*>(nullptr));
+          "--sqlite-sync", sync.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
   std::string binary = DELIVERD_BENCH_SERVER;
   double seconds = 3;
   bool only_batch = false;
+  std::string sync = "full";
   std::string target, api_key;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -156,6 +158,8 @@ int main(int argc, char** argv) {
       binary = argv[++i];
     } else if (arg == "--seconds" && i + 1 < argc) {
       seconds = atof(argv[++i]);
+    } else if (arg == "--sync" && i + 1 < argc) {
+      sync = argv[++i];
     } else if (arg == "--only-batch") {
       only_batch = true;
     } else if (arg == "--target" && i + 1 < argc) {
@@ -164,20 +168,22 @@ int main(int argc, char** argv) {
       api_key = argv[++i];
     } else {
       std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
-                   "[--only-batch] [--target HOST:PORT --api-key KEY]\n";
+                   "[--only-batch] [--sync full|normal] [--target HOST:PORT "
+                   "--api-key KEY]\n";
       return 2;
     }
   }
   Server server;
   if (target.empty()) {
-    server = StartServer(binary);
+    server = StartServer(binary, sync);
   } else {
     server.target = target;
     server.key = api_key;
   }
   std::string bearer = "Bearer " + server.key;
   std::cout << "deliverd " << server.target
-            << ", SQLite WAL synchronous=FULL, dispatcher off, " << seconds
+            << ", SQLite WAL sqlite-sync=" << sync << ", dispatcher off, "
+            << seconds
             << " s per point, " << std::thread::hardware_concurrency()
             << " cores\n\n";
   std::printf("%-9s %16s %16s %8s\n", "callers", "empty call/s", "Send/s",

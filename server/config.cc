@@ -91,6 +91,11 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
                       "MySQL backend)");
     }
     config->store = value;
+  } else if (key == "sqlite-sync") {
+    if (value != "full" && value != "normal") {
+      return BadValue(key, value, "full or normal");
+    }
+    config->sqlite_sync = value;
   } else if (key == "transport") {
     if (value != "outbox") {
       return BadValue(key, value, "a transport (outbox)");
@@ -192,6 +197,8 @@ flags (also settable in --config FILE as "name = value"):
   --listen HOST:PORT         where to serve gRPC (default 127.0.0.1:7420; port 0 picks one)
   --data-dir DIR             data folder (default ./data)
   --store sqlite:PATH        the store (default sqlite:<data-dir>/deliverd.db)
+  --sqlite-sync full|normal  fsync every commit (full, default) or leave it
+                             to the OS (normal: survives kill -9, not power loss)
   --transport outbox         how mail leaves (default outbox: .eml files)
   --outbox-dir DIR           outbox folder (default <data-dir>/outbox)
   --api-key-file PATH        where the first API key is written (default <data-dir>/api-key)

@@ -21,6 +21,9 @@ struct Config {
   std::string data_dir = "data";
   // "sqlite:PATH"; empty means sqlite:<data_dir>/deliverd.db.
   std::string store;
+  // SQLite commits: "full" (fsync before acknowledging; survives power
+  // loss) or "normal" (survives the process being killed).
+  std::string sqlite_sync = "full";
   // "outbox" (development: .eml files in outbox_dir).
   std::string transport = "outbox";
   // Empty means <data_dir>/outbox.

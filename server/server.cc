@@ -57,7 +57,8 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
   std::string path = config.StorePath();
   if (absl::Status s = MakeDirectories(ParentOf(path)); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
-      store::SqliteStore::Open(path);
+      store::SqliteStore::Open(
+          path, store::SqliteOptions{config.sqlite_sync == "full"});
   if (!store.ok()) return store.status();
   return std::unique_ptr<store::Store>(std::move(*store));
 }

@@ -125,6 +125,12 @@ absl::Status SqliteConnection::Exec(absl::string_view sql) {
   return absl::OkStatus();
 }
 
+absl::Status SqliteConnection::ExecCached(const std::string& sql) {
+  absl::StatusOr<std::unique_ptr<SqliteStatement>> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  return (*stmt)->Run();
+}
+
 absl::StatusOr<std::unique_ptr<SqliteStatement>> SqliteConnection::Prepare(
     const std::string& sql) {
   auto it = cache_.find(sql);

@@ -60,6 +60,9 @@ class SqliteConnection {
 
   // Runs one or more statements without parameters (schema, pragmas).
   absl::Status Exec(absl::string_view sql);
+  // Runs one parameterless statement through the statement cache; for the
+  // transaction statements the writer repeats on every commit.
+  absl::Status ExecCached(const std::string& sql);
   // A cached prepared statement for `sql` (which must be a string that
   // lives as long as the connection, in practice a literal or a string the
   // caller keeps, because the cache is keyed by its text).

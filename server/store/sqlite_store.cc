@@ -1,6 +1,7 @@
 #include "server/store/sqlite_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <utility>
 
@@ -331,17 +332,29 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const std::string& path) {
+    const std::string& path, SqliteOptions options) {
+  static std::once_flag configure;
+  std::call_once(configure, [] {
+    // Allocation statistics take a global mutex on every malloc; nothing
+    // here reads them.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  });
   ASSIGN_OR_RETURN(writer, SqliteConnection::Open(path, /*read_only=*/false));
-  // WAL lets readers run beside the writer; FULL makes every commit reach
-  // the disk before a Send is acknowledged.
-  RETURN_IF_ERROR(writer->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"));
+  // WAL lets readers run beside the writer. FULL makes every commit reach
+  // the disk before a Send is acknowledged; NORMAL only the OS.
+  // Checkpoints are ours (CheckpointLoop), not the committing writer's.
+  RETURN_IF_ERROR(writer->Exec(absl::StrCat(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=",
+      options.full_sync ? "FULL" : "NORMAL",
+      "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; "
+      "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;")));
   std::unique_ptr<SqliteStore> store(
-      new SqliteStore(path, std::move(writer)));
+      new SqliteStore(path, options, std::move(writer)));
   RETURN_IF_ERROR(store->Migrate());
+  sqlite3_wal_hook(store->writer_conn_->handle(), &SqliteStore::OnWalCommit,
+                   store.get());
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
   return store;
 }
 
@@ -352,6 +365,50 @@ SqliteStore::~SqliteStore() {
   }
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // A last full checkpoint leaves a small WAL behind for the next start.
+  if (writer_conn_) {
+    sqlite3_wal_checkpoint_v2(writer_conn_->handle(), nullptr,
+                              SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  if (pages >= store->options_.checkpoint_pages) {
+    {
+      std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::CheckpointLoop() {
+  absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
+      SqliteConnection::Open(path_, /*read_only=*/false);
+  if (!conn.ok()) return;  // the writer's own final checkpoint still runs
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(checkpoint_mu_);
+      // Also every few seconds, so a quiet WAL does not stay large.
+      checkpoint_cv_.wait_for(lock, std::chrono::seconds(5), [this] {
+        return checkpoint_wanted_ || checkpoint_stopping_;
+      });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE never blocks the writer or readers; the WAL restarts from its
+    // beginning at the next commit once everything in it is copied.
+    sqlite3_wal_checkpoint_v2((*conn)->handle(), nullptr,
+                              SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
 }
 
 absl::Status SqliteStore::Migrate() {
@@ -430,22 +487,28 @@ void SqliteStore::WriterLoop() {
       }
     }
     std::vector<absl::Status> results(group.size());
-    absl::Status begin = db.Exec("BEGIN IMMEDIATE");
+    static const std::string kBegin = "BEGIN IMMEDIATE";
+    static const std::string kSavepoint = "SAVEPOINT job";
+    static const std::string kRelease = "RELEASE job";
+    static const std::string kRollbackTo = "ROLLBACK TO job";
+    static const std::string kCommit = "COMMIT";
+    absl::Status begin = db.ExecCached(kBegin);
     if (!begin.ok()) {
       for (WriteJob& job : group) job.done(begin);
       continue;
     }
     for (size_t i = 0; i < group.size(); ++i) {
-      absl::Status status = db.Exec("SAVEPOINT job");
+      absl::Status status = db.ExecCached(kSavepoint);
       if (status.ok()) status = group[i].run(db);
       if (status.ok()) {
-        status = db.Exec("RELEASE job");
+        status = db.ExecCached(kRelease);
       } else {
-        db.Exec("ROLLBACK TO job; RELEASE job").IgnoreError();
+        db.ExecCached(kRollbackTo).IgnoreError();
+        db.ExecCached(kRelease).IgnoreError();
       }
       results[i] = status;
     }
-    absl::Status commit = db.Exec("COMMIT");
+    absl::Status commit = db.ExecCached(kCommit);
     if (!commit.ok()) {
       db.Exec("ROLLBACK").IgnoreError();
       for (absl::Status& status : results) status = commit;

@@ -1,6 +1,9 @@
 // The embedded store: one SQLite file in WAL mode, durable commits
 // (synchronous=FULL), the default for a single deliverd process.
 //
+// Checkpoints (copying the WAL into the database file) run on a thread of
+// their own, so commits never wait behind one.
+//
 // Writes go through one writer thread that groups every write waiting at
 // that moment into a single transaction (group commit): one fsync serves
 // many concurrent Send calls, which is how durable sends stay fast. Each
@@ -28,12 +31,22 @@
 
 namespace deliverd::store {
 
+struct SqliteOptions {
+  // true: every commit is fsynced before it is acknowledged (survives power
+  // loss). false: commits reach the operating system before they are
+  // acknowledged (survives the process being killed, not the machine
+  // losing power) and are synced at checkpoints.
+  bool full_sync = true;
+  // WAL size, in pages, at which the background checkpointer runs.
+  int checkpoint_pages = 1000;
+};
+
 class SqliteStore : public Store {
  public:
   // Opens (creating if needed) the database at `path` and applies pending
   // migrations.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
-      const std::string& path);
+      const std::string& path, SqliteOptions options = {});
   // Finishes every write already submitted, then closes the connections.
   ~SqliteStore() override;
 
@@ -106,17 +119,25 @@ class SqliteStore : public Store {
     std::unique_ptr<SqliteConnection> conn_;
   };
 
-  SqliteStore(std::string path, std::unique_ptr<SqliteConnection> writer)
-      : path_(std::move(path)), writer_conn_(std::move(writer)) {}
+  SqliteStore(std::string path, SqliteOptions options,
+              std::unique_ptr<SqliteConnection> writer)
+      : path_(std::move(path)),
+        options_(options),
+        writer_conn_(std::move(writer)) {}
 
   absl::Status Migrate();
   void Submit(WriteJob job);
   // Submits and blocks until committed.
   absl::Status WriteAndWait(std::function<absl::Status(SqliteConnection&)> run);
   void WriterLoop();
+  // Copies the WAL back into the database off the writer's path, so no
+  // commit waits for a checkpoint.
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   absl::StatusOr<ReadLease> AcquireReader();
 
   std::string path_;
+  SqliteOptions options_;
   int schema_version_ = 0;
   std::unique_ptr<SqliteConnection> writer_conn_;
 
@@ -125,6 +146,12 @@ class SqliteStore : public Store {
   std::deque<WriteJob> write_queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stopping_ = false;
+  std::thread checkpointer_;
 
   std::mutex read_mu_;
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
