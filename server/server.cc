@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,9 +104,22 @@ absl::Status Server::EnsureFirstApiKey() {
 }
 
 absl::Status Server::Start() {
+  // The embedded store belongs to one serving process: its leases are
+  // released at start on that assumption, so a second server must not run.
+  std::string lock_path = absl::StrCat(config_.StorePath(), ".lock");
+  if (absl::Status s = MakeDirectories(ParentOf(lock_path)); !s.ok()) return s;
+  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "another deliverd is serving ", config_.StorePath(), " (", lock_path,
+        " is locked)"));
+  }
   absl::StatusOr<std::unique_ptr<store::Store>> store = OpenStore(config_);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
+  // Messages a killed predecessor had claimed are due again now, not when
+  // its leases would have run out.
+  if (absl::Status s = store_->ReleaseAllLeases(); !s.ok()) return s;
   if (absl::Status s = EnsureFirstApiKey(); !s.ok()) return s;
 
   absl::StatusOr<std::unique_ptr<delivery::OutboxTransport>> outbox =
@@ -183,6 +197,8 @@ void Server::Shutdown() {
   hub_.reset();
   dispatcher_.reset();
   store_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = -1;
 }
 
 }  // namespace deliverd

@@ -54,6 +54,7 @@ class Server {
 
   Config config_;
   int port_ = 0;
+  int lock_fd_ = -1;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<delivery::Transport> transport_;
   std::unique_ptr<delivery::Dispatcher> dispatcher_;

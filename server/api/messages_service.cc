@@ -18,6 +18,8 @@ namespace deliverd::api {
 namespace {
 
 constexpr int kMaxBatch = 1000;
+// 128 minus the longest item suffix, "#999".
+constexpr size_t kMaxBatchRequestId = 124;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
@@ -85,6 +87,7 @@ absl::StatusOr<store::NewMessage> PrepareMessage(
         s->evidence.empty() ? "" : absl::StrCat(": ", s->evidence));
     if (!override_reason.empty()) {
       overridden.push_back(absl::StrCat(r.address, " (", why, ")"));
+      r.suppression_override = true;
       continue;
     }
     r.status = store::MessageStatus::kSuppressed;
@@ -216,6 +219,13 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
   if (absl::Status s = ValidateRequestId(request->request_id(), "request_id");
       !s.ok()) {
     return FinishWith(call, s);
+  }
+  if (request->request_id().size() > kMaxBatchRequestId) {
+    // Items are protected as "<request_id>#<index>", which must itself fit.
+    return FinishWith(call, absl::InvalidArgumentError(absl::StrCat(
+                                "request_id: a batch request_id may have at "
+                                "most ",
+                                kMaxBatchRequestId, " characters")));
   }
   absl::Time now = absl::Now();
   int64_t tenant_id = caller->tenant_id;
@@ -532,13 +542,19 @@ class EventStream final : public grpc::ServerWriteReactor<v1::WatchEventsRespons
   void Poll() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (writing_ || finished_) return;
-    absl::StatusOr<store::EventBatch> batch =
-        ctx_->store->ReadEvents(tenant_id_, after_id_, filter_, 256);
-    if (!batch.ok()) {
-      FinishLocked(ToGrpc(batch.status()));
-      return;
+    // A filter may skip whole pages; read on until something matches or the
+    // stream is caught up, a bounded number of pages per Poll.
+    absl::StatusOr<store::EventBatch> batch;
+    for (int page = 0; page < 64; ++page) {
+      batch = ctx_->store->ReadEvents(tenant_id_, after_id_, filter_, 256);
+      if (!batch.ok()) {
+        FinishLocked(ToGrpc(batch.status()));
+        return;
+      }
+      after_id_ = batch->scanned_through;
+      if (!batch->events.empty() || !batch->more) break;
     }
-    after_id_ = batch->scanned_through;
+    if (batch->events.empty() && batch->more) ctx_->hub->Notify();
     for (const store::Event& e : batch->events) {
       v1::WatchEventsResponse response;
       ToProto(e, response.mutable_event());

@@ -153,16 +153,20 @@ absl::Status Dispatcher::Deliver(store::Message m) {
   // Who is still waiting for this message, and are they still allowed it?
   std::vector<size_t> pending;
   std::vector<std::string> pending_addresses;
+  std::vector<size_t> to_send;
   for (size_t i = 0; i < m.recipients.size(); ++i) {
-    if (IsPending(m.recipients[i].status)) {
-      pending.push_back(i);
-      pending_addresses.push_back(m.recipients[i].address);
+    if (!IsPending(m.recipients[i].status)) continue;
+    // An explicit override (recorded when the message was accepted) stands.
+    if (m.recipients[i].suppression_override) {
+      to_send.push_back(i);
+      continue;
     }
+    pending.push_back(i);
+    pending_addresses.push_back(m.recipients[i].address);
   }
   absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed =
       store_->FindSuppressions(m.tenant_id, pending_addresses, m.stream, now);
   if (!suppressed.ok()) return suppressed.status();
-  std::vector<size_t> to_send;
   for (size_t k = 0; k < pending.size(); ++k) {
     store::Recipient& r = m.recipients[pending[k]];
     if ((*suppressed)[k].has_value()) {
@@ -194,6 +198,7 @@ absl::Status Dispatcher::Deliver(store::Message m) {
     update.events.push_back(MakeEvent(m, type, now, "", detail));
   };
 
+  std::sort(to_send.begin(), to_send.end());
   if (to_send.empty()) return finish();
 
   update.attempt_count = m.attempt_count + 1;

@@ -102,8 +102,8 @@ Message ReadMessageRow(const SqliteStatement& s) {
 absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
   static const std::string kSql =
       "SELECT address, kind, status, detail, reply_code, reply_enhanced, "
-      "reply_text, reply_host FROM message_recipients WHERE message_row = ? "
-      "ORDER BY position";
+      "reply_text, reply_host, suppression_override FROM message_recipients "
+      "WHERE message_row = ? ORDER BY position";
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, m.row_id);
   m.recipients.clear();
@@ -119,6 +119,7 @@ absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
     r.last_reply.enhanced_code = stmt->Text(5);
     r.last_reply.text = stmt->Text(6);
     r.last_reply.remote_host = stmt->Text(7);
+    r.suppression_override = stmt->Int(8) != 0;
     m.recipients.push_back(std::move(r));
   }
   return absl::OkStatus();
@@ -278,7 +279,7 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
   static const std::string kRecipient =
       "INSERT INTO message_recipients (message_row, position, tenant_id, "
       "address, kind, status, detail, reply_code, reply_enhanced, reply_text, "
-      "reply_host) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+      "reply_host, suppression_override) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
   for (size_t i = 0; i < m.recipients.size(); ++i) {
     const Recipient& r = m.recipients[i];
     ASSIGN_OR_RETURN(stmt, db.Prepare(kRecipient));
@@ -292,7 +293,8 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
         .Bind(8, static_cast<int64_t>(r.last_reply.code))
         .Bind(9, r.last_reply.enhanced_code)
         .Bind(10, r.last_reply.text)
-        .Bind(11, r.last_reply.remote_host);
+        .Bind(11, r.last_reply.remote_host)
+        .Bind(12, static_cast<int64_t>(r.suppression_override ? 1 : 0));
     RETURN_IF_ERROR(stmt->Run());
   }
 
@@ -824,9 +826,11 @@ absl::StatusOr<EventBatch> SqliteStore::ReadEvents(int64_t tenant_id,
   if (!filter.message_id.empty()) stmt->Bind(i++, filter.message_id);
   stmt->Bind(i, tenant_id).Bind(i + 1, after_id);
   stmt->Bind(i + 2, static_cast<int64_t>(limit));
+  int scanned = 0;
   while (true) {
     ASSIGN_OR_RETURN(row, stmt->Step());
     if (!row) break;
+    ++scanned;
     Event e = ReadEventRow(*stmt);
     batch.scanned_through = e.id;
     if (!filter.types.empty() &&
@@ -840,6 +844,7 @@ absl::StatusOr<EventBatch> SqliteStore::ReadEvents(int64_t tenant_id,
     }
     batch.events.push_back(std::move(e));
   }
+  batch.more = scanned == limit;
   return batch;
 }
 
@@ -947,6 +952,14 @@ absl::Status SqliteStore::RecordDelivery(const DeliveryUpdate& update) {
       RETURN_IF_ERROR(UpsertSuppressionRow(db, s, "delivery"));
     }
     return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteStore::ReleaseAllLeases() {
+  return WriteAndWait([](SqliteConnection& db) {
+    return db.Exec(
+        "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE "
+        "lease_owner IS NOT NULL");
   });
 }
 

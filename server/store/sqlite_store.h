@@ -82,6 +82,7 @@ class SqliteStore : public Store {
       absl::string_view owner, absl::Time now, absl::Duration lease,
       int limit) override;
   absl::Status RecordDelivery(const DeliveryUpdate& update) override;
+  absl::Status ReleaseAllLeases() override;
   absl::StatusOr<absl::Time> NextDueTime() override;
 
   absl::Status UpsertSuppression(const Suppression& suppression,

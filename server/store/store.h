@@ -87,6 +87,8 @@ struct EventBatch {
   // The highest event id examined; resume after it even when nothing
   // matched, so a filtered watcher does not rescan.
   int64_t scanned_through = 0;
+  // True when the scan stopped at `limit`: more events may follow.
+  bool more = false;
 };
 
 // What a delivery attempt did to a claimed message. Applied only while the
@@ -171,6 +173,10 @@ class Store {
       absl::string_view owner, absl::Time now, absl::Duration lease,
       int limit) = 0;
   virtual absl::Status RecordDelivery(const DeliveryUpdate& update) = 0;
+  // Clears every lease, making claimed messages due again at once. Only for
+  // a store that a single process uses, at its start: any lease found then
+  // belongs to a process that died mid-delivery.
+  virtual absl::Status ReleaseAllLeases() = 0;
   // When the next claim can succeed: the earliest next_attempt_time of any
   // message, or its lease's end when it is leased beyond that
   // (InfiniteFuture if none); lets the dispatcher sleep exactly until work

@@ -76,6 +76,9 @@ struct Recipient {
   MessageStatus status = MessageStatus::kQueued;
   std::string detail;
   Reply last_reply;
+  // Sent to even though suppressed (an explicit, recorded override); the
+  // dispatcher does not check this recipient's suppressions again.
+  bool suppression_override = false;
 };
 
 // A message as stored. `content` is an opaque encoding of everything needed

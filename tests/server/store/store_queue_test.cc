@@ -422,5 +422,34 @@ TYPED_TEST(QueueTest, NextDueTimeFollowsDueAndLeasedMessages) {
   EXPECT_EQ(this->NextDue(), absl::InfiniteFuture());
 }
 
+TYPED_TEST(QueueTest, ReleaseAllLeasesMakesClaimedMessagesDueAgain) {
+  int64_t acme = this->MakeTenant("acme");
+  std::string id = this->AddDue(acme, T0() - absl::Minutes(1));
+  ASSERT_EQ(this->Claim("dead-process", T0(), absl::Minutes(5), 10).size(), 1u);
+  EXPECT_TRUE(this->Claim("successor", T0(), absl::Minutes(5), 10).empty());
+  ASSERT_TRUE(this->store().ReleaseAllLeases().ok());
+  std::vector<Message> claimed =
+      this->Claim("successor", T0(), absl::Minutes(5), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+  // The dead owner's report is refused: the lease is no longer its.
+  EXPECT_EQ(this->store().RecordDelivery(this->Final(claimed[0], "dead-process"))
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TYPED_TEST(QueueTest, SuppressionOverrideRoundTrips) {
+  int64_t acme = this->MakeTenant("acme");
+  NewMessage item = this->MakeMessage(acme, T0(), {"a@example.org",
+                                                   "b@example.org"});
+  item.message.recipients[1].suppression_override = true;
+  item.message.next_attempt_time = T0();
+  this->InsertOne(item);
+  std::vector<Message> claimed = this->Claim("w", T0(), absl::Minutes(1), 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_FALSE(claimed[0].recipients[0].suppression_override);
+  EXPECT_TRUE(claimed[0].recipients[1].suppression_override);
+}
+
 }  // namespace
 }  // namespace deliverd::store::conformance

@@ -58,6 +58,9 @@ CREATE TABLE message_recipients (
   reply_enhanced TEXT NOT NULL DEFAULT '',
   reply_text TEXT NOT NULL DEFAULT '',
   reply_host TEXT NOT NULL DEFAULT '',
+  -- 1 when a caller sent to this recipient despite a suppression (a resend
+  -- override, recorded with its reason in the message's history).
+  suppression_override INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (message_row, position)
 ) WITHOUT ROWID;
 CREATE INDEX recipients_address

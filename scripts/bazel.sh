@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The Bazel build beside CMake (README: "Building with Bazel"): installs what
+# is missing, then `bazel build //...` and `bazel test //...`, offline,
+# against the system libraries. Called by scripts/test.sh, so CI runs both
+# builds. Extra arguments are passed to both bazel commands, e.g.
+#   scripts/bazel.sh --test_output=all
+# Bazel's output base stays in ~/.cache/bazel (only the ignored bazel-*
+# symlinks appear in the tree); settings are in .bazelrc (2 jobs, offline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+# Debian 12: Bazel 4.2.3 and the two rule sets WORKSPACE points at.
+packages=(bazel-bootstrap bazel-rules-java bazel-platforms)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+  fi
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+step=""
+trap 'rc=$?; if [ $rc -ne 0 ]; then echo "scripts/bazel.sh: FAILED (exit $rc): $step" >&2; fi' EXIT
+
+start=$SECONDS
+step="bazel build //..."
+echo "== $step" >&2
+bazel build //... "$@"
+
+step="bazel test //..."
+echo "== $step" >&2
+bazel test //... "$@"
+
+step=""
+echo "scripts/bazel.sh: Bazel build and tests passed in $((SECONDS - start)) s" >&2
