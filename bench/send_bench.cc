@@ -7,7 +7,8 @@
 //   - SendBatch (1,000 messages per call) in messages per second.
 //
 // usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
-//                   [--sync full|normal]
+//                   [--sync full|normal] [--callers 1|8|32] [--skip-ceiling]
+//                   [--skip-batch]
 //                   [--target HOST:PORT --api-key KEY]   (an existing server)
 #include <signal.h>
 #include <sys/wait.h>
@@ -150,6 +151,9 @@ int main(int argc, char** argv) {
   std::string binary = DELIVERD_BENCH_SERVER;
   double seconds = 3;
   bool only_batch = false;
+  bool skip_ceiling = false;
+  bool skip_batch = false;
+  int only_callers = 0;
   std::string sync = "full";
   std::string target, api_key;
   for (int i = 1; i < argc; ++i) {
@@ -160,6 +164,12 @@ int main(int argc, char** argv) {
       seconds = atof(argv[++i]);
     } else if (arg == "--sync" && i + 1 < argc) {
       sync = argv[++i];
+    } else if (arg == "--callers" && i + 1 < argc) {
+      only_callers = atoi(argv[++i]);
+    } else if (arg == "--skip-batch") {
+      skip_batch = true;
+    } else if (arg == "--skip-ceiling") {
+      skip_ceiling = true;
     } else if (arg == "--only-batch") {
       only_batch = true;
     } else if (arg == "--target" && i + 1 < argc) {
@@ -168,7 +178,9 @@ int main(int argc, char** argv) {
       api_key = argv[++i];
     } else {
       std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
-                   "[--only-batch] [--sync full|normal] [--target HOST:PORT "
+                   "[--only-batch] [--callers N] [--skip-ceiling] [--skip-batch] "
+                   "[--sync full|normal] "
+                   "[--target HOST:PORT "
                    "--api-key KEY]\n";
       return 2;
     }
@@ -190,7 +202,8 @@ int main(int argc, char** argv) {
               "ratio");
   for (int callers : {1, 8, 32}) {
     if (only_batch) break;
-    double ceiling = Measure(callers, seconds, server.target, [](auto channel) {
+    if (only_callers != 0 && callers != only_callers) continue;
+    double ceiling = skip_ceiling ? 0 : Measure(callers, seconds, server.target, [](auto channel) {
       auto stub = std::make_shared<grpc::GenericStub>(channel);
       return [stub](long) {
         grpc::ClientContext ctx;
@@ -231,6 +244,7 @@ int main(int argc, char** argv) {
   deliverd::v1::SendBatchRequest batch;
   for (int i = 0; i < 1000; ++i) *batch.add_messages() = SampleSend(i, 0);
   for (int callers : {1, 2}) {
+    if (skip_batch) break;
     double calls = Measure(callers, seconds, server.target, [&](auto channel) {
       auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
           deliverd::v1::Messages::NewStub(channel));

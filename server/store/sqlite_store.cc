@@ -357,6 +357,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
                    store.get());
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   store->checkpointer_ = std::thread([s = store.get()] { s->CheckpointLoop(); });
+  store->completer_ = std::thread([s = store.get()] { s->CompletionLoop(); });
   return store;
 }
 
@@ -367,6 +368,12 @@ SqliteStore::~SqliteStore() {
   }
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(completion_mu_);
+    completion_stopping_ = true;
+  }
+  completion_cv_.notify_all();
+  if (completer_.joinable()) completer_.join();
   {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     checkpoint_stopping_ = true;
@@ -390,6 +397,21 @@ int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
     store->checkpoint_cv_.notify_one();
   }
   return SQLITE_OK;
+}
+
+void SqliteStore::CompletionLoop() {
+  while (true) {
+    std::deque<std::function<void()>> ready;
+    {
+      std::unique_lock<std::mutex> lock(completion_mu_);
+      completion_cv_.wait(lock, [this] {
+        return completion_stopping_ || !completions_.empty();
+      });
+      if (completions_.empty()) return;  // stopping, and all delivered
+      ready.swap(completions_);
+    }
+    for (auto& fn : ready) fn();
+  }
 }
 
 void SqliteStore::CheckpointLoop() {
@@ -470,7 +492,8 @@ absl::Status SqliteStore::WriteAndWait(
   std::promise<absl::Status> promise;
   auto future = promise.get_future();
   Submit({std::move(run),
-          [&promise](absl::Status status) { promise.set_value(status); }});
+          [&promise](absl::Status status) { promise.set_value(status); },
+          /*done_inline=*/true});
   return future.get();
 }
 
@@ -515,7 +538,22 @@ void SqliteStore::WriterLoop() {
       db.Exec("ROLLBACK").IgnoreError();
       for (absl::Status& status : results) status = commit;
     }
-    for (size_t i = 0; i < group.size(); ++i) group[i].done(results[i]);
+    std::vector<std::function<void()>> deferred;
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (group[i].done_inline) {
+        group[i].done(results[i]);
+      } else {
+        deferred.push_back([done = std::move(group[i].done),
+                            status = results[i]] { done(status); });
+      }
+    }
+    if (!deferred.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(completion_mu_);
+        for (auto& fn : deferred) completions_.push_back(std::move(fn));
+      }
+      completion_cv_.notify_one();
+    }
     std::function<void()> listener;
     {
       std::lock_guard<std::mutex> lock(listener_mu_);

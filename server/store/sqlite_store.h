@@ -103,6 +103,10 @@ class SqliteStore : public Store {
   struct WriteJob {
     std::function<absl::Status(SqliteConnection&)> run;
     std::function<void(absl::Status)> done;
+    // Callers' callbacks (which may answer an RPC, i.e. write to a socket)
+    // run on the completion thread so the writer can start the next group;
+    // internal waits are released inline.
+    bool done_inline = false;
   };
 
   // Returns a read connection to the pool when it goes out of scope.
@@ -131,6 +135,7 @@ class SqliteStore : public Store {
   // Submits and blocks until committed.
   absl::Status WriteAndWait(std::function<absl::Status(SqliteConnection&)> run);
   void WriterLoop();
+  void CompletionLoop();
   // Copies the WAL back into the database off the writer's path, so no
   // commit waits for a checkpoint.
   void CheckpointLoop();
@@ -147,6 +152,12 @@ class SqliteStore : public Store {
   std::deque<WriteJob> write_queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  std::mutex completion_mu_;
+  std::condition_variable completion_cv_;
+  std::deque<std::function<void()>> completions_;
+  bool completion_stopping_ = false;
+  std::thread completer_;
 
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
