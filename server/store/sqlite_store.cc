@@ -17,6 +17,8 @@ namespace {
 // A group never grows past this many writes, so one huge burst cannot hold
 // the first caller's acknowledgement back for long.
 constexpr size_t kMaxGroupSize = 4096;
+// How long the writer waits for a group to gather (see WriterLoop).
+constexpr int kGatherMicros = 300;
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
@@ -499,6 +501,7 @@ absl::Status SqliteStore::WriteAndWait(
 
 void SqliteStore::WriterLoop() {
   SqliteConnection& db = *writer_conn_;
+  size_t last_group_size = 0;
   while (true) {
     std::vector<WriteJob> group;
     {
@@ -506,11 +509,23 @@ void SqliteStore::WriterLoop() {
       write_cv_.wait(lock,
                      [this] { return stopping_ || !write_queue_.empty(); });
       if (write_queue_.empty()) return;  // stopping, and nothing left
+      // The callers answered by the last commit are submitting again right
+      // now; committing for the first of them alone would leave the rest
+      // waiting a whole commit. When there is concurrency, give them a
+      // moment to gather (bounded, and never with a single caller).
+      if (last_group_size > 1 && write_queue_.size() < last_group_size) {
+        size_t want = last_group_size;
+        write_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros),
+                           [this, want] {
+                             return stopping_ || write_queue_.size() >= want;
+                           });
+      }
       while (!write_queue_.empty() && group.size() < kMaxGroupSize) {
         group.push_back(std::move(write_queue_.front()));
         write_queue_.pop_front();
       }
     }
+    last_group_size = group.size();
     std::vector<absl::Status> results(group.size());
     static const std::string kBegin = "BEGIN IMMEDIATE";
     static const std::string kSavepoint = "SAVEPOINT job";
