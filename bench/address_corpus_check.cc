@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "hygiene/address.h"
+#include "hygiene/utf8.h"
 
 namespace {
 
@@ -172,26 +173,6 @@ class JsonReader {
     return true;
   }
 
-  // Encodes any value up to U+10FFFF, lone surrogates included: the corpus
-  // uses an unpaired "\ud800" on purpose, and its three-byte encoding is
-  // exactly the malformed UTF-8 a parser must refuse.
-  static void AppendUtf8(unsigned cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
 
   bool String(std::string* out) {
     ++pos_;  // Opening quote.
@@ -239,7 +220,7 @@ class JsonReader {
               pos_ = save;
             }
           }
-          AppendUtf8(cp, out);
+          deliverd::hygiene::AppendUtf8(cp, out);
           break;
         }
         default:

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "hygiene/utf8.h"
+
 namespace deliverd::client {
 namespace {
 
@@ -42,23 +44,6 @@ char32_t DecodeAt(absl::string_view text, size_t pos, size_t* length) {
   return cp;
 }
 
-void AppendUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // A small approximation of wcwidth(): good enough for aligning tables of
 // names and subjects without depending on the process locale.
@@ -91,7 +76,7 @@ std::string SanitizeForTerminal(absl::string_view text) {
     } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
       out.push_back('?');
     } else {
-      AppendUtf8(cp, &out);
+      hygiene::AppendUtf8(cp, &out);
     }
     pos += length;
   }

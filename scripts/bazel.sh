@@ -9,26 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/install-deps.sh
-
-# Debian 12: Bazel 4.2.3 and the two rule sets WORKSPACE points at.
-packages=(bazel-bootstrap bazel-rules-java bazel-platforms)
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-  fi
-  echo "installing: ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# The build's packages, and Debian 12's Bazel 4.2.3 with the two rule sets
+# WORKSPACE points at.
+./scripts/install-deps.sh bazel-bootstrap bazel-rules-java bazel-platforms
 
 step=""
 trap 'rc=$?; if [ $rc -ne 0 ]; then echo "scripts/bazel.sh: FAILED (exit $rc): $step" >&2; fi' EXIT

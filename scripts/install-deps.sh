@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that building, running and testing deliverd
-# uses. Safe to run repeatedly: it only calls apt-get when something is missing.
+# uses, plus any package named on the command line (scripts/bazel.sh adds
+# Bazel's). Safe to run repeatedly: it only calls apt-get when something is
+# missing.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,7 @@ packages=(
   protobuf-compiler libabsl-dev libc-ares-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libgmime-3.0-dev libglib2.0-dev
   libcurl4-openssl-dev libpsl-dev libidn2-dev
+  "$@"
 )
 
 missing=()

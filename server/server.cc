@@ -25,28 +25,14 @@
 #include "server/api/subscriptions_service.h"
 #include "server/delivery/dispatcher.h"
 #include "server/delivery/outbox_transport.h"
+#include "server/store/file_util.h"
 #include "server/store/sqlite_store.h"
 
 namespace deliverd {
 namespace {
 
-absl::Status MakeDirectories(const std::string& path) {
-  for (size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos == path.size() || path[pos] == '/') {
-      std::string part = path.substr(0, pos);
-      if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-        return absl::UnavailableError(
-            absl::StrCat("mkdir ", part, ": ", strerror(errno)));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-std::string ParentOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
+using store::MakeDirectories;
+using store::ParentOf;
 
 // The Hygiene service is part of the contract but not implemented yet: the
 // generated base answers every call with UNIMPLEMENTED.
@@ -56,7 +42,7 @@ class UnimplementedHygiene final : public v1::Hygiene::CallbackService {};
 
 absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
   std::string path = config.StorePath();
-  if (absl::Status s = MakeDirectories(ParentOf(path)); !s.ok()) return s;
+  if (absl::Status s = MakeDirectories(ParentOf(path), 0700); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
       store::SqliteStore::Open(
           path, store::SqliteOptions{config.sqlite_sync == "full"});
@@ -79,7 +65,7 @@ absl::Status Server::EnsureFirstApiKey() {
       api::IssueApiKey(*store_, *tenant, "first key");
   if (!key.ok()) return key.status();
   std::string path = config_.ApiKeyFile();
-  if (absl::Status s = MakeDirectories(ParentOf(path)); !s.ok()) return s;
+  if (absl::Status s = MakeDirectories(ParentOf(path), 0700); !s.ok()) return s;
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool saved = false;
   if (fd >= 0) {
@@ -107,7 +93,7 @@ absl::Status Server::Start() {
   // The embedded store belongs to one serving process: its leases are
   // released at start on that assumption, so a second server must not run.
   std::string lock_path = absl::StrCat(config_.StorePath(), ".lock");
-  if (absl::Status s = MakeDirectories(ParentOf(lock_path)); !s.ok()) return s;
+  if (absl::Status s = MakeDirectories(ParentOf(lock_path), 0700); !s.ok()) return s;
   lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(

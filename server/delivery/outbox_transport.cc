@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/store/file_util.h"
 
 namespace deliverd::delivery {
 namespace {
@@ -28,18 +29,6 @@ absl::Status WriteAll(int fd, absl::string_view data) {
   return absl::OkStatus();
 }
 
-absl::Status MakeDirectories(const std::string& path) {
-  for (size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos == path.size() || path[pos] == '/') {
-      std::string part = path.substr(0, pos);
-      if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
-        return Errno(absl::StrCat("mkdir ", part));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OutboxTransport>> OutboxTransport::Create(
@@ -47,7 +36,9 @@ absl::StatusOr<std::unique_ptr<OutboxTransport>> OutboxTransport::Create(
   if (directory.empty()) {
     return absl::InvalidArgumentError("outbox directory is empty");
   }
-  if (absl::Status s = MakeDirectories(directory); !s.ok()) return s;
+  if (absl::Status s = store::MakeDirectories(directory, 0755); !s.ok()) {
+    return s;
+  }
   return std::unique_ptr<OutboxTransport>(new OutboxTransport(directory));
 }
 
