@@ -416,10 +416,26 @@ void SqliteStore::CompletionLoop() {
   }
 }
 
+absl::StatusOr<int64_t> SqliteStore::PurgeIdempotencyRecords(
+    absl::Time before) {
+  int64_t deleted = 0;
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kSql =
+        "DELETE FROM idempotency WHERE create_time < ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, ToMicros(before));
+    RETURN_IF_ERROR(stmt->Run());
+    deleted = db.Changes();
+    return absl::OkStatus();
+  }));
+  return deleted;
+}
+
 void SqliteStore::CheckpointLoop() {
   absl::StatusOr<std::unique_ptr<SqliteConnection>> conn =
       SqliteConnection::Open(path_, /*read_only=*/false);
   if (!conn.ok()) return;  // the writer's own final checkpoint still runs
+  absl::Time last_purge = absl::Now();
   while (true) {
     {
       std::unique_lock<std::mutex> lock(checkpoint_mu_);
@@ -434,6 +450,10 @@ void SqliteStore::CheckpointLoop() {
     // beginning at the next commit once everything in it is copied.
     sqlite3_wal_checkpoint_v2((*conn)->handle(), nullptr,
                               SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (absl::Now() - last_purge > absl::Minutes(10)) {
+      last_purge = absl::Now();
+      PurgeIdempotencyRecords(last_purge - kIdempotencyWindow).IgnoreError();
+    }
   }
 }
 

@@ -53,6 +53,11 @@ class SqliteStore : public Store {
   // The schema version after migration.
   int schema_version() const { return schema_version_; }
 
+  // Deletes idempotency records created before `before`; returns how many.
+  // The checkpointer calls it every few minutes with now minus
+  // kIdempotencyWindow, so the table holds about a day of request ids.
+  absl::StatusOr<int64_t> PurgeIdempotencyRecords(absl::Time before);
+
   absl::StatusOr<int64_t> CreateTenant(absl::string_view name) override;
   absl::StatusOr<int64_t> FindTenant(absl::string_view name) override;
   absl::StatusOr<ApiKey> CreateApiKey(int64_t tenant_id,

@@ -171,5 +171,23 @@ TEST_F(DurabilityTest, SigtermEndsOpenWatchStreamsAndExitsPromptly) {
   EXPECT_THAT(server_->Stdout(), HasSubstr("stopped"));
 }
 
+// The embedded store belongs to one serving process (leases are released at
+// start on that assumption), so a second server on the same data folder
+// must refuse to start, and the first keeps working.
+TEST_F(DurabilityTest, SecondServerOnTheSameDataFolderIsRefused) {
+  absl::StatusOr<std::unique_ptr<Deliverd>> second =
+      Deliverd::Start({"--data-dir", server_->data_dir()});
+  ASSERT_FALSE(second.ok()) << "a second deliverd started on the same store";
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("another deliverd is serving"));
+  Client client = server_->NewClient();
+  v1::SendRequest request;
+  request.mutable_content()->mutable_from()->set_address("a@example.com");
+  request.mutable_content()->add_to()->set_address("b@example.org");
+  request.mutable_content()->set_subject("still here");
+  request.mutable_content()->set_text_body("body");
+  EXPECT_TRUE(client.Send(request).ok());
+}
+
 }  // namespace
 }  // namespace deliverd::e2e
