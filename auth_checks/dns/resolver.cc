@@ -1,0 +1,79 @@
+#include "auth_checks/dns/resolver.h"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+namespace deliverd::auth_checks::dns {
+
+int RrTypeNumber(RrType type) {
+  switch (type) {
+    case RrType::kA: return 1;
+    case RrType::kAaaa: return 28;
+    case RrType::kTxt: return 16;
+    case RrType::kMx: return 15;
+    case RrType::kPtr: return 12;
+    case RrType::kCname: return 5;
+  }
+  return 0;
+}
+
+std::string_view RrTypeName(RrType type) {
+  switch (type) {
+    case RrType::kA: return "A";
+    case RrType::kAaaa: return "AAAA";
+    case RrType::kTxt: return "TXT";
+    case RrType::kMx: return "MX";
+    case RrType::kPtr: return "PTR";
+    case RrType::kCname: return "CNAME";
+  }
+  return "?";
+}
+
+std::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kOk: return "NOERROR";
+    case Outcome::kNoData: return "NODATA";
+    case Outcome::kNxDomain: return "NXDOMAIN";
+    case Outcome::kServFail: return "SERVFAIL";
+    case Outcome::kRefused: return "REFUSED";
+    case Outcome::kTimeout: return "TIMEOUT";
+    case Outcome::kMalformed: return "MALFORMED";
+    case Outcome::kError: return "ERROR";
+  }
+  return "?";
+}
+
+namespace {
+// Shared by the waiting caller and the callbacks; shared_ptr because a
+// callback may in principle outlive nothing here, but it keeps the lifetime
+// obviously correct whichever thread finishes last.
+struct Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t remaining = 0;
+  std::vector<Answer> answers;
+};
+}  // namespace
+
+Answer Resolver::Lookup(std::string_view name, RrType type) {
+  return std::move(LookupAll({Query{std::string(name), type}})[0]);
+}
+
+std::vector<Answer> Resolver::LookupAll(const std::vector<Query>& queries) {
+  auto waiter = std::make_shared<Waiter>();
+  waiter->remaining = queries.size();
+  waiter->answers.resize(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    LookupAsync(queries[i].name, queries[i].type, [waiter, i](Answer answer) {
+      std::lock_guard<std::mutex> lock(waiter->mu);
+      waiter->answers[i] = std::move(answer);
+      if (--waiter->remaining == 0) waiter->cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(waiter->mu);
+  waiter->cv.wait(lock, [&] { return waiter->remaining == 0; });
+  return std::move(waiter->answers);
+}
+
+}  // namespace deliverd::auth_checks::dns
