@@ -170,6 +170,11 @@ absl::Status Server::Start() {
 void Server::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  // Health checks report NOT_SERVING from here on, so a load balancer stops
+  // sending new calls while the ones in flight finish.
+  if (grpc_server_ && grpc_server_->GetHealthCheckService() != nullptr) {
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
   if (hub_) hub_->Shutdown();
   if (grpc_server_) {
     auto deadline = std::chrono::system_clock::now() +
