@@ -205,6 +205,22 @@ std::vector<CommandSpec> BuildSpecs() {
               {Flag("service", kValue, "NAME", "ask about one service")},
               "Prints SERVING, NOT_SERVING, ...; exits 0 only when SERVING."));
 
+  CommandSpec spf = Command(
+      "spf", "", 0, 0, "Evaluate SPF check_host() for one connection",
+      {
+          Required(Flag("ip", kValue, "IP", "the SMTP client's IPv4 or IPv6 address")),
+          Flag("mail-from", kValue, "ADDR",
+               "the MAIL FROM address (empty for a bounce: --helo is used)"),
+          Flag("helo", kValue, "NAME", "the HELO/EHLO name"),
+      },
+      "Prints the result (pass, fail, softfail, neutral, none, temperror,\n"
+      "permerror) and why; --json prints {\"result\", \"explanation\", ...}.\n"
+      "With --local the check runs in-process against --dns (default: the\n"
+      "system resolver); otherwise the server runs it. Exit 0 whenever the\n"
+      "check ran, whatever its result.");
+  spf.supports_local = true;
+  specs.push_back(spf);
+
   specs.push_back(Command("help", "[COMMAND]", 0, 2,
                           "Show help for deliverctl or a command", {}));
   return specs;
@@ -223,6 +239,7 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"suppressions remove", RunSuppressionsRemove},
       {"suppressions check", RunSuppressionsCheck},
       {"health", RunHealth},
+      {"spf", RunSpf},
   };
   return *handlers;
 }

@@ -71,6 +71,7 @@ int RunSuppressionsAdd(const Invocation& invocation);
 int RunSuppressionsRemove(const Invocation& invocation);
 int RunSuppressionsCheck(const Invocation& invocation);
 int RunHealth(const Invocation& invocation);
+int RunSpf(const Invocation& invocation);
 
 }  // namespace deliverd::client
 

@@ -14,6 +14,8 @@ packages=(
   protobuf-compiler libabsl-dev libc-ares-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libgmime-3.0-dev libglib2.0-dev
   libcurl4-openssl-dev libpsl-dev libidn2-dev
+  # test peers: knot is the authoritative DNS server the DNS tests start
+  knot
   "$@"
 )
 

@@ -19,7 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "deliverd/v1/hygiene.grpc.pb.h"
 #include "server/api/api_keys.h"
+#include "auth_checks/dns/cares_resolver.h"
 #include "server/api/event_hub.h"
+#include "server/api/hygiene_service.h"
 #include "server/api/messages_service.h"
 #include "server/api/service_context.h"
 #include "server/api/subscriptions_service.h"
@@ -33,10 +35,6 @@ namespace {
 
 using store::MakeDirectories;
 using store::ParentOf;
-
-// The Hygiene service is part of the contract but not implemented yet: the
-// generated base answers every call with UNIMPLEMENTED.
-class UnimplementedHygiene final : public v1::Hygiene::CallbackService {};
 
 }  // namespace
 
@@ -131,7 +129,20 @@ absl::Status Server::Start() {
   context_->on_queued = [d = dispatcher_.get()] { d->Nudge(); };
   messages_ = std::make_unique<api::MessagesService>(context_.get());
   subscriptions_ = std::make_unique<api::SubscriptionsService>(context_.get());
-  hygiene_ = std::make_unique<UnimplementedHygiene>();
+  auth_checks::dns::CaresOptions dns_options;
+  dns_options.server = config_.dns;
+  absl::StatusOr<std::unique_ptr<auth_checks::dns::CaresResolver>> resolver =
+      auth_checks::dns::CaresResolver::Create(dns_options);
+  absl::Status resolver_error;
+  if (resolver.ok()) {
+    resolver_ = std::move(*resolver);
+  } else {
+    // Mail still flows without DNS; only the DNS checks answer UNAVAILABLE.
+    resolver_error = resolver.status();
+    std::cerr << "deliverd: DNS checks unavailable: " << resolver_error << "\n";
+  }
+  hygiene_ = std::make_unique<api::HygieneService>(
+      context_.get(), resolver_.get(), resolver_error);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -185,6 +196,8 @@ void Server::Shutdown() {
   if (dispatcher_) dispatcher_->Stop();
   if (store_) store_->SetEventListener(nullptr);
   grpc_server_.reset();
+  hygiene_.reset();  // waits for running DNS checks
+  resolver_.reset();
   hub_.reset();
   dispatcher_.reset();
   store_.reset();

@@ -19,6 +19,9 @@
 
 namespace deliverd {
 
+namespace auth_checks::dns {
+class Resolver;
+}
 namespace store {
 class Store;
 }
@@ -63,6 +66,7 @@ class Server {
   std::unique_ptr<api::ServiceContext> context_;
   std::unique_ptr<api::MessagesService> messages_;
   std::unique_ptr<api::SubscriptionsService> subscriptions_;
+  std::unique_ptr<auth_checks::dns::Resolver> resolver_;
   std::unique_ptr<grpc::Service> hygiene_;
   std::unique_ptr<grpc::Server> grpc_server_;
   bool stopped_ = false;

@@ -1,0 +1,50 @@
+// deliverd.v1.Hygiene over gRPC's callback API. CheckSpf is implemented;
+// the other RPCs answer UNIMPLEMENTED (the generated default) until their
+// issues land.
+//
+// DNS can take seconds, so each check runs on a thread of its own instead
+// of a gRPC thread; at most kMaxConcurrentChecks run at once (more are
+// RESOURCE_EXHAUSTED). The destructor waits for running checks to finish
+// (each is bounded by the resolver's timeouts).
+#ifndef DELIVERD_SERVER_API_HYGIENE_SERVICE_H_
+#define DELIVERD_SERVER_API_HYGIENE_SERVICE_H_
+
+#include <condition_variable>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "auth_checks/dns/resolver.h"
+#include "deliverd/v1/hygiene.grpc.pb.h"
+#include "server/api/service_context.h"
+
+namespace deliverd::api {
+
+class HygieneService final : public v1::Hygiene::CallbackService {
+ public:
+  static constexpr int kMaxConcurrentChecks = 64;
+
+  // `resolver` may be null when none could be created; DNS-using RPCs then
+  // answer UNAVAILABLE with `resolver_error`.
+  HygieneService(ServiceContext* context, auth_checks::dns::Resolver* resolver,
+                 absl::Status resolver_error)
+      : ctx_(context),
+        resolver_(resolver),
+        resolver_error_(std::move(resolver_error)) {}
+  ~HygieneService() override;
+
+  grpc::ServerUnaryReactor* CheckSpf(grpc::CallbackServerContext* call,
+                                     const v1::CheckSpfRequest* request,
+                                     v1::CheckSpfResponse* response) override;
+
+ private:
+  ServiceContext* ctx_;
+  auth_checks::dns::Resolver* resolver_;
+  absl::Status resolver_error_;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int running_ = 0;
+};
+
+}  // namespace deliverd::api
+
+#endif  // DELIVERD_SERVER_API_HYGIENE_SERVICE_H_
