@@ -1,10 +1,14 @@
 #include "server/delivery/dispatcher.h"
 
 #include <algorithm>
+#include <optional>
+#include <random>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "deliverd/v1/messages.pb.h"
+#include "hygiene/bounce/reply_classifier.h"
+#include "hygiene/bounce/smtp_reply.h"
 #include "server/delivery/composer.h"
 #include "server/delivery/message_status.h"
 
@@ -58,18 +62,26 @@ ComposeInput ToComposeInput(const store::Message& m,
   return in;
 }
 
+// The next retry, or nullopt once the schedule gives up.
+std::optional<absl::Time> NextRetry(const hygiene::RetrySchedule& schedule,
+                                    int attempts_made, absl::Time queued,
+                                    absl::Time now) {
+  // Jitter spreads retries of messages that failed together.
+  static thread_local std::mt19937_64 random(std::random_device{}());
+  double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+  absl::StatusOr<hygiene::RetryDecision> decision = hygiene::NextAttempt(
+      schedule, attempts_made, absl::ToChronoTime(queued),
+      absl::ToChronoTime(now), unit);
+  if (!decision.ok() || decision->give_up) return std::nullopt;
+  return absl::FromChrono(decision->at);
+}
+
 bool HasNonAscii(absl::string_view text) {
   return std::any_of(text.begin(), text.end(),
                      [](char c) { return static_cast<unsigned char>(c) > 127; });
 }
 
 }  // namespace
-
-absl::Duration RetryDelay(int attempt) {
-  absl::Duration delay = absl::Minutes(1);
-  for (int i = 1; i < attempt && delay < absl::Hours(1); ++i) delay *= 2;
-  return std::min(delay, absl::Hours(1));
-}
 
 Dispatcher::Dispatcher(store::Store* store, Transport* transport,
                        DispatcherOptions options)
@@ -235,11 +247,15 @@ absl::Status Dispatcher::Deliver(store::Message m) {
                      absl::IsDeadlineExceeded(result.status());
     std::string detail =
         absl::StrCat(transport_->name(), ": ", result.status().message());
-    if (transient && now + RetryDelay(update.attempt_count) <
-                         m.create_time + options_.give_up_after) {
+    std::optional<absl::Time> retry;
+    if (transient) {
+      retry = NextRetry(options_.retry, update.attempt_count, m.create_time,
+                        now);
+    }
+    if (retry.has_value()) {
       fail_all(store::MessageStatus::kWaiting, store::EventType::kDeferred,
                detail);
-      update.next_attempt_time = now + RetryDelay(update.attempt_count);
+      update.next_attempt_time = *retry;
     } else {
       fail_all(store::MessageStatus::kFailed, store::EventType::kFailed,
                transient ? absl::StrCat(detail, " (retries exhausted)")
@@ -267,19 +283,75 @@ absl::Status Dispatcher::Deliver(store::Message m) {
         any_waiting = true;
         break;
       case Outcome::kPermanent:
-      default:
-        r.status = store::MessageStatus::kBounced;
-        r.detail = outcome.reply.text;
-        type = store::EventType::kBounced;
+      default: {
+        std::optional<hygiene::bounce::EnhancedStatusCode> enhanced;
+        absl::StatusOr<hygiene::bounce::EnhancedStatusCode> parsed =
+            hygiene::bounce::ParseEnhancedStatusCode(
+                outcome.reply.enhanced_code);
+        if (parsed.ok()) enhanced = *parsed;
+        hygiene::bounce::ReplyClassification verdict =
+            hygiene::bounce::ClassifyReply(outcome.reply.code, enhanced,
+                                           outcome.reply.text);
+        r.detail = absl::StrCat(
+            hygiene::bounce::ReasonName(verdict.reason), " (", verdict.rule,
+            "): ", outcome.reply.text);
+        switch (verdict.outcome) {
+          case hygiene::bounce::Outcome::kBounced: {
+            r.status = store::MessageStatus::kBounced;
+            type = store::EventType::kBounced;
+            store::Suppression s;
+            s.tenant_id = m.tenant_id;
+            s.address = r.address;
+            s.reason = store::SuppressionReason::kHardBounce;
+            s.create_time = now;
+            s.source_message = absl::StrCat("messages/", m.id);
+            s.evidence = absl::StrCat(outcome.reply.code, " ",
+                                      outcome.reply.enhanced_code, " ",
+                                      outcome.reply.text);
+            update.new_suppressions.push_back(std::move(s));
+            break;
+          }
+          case hygiene::bounce::Outcome::kBlocked:
+            r.status = store::MessageStatus::kBlocked;
+            type = store::EventType::kBlocked;
+            break;
+          case hygiene::bounce::Outcome::kTransient:
+            // A 5xx the classifier knows to be worth retrying (a full
+            // mailbox): wait like any transient failure.
+            r.status = store::MessageStatus::kWaiting;
+            type = store::EventType::kDeferred;
+            any_waiting = true;
+            break;
+          default:
+            r.status = store::MessageStatus::kFailed;
+            type = store::EventType::kFailed;
+            break;
+        }
         break;
+      }
     }
-    store::Event e = MakeEvent(m, type, now, r.address, outcome.reply.text);
+    store::Event e = MakeEvent(m, type, now, r.address, r.detail.empty()
+                                                           ? outcome.reply.text
+                                                           : r.detail);
     e.source = transport_->name();
     e.reply = outcome.reply;
     update.events.push_back(std::move(e));
   }
   if (any_waiting) {
-    update.next_attempt_time = now + RetryDelay(update.attempt_count);
+    std::optional<absl::Time> retry =
+        NextRetry(options_.retry, update.attempt_count, m.create_time, now);
+    if (retry.has_value()) {
+      update.next_attempt_time = *retry;
+    } else {
+      for (size_t i : to_send) {
+        store::Recipient& r = m.recipients[i];
+        if (r.status != store::MessageStatus::kWaiting) continue;
+        r.status = store::MessageStatus::kFailed;
+        r.detail = absl::StrCat("retries exhausted; last reply: ", r.detail);
+        update.events.push_back(MakeEvent(m, store::EventType::kFailed, now,
+                                          r.address, r.detail));
+      }
+    }
   }
   return finish();
 }

@@ -5,7 +5,11 @@
 //
 // Suppressions are checked again right before sending: a suppression added
 // after a message was queued still stops it. A transient failure schedules
-// a retry; a permanent one ends the recipient's delivery.
+// a retry on hygiene/policy's schedule (failed once it gives up); a
+// permanent reply is classified by hygiene/bounce: an address problem is
+// bounced and suppresses the address (hard_bounce, with the reply as
+// evidence), a reputation, policy or content refusal is blocked and never
+// suppresses, anything else failed.
 //
 // Thread-safe. Start() launches the workers; Stop() stops claiming, lets
 // attempts already under way finish and record their outcome, and joins.
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "hygiene/policy.h"
 #include "server/delivery/transport.h"
 #include "server/store/store.h"
 
@@ -33,8 +38,9 @@ struct DispatcherOptions {
   // Longest sleep between looks at the queue when nothing is due (other
   // processes may add work the store does not tell us about).
   absl::Duration idle_poll = absl::Seconds(1);
-  // Transient failures are retried until this long after queueing.
-  absl::Duration give_up_after = absl::Hours(36);
+  // When transient failures are retried (hygiene/policy), counted from
+  // the message's queueing.
+  hygiene::RetrySchedule retry;
 };
 
 class Dispatcher {
@@ -65,9 +71,6 @@ class Dispatcher {
   std::vector<std::thread> workers_;
 };
 
-// The delay before retry number `attempt` (1-based) after a transient
-// failure: grows from one minute, capped at an hour.
-absl::Duration RetryDelay(int attempt);
 
 }  // namespace deliverd::delivery
 

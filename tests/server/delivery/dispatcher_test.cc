@@ -36,6 +36,8 @@ class ScriptedTransport : public Transport {
                      : o.outcome == Outcome::kTransient ? 451
                                                         : 550;
       o.reply.text = "reply for " + rcpt;
+      auto scripted = replies.find(rcpt);
+      if (scripted != replies.end()) o.reply = scripted->second;
       result.recipients.push_back(o);
     }
     return result;
@@ -45,6 +47,7 @@ class ScriptedTransport : public Transport {
   std::mutex mu_;
   absl::Status fail_all;
   std::map<std::string, Outcome> per_recipient;
+  std::map<std::string, store::Reply> replies;
   std::vector<Envelope> envelopes;
   std::vector<std::string> messages;
 };
@@ -129,6 +132,8 @@ TEST_F(DispatcherTest, AcceptedMessageIsSentWithEvents) {
 
 TEST_F(DispatcherTest, PerRecipientOutcomesAreKeptApart) {
   transport_.per_recipient["bad@example.org"] = Outcome::kPermanent;
+  transport_.replies["bad@example.org"] = {550, "5.1.1", "User unknown",
+                                           "mx.example.org"};
   transport_.per_recipient["later@example.org"] = Outcome::kTransient;
   store::Message m = QueueAndClaim(
       {"good@example.org", "bad@example.org", "later@example.org"});
@@ -137,6 +142,7 @@ TEST_F(DispatcherTest, PerRecipientOutcomesAreKeptApart) {
   EXPECT_EQ(after.recipients[0].status, MessageStatus::kSent);
   EXPECT_EQ(after.recipients[1].status, MessageStatus::kBounced);
   EXPECT_EQ(after.recipients[1].last_reply.code, 550);
+  EXPECT_THAT(after.recipients[1].detail, HasSubstr("user_unknown"));
   EXPECT_EQ(after.recipients[2].status, MessageStatus::kWaiting);
   EXPECT_EQ(after.status, MessageStatus::kWaiting);
   EXPECT_GT(after.next_attempt_time, absl::Now());
@@ -202,11 +208,61 @@ TEST_F(DispatcherTest, LostLeaseIsReported) {
   EXPECT_EQ(Reload(m.id).status, MessageStatus::kQueued);
 }
 
-TEST(RetryDelay, GrowsAndIsCapped) {
-  EXPECT_EQ(RetryDelay(1), absl::Minutes(1));
-  EXPECT_EQ(RetryDelay(2), absl::Minutes(2));
-  EXPECT_EQ(RetryDelay(4), absl::Minutes(8));
-  EXPECT_EQ(RetryDelay(30), absl::Hours(1));
+TEST_F(DispatcherTest, HardBounceSuppressesButAReputationBlockDoesNot) {
+  transport_.per_recipient["gone@example.org"] = Outcome::kPermanent;
+  transport_.replies["gone@example.org"] = {550, "5.1.1",
+                                            "The email account does not exist",
+                                            "mx.example.org"};
+  transport_.per_recipient["fine@example.org"] = Outcome::kPermanent;
+  transport_.replies["fine@example.org"] = {
+      550, "5.7.1", "Message rejected: sending IP is on a blocklist",
+      "mx.example.org"};
+  store::Message m = QueueAndClaim({"gone@example.org", "fine@example.org"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.recipients[0].status, MessageStatus::kBounced);
+  EXPECT_EQ(after.recipients[1].status, MessageStatus::kBlocked);
+  EXPECT_EQ(after.status, MessageStatus::kBounced);
+
+  auto found = *store_->FindSuppressions(
+      tenant_, {"gone@example.org", "fine@example.org"}, "", absl::Now());
+  ASSERT_TRUE(found[0].has_value());
+  EXPECT_EQ(found[0]->reason, store::SuppressionReason::kHardBounce);
+  EXPECT_EQ(found[0]->source_message, "messages/" + m.id);
+  EXPECT_THAT(found[0]->evidence, HasSubstr("5.1.1"));
+  EXPECT_FALSE(found[1].has_value()) << "a reputation block suppressed";
+
+  auto events = *store_->MessageEvents(tenant_, m.id);
+  bool saw_blocked = false;
+  for (const auto& e : events) {
+    if (e.type == store::EventType::kBlocked) saw_blocked = true;
+  }
+  EXPECT_TRUE(saw_blocked);
+}
+
+TEST_F(DispatcherTest, RetriesFollowThePolicyAndGiveUp) {
+  transport_.fail_all = absl::UnavailableError("relay unreachable");
+  store::Message m = QueueAndClaim({"a@example.org"});
+  absl::Time before = absl::Now();
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  store::Message after = Reload(m.id);
+  EXPECT_EQ(after.status, MessageStatus::kWaiting);
+  // The policy's first delay is 5 minutes, shortened by at most 20% jitter.
+  EXPECT_GE(after.next_attempt_time - before, absl::Minutes(4));
+  EXPECT_LE(after.next_attempt_time - before, absl::Minutes(5) + absl::Seconds(5));
+
+  // A message queued longer ago than the schedule allows is given up.
+  DispatcherOptions short_lived;
+  short_lived.owner = "test";
+  short_lived.retry.give_up_after = std::chrono::seconds(1);
+  Dispatcher impatient(store_.get(), &transport_, short_lived);
+  store::Message old = QueueAndClaim({"b@example.org"});
+  old.create_time = absl::Now() - absl::Hours(1);
+  ASSERT_TRUE(impatient.Deliver(old).ok());
+  after = Reload(old.id);
+  EXPECT_EQ(after.status, MessageStatus::kFailed);
+  EXPECT_THAT(after.recipients[0].detail, HasSubstr("retries exhausted"));
+  EXPECT_EQ(after.next_attempt_time, absl::InfiniteFuture());
 }
 
 }  // namespace
