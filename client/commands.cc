@@ -221,6 +221,17 @@ std::vector<CommandSpec> BuildSpecs() {
   spf.supports_local = true;
   specs.push_back(spf);
 
+  CommandSpec verify = Command(
+      "verify", "ADDR...", 1, 1000, "Verify addresses: one verdict each",
+      {Flag("offline", kBool, "", "syntax, typos, disposable and role only; no DNS")},
+      "Verdicts: deliverable (the domain takes mail), undeliverable, risky\n"
+      "(role account, disposable domain, likely typo), unknown (not checked or\n"
+      "DNS failed). --json prints one object per address. With --local it\n"
+      "runs in-process (DNS through --dns); through the server each verdict\n"
+      "also says whether the address is on your suppression list.");
+  verify.supports_local = true;
+  specs.push_back(verify);
+
   specs.push_back(Command("help", "[COMMAND]", 0, 2,
                           "Show help for deliverctl or a command", {}));
   return specs;
@@ -240,6 +251,7 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"suppressions check", RunSuppressionsCheck},
       {"health", RunHealth},
       {"spf", RunSpf},
+      {"verify", RunVerify},
   };
   return *handlers;
 }

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "auth_checks/spf/spf_evaluator.h"
 #include "auth_checks/spf/spf_inputs.h"
+#include "hygiene/offline_verdict.h"
+#include "hygiene/verifier.h"
 #include "server/api/convert.h"
 
 namespace deliverd::api {
@@ -24,7 +26,39 @@ v1::SpfResult ToProto(auth_checks::spf::SpfResult result) {
   return v1::SPF_RESULT_UNSPECIFIED;
 }
 
+v1::Verdict ToProto(hygiene::Verdict verdict) {
+  switch (verdict) {
+    case hygiene::Verdict::kDeliverable: return v1::VERDICT_DELIVERABLE;
+    case hygiene::Verdict::kUndeliverable: return v1::VERDICT_UNDELIVERABLE;
+    case hygiene::Verdict::kRisky: return v1::VERDICT_RISKY;
+    case hygiene::Verdict::kUnknown: return v1::VERDICT_UNKNOWN;
+  }
+  return v1::VERDICT_UNSPECIFIED;
+}
+
+absl::Status Busy() {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "more than ", HygieneService::kMaxConcurrentChecks,
+      " DNS checks are running; retry shortly"));
+}
+
+constexpr int kMaxVerify = 1000;
+
 }  // namespace
+
+bool HygieneService::RunOffThread(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ >= kMaxConcurrentChecks) return false;
+    ++running_;
+  }
+  std::thread([this, work = std::move(work)] {
+    work();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--running_ == 0) idle_.notify_all();
+  }).detach();
+  return true;
+}
 
 HygieneService::~HygieneService() {
   std::unique_lock<std::mutex> lock(mu_);
@@ -51,17 +85,7 @@ grpc::ServerUnaryReactor* HygieneService::CheckSpf(
         "no DNS resolver: ", resolver_error_.message()))));
     return reactor;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (running_ >= kMaxConcurrentChecks) {
-      reactor->Finish(ToGrpc(absl::ResourceExhaustedError(absl::StrCat(
-          "more than ", kMaxConcurrentChecks,
-          " SPF checks are running; retry shortly"))));
-      return reactor;
-    }
-    ++running_;
-  }
-  std::thread([this, reactor, request, response] {
+  bool started = RunOffThread([this, reactor, request, response] {
     auth_checks::spf::SpfEvaluator evaluator(*resolver_);
     auth_checks::spf::SpfCheckResult result = evaluator.CheckMailFrom(
         request->ip(), request->mail_from(), request->helo());
@@ -74,9 +98,75 @@ grpc::ServerUnaryReactor* HygieneService::CheckSpf(
     response->set_dns_lookups(result.dns_lookups);
     response->set_void_lookups(result.void_lookups);
     reactor->Finish(grpc::Status::OK);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (--running_ == 0) idle_.notify_all();
-  }).detach();
+  });
+  if (!started) reactor->Finish(ToGrpc(Busy()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HygieneService::VerifyAddresses(
+    grpc::CallbackServerContext* call,
+    const v1::VerifyAddressesRequest* request,
+    v1::VerifyAddressesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  if (request->addresses_size() == 0 || request->addresses_size() > kMaxVerify) {
+    reactor->Finish(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+        "addresses: between 1 and ", kMaxVerify, " addresses, got ",
+        request->addresses_size()))));
+    return reactor;
+  }
+  if (!request->offline() && resolver_ == nullptr) {
+    reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
+        "no DNS resolver (use offline): ", resolver_error_.message()))));
+    return reactor;
+  }
+  int64_t tenant_id = caller->tenant_id;
+  auto work = [this, reactor, request, response, tenant_id] {
+    std::vector<std::string> inputs(request->addresses().begin(),
+                                    request->addresses().end());
+    std::vector<hygiene::AddressVerdict> verdicts;
+    if (request->offline()) {
+      for (const std::string& input : inputs) {
+        verdicts.push_back(hygiene::VerifyOffline(input));
+      }
+    } else {
+      verdicts = hygiene::VerifyWithDns(*resolver_, inputs);
+    }
+    std::vector<std::string> normalized;
+    for (const hygiene::AddressVerdict& v : verdicts) {
+      normalized.push_back(v.valid ? v.normalized : std::string());
+    }
+    absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed =
+        ctx_->store->FindSuppressions(tenant_id, normalized, "", absl::Now());
+    if (!suppressed.ok()) {
+      reactor->Finish(ToGrpc(suppressed.status()));
+      return;
+    }
+    for (size_t i = 0; i < verdicts.size(); ++i) {
+      const hygiene::AddressVerdict& v = verdicts[i];
+      v1::AddressVerdict* out = response->add_verdicts();
+      out->set_address(v.address);
+      out->set_normalized(v.normalized);
+      out->set_valid(v.valid);
+      out->set_verdict(ToProto(v.verdict));
+      out->set_reason(v.reason);
+      out->set_suggestion(v.suggestion);
+      out->set_role(v.role);
+      out->set_disposable(v.disposable);
+      out->set_smtputf8(v.smtputf8);
+      out->set_suppressed(v.valid && (*suppressed)[i].has_value());
+    }
+    reactor->Finish(grpc::Status::OK);
+  };
+  if (request->offline()) {
+    work();  // no I/O beyond one suppression read
+  } else if (!RunOffThread(std::move(work))) {
+    reactor->Finish(ToGrpc(Busy()));
+  }
   return reactor;
 }
 

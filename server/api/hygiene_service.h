@@ -10,6 +10,7 @@
 #define DELIVERD_SERVER_API_HYGIENE_SERVICE_H_
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 
 #include "absl/status/status.h"
@@ -35,8 +36,20 @@ class HygieneService final : public v1::Hygiene::CallbackService {
   grpc::ServerUnaryReactor* CheckSpf(grpc::CallbackServerContext* call,
                                      const v1::CheckSpfRequest* request,
                                      v1::CheckSpfResponse* response) override;
+  // Offline: syntax, typos, disposable and role accounts. Otherwise also
+  // the domain's mail route over DNS (one lookup per distinct domain).
+  // Every verdict says whether the address is on the tenant's suppression
+  // list.
+  grpc::ServerUnaryReactor* VerifyAddresses(
+      grpc::CallbackServerContext* call,
+      const v1::VerifyAddressesRequest* request,
+      v1::VerifyAddressesResponse* response) override;
 
  private:
+  // Runs `work` on a thread of its own (DNS may take seconds), counting it
+  // against kMaxConcurrentChecks; false when the limit is reached.
+  bool RunOffThread(std::function<void()> work);
+
   ServiceContext* ctx_;
   auth_checks::dns::Resolver* resolver_;
   absl::Status resolver_error_;

@@ -29,11 +29,11 @@ TEST_F(ProtocolTest, UnimplementedRpcsAnswerUnimplemented) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
   }
   {
-    v1::VerifyAddressesRequest request;
-    request.add_addresses("a@example.com");
-    v1::VerifyAddressesResponse response;
-    grpc::Status s = client.hygiene().VerifyAddresses(client.Context().get(),
-                                                      request, &response);
+    v1::ClassifyBounceRequest request;
+    request.set_raw_message("Subject: hi\r\n\r\nbody\r\n");
+    v1::ClassifyBounceResponse response;
+    grpc::Status s = client.hygiene().ClassifyBounce(client.Context().get(),
+                                                     request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
   }
   {
