@@ -288,36 +288,27 @@ std::unique_ptr<grpc::ClientContext> Client::Context(Millis timeout) const {
 }
 
 absl::StatusOr<v1::Message> Client::Send(const v1::SendRequest& request) {
-  v1::SendResponse response;
-  grpc::Status s = messages_->Send(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response.message();
+  absl::StatusOr<v1::SendResponse> response =
+      Call(*messages_, &v1::Messages::Stub::Send, request);
+  if (!response.ok()) return response.status();
+  return response->message();
 }
 
 absl::StatusOr<v1::SendBatchResponse> Client::SendBatch(
     const v1::SendBatchRequest& request) {
-  v1::SendBatchResponse response;
-  grpc::Status s =
-      messages_->SendBatch(Context(Seconds(60)).get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*messages_, &v1::Messages::Stub::SendBatch, request,
+              Seconds(60));
 }
 
 absl::StatusOr<v1::Message> Client::GetMessage(const std::string& name_or_id) {
   v1::GetMessageRequest request;
   request.set_name(name_or_id);
-  v1::Message response;
-  grpc::Status s = messages_->GetMessage(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*messages_, &v1::Messages::Stub::GetMessage, request);
 }
 
 absl::StatusOr<v1::ListMessagesResponse> Client::ListMessages(
     const v1::ListMessagesRequest& request) {
-  v1::ListMessagesResponse response;
-  grpc::Status s = messages_->ListMessages(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*messages_, &v1::Messages::Stub::ListMessages, request);
 }
 
 absl::StatusOr<std::vector<v1::Message>> Client::ListAllMessages(
@@ -336,46 +327,31 @@ absl::StatusOr<std::vector<v1::Message>> Client::ListAllMessages(
 
 absl::StatusOr<v1::ResendResponse> Client::Resend(
     const v1::ResendRequest& request) {
-  v1::ResendResponse response;
-  grpc::Status s = messages_->Resend(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*messages_, &v1::Messages::Stub::Resend, request);
 }
 
 absl::StatusOr<v1::Suppression> Client::AddSuppression(
     const v1::AddSuppressionRequest& request) {
-  v1::Suppression response;
-  grpc::Status s =
-      subscriptions_->AddSuppression(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*subscriptions_, &v1::Subscriptions::Stub::AddSuppression,
+              request);
 }
 
 absl::StatusOr<v1::Suppression> Client::RemoveSuppression(
     const v1::RemoveSuppressionRequest& request) {
-  v1::Suppression response;
-  grpc::Status s =
-      subscriptions_->RemoveSuppression(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*subscriptions_, &v1::Subscriptions::Stub::RemoveSuppression,
+              request);
 }
 
 absl::StatusOr<v1::CheckSuppressionResponse> Client::CheckSuppression(
     const v1::CheckSuppressionRequest& request) {
-  v1::CheckSuppressionResponse response;
-  grpc::Status s =
-      subscriptions_->CheckSuppression(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*subscriptions_, &v1::Subscriptions::Stub::CheckSuppression,
+              request);
 }
 
 absl::StatusOr<v1::ListSuppressionsResponse> Client::ListSuppressions(
     const v1::ListSuppressionsRequest& request) {
-  v1::ListSuppressionsResponse response;
-  grpc::Status s =
-      subscriptions_->ListSuppressions(Context().get(), request, &response);
-  if (!s.ok()) return FromGrpc(s);
-  return response;
+  return Call(*subscriptions_, &v1::Subscriptions::Stub::ListSuppressions,
+              request);
 }
 
 absl::StatusOr<v1::Message> Client::WaitUntilSettled(const std::string& id,

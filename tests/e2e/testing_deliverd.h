@@ -145,6 +145,20 @@ class Client {
       Millis timeout = Seconds(15));
 
  private:
+  // One unary call with this client's key and deadline; the gRPC error as
+  // an absl::Status.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      Stub& stub,
+      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                   Response*),
+      const Request& request, Millis timeout = Seconds(10)) {
+    Response response;
+    grpc::Status s = (stub.*method)(Context(timeout).get(), request, &response);
+    if (!s.ok()) return FromGrpc(s);
+    return response;
+  }
+
   std::shared_ptr<grpc::Channel> channel_;
   std::string api_key_;
   std::unique_ptr<v1::Messages::Stub> messages_;
