@@ -20,6 +20,7 @@
 #include "deliverd/v1/hygiene.grpc.pb.h"
 #include "server/api/api_keys.h"
 #include "auth_checks/dns/cares_resolver.h"
+#include "auth_checks/dns/caching_resolver.h"
 #include "server/api/event_hub.h"
 #include "server/api/hygiene_service.h"
 #include "server/api/messages_service.h"
@@ -135,7 +136,8 @@ absl::Status Server::Start() {
       auth_checks::dns::CaresResolver::Create(dns_options);
   absl::Status resolver_error;
   if (resolver.ok()) {
-    resolver_ = std::move(*resolver);
+    dns_ = std::move(*resolver);
+    resolver_ = std::make_unique<auth_checks::dns::CachingResolver>(dns_.get());
   } else {
     // Mail still flows without DNS; only the DNS checks answer UNAVAILABLE.
     resolver_error = resolver.status();
@@ -198,6 +200,7 @@ void Server::Shutdown() {
   grpc_server_.reset();
   hygiene_.reset();  // waits for running DNS checks
   resolver_.reset();
+  dns_.reset();
   hub_.reset();
   dispatcher_.reset();
   store_.reset();

@@ -66,6 +66,8 @@ class Server {
   std::unique_ptr<api::ServiceContext> context_;
   std::unique_ptr<api::MessagesService> messages_;
   std::unique_ptr<api::SubscriptionsService> subscriptions_;
+  std::unique_ptr<auth_checks::dns::Resolver> dns_;
+  // dns_ behind a TTL-respecting cache; what the services use.
   std::unique_ptr<auth_checks::dns::Resolver> resolver_;
   std::unique_ptr<grpc::Service> hygiene_;
   std::unique_ptr<grpc::Server> grpc_server_;
