@@ -164,7 +164,12 @@ class FakeMessages final : public v1::Messages::Service {
       event->set_message("messages/m_1");
       event->set_type(v1::EVENT_TYPE_SENT);
       event->mutable_time()->set_seconds(1714564800 + i);
-      if (!writer->Write(response)) return grpc::Status::OK;
+      // A failed write means the client already closed the stream: under
+      // load its cancel can land while the third event is being written.
+      if (!writer->Write(response)) {
+        watch_cancelled = true;
+        return grpc::Status::CANCELLED;
+      }
     }
     // Like the real stream: open until the client goes away.
     while (!context->IsCancelled()) {
