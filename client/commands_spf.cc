@@ -5,14 +5,12 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "auth_checks/dns/cares_resolver.h"
 #include "auth_checks/spf/spf_evaluator.h"
 #include "auth_checks/spf/spf_inputs.h"
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/enum_names.h"
 #include "client/output.h"
 #include "deliverd/v1/hygiene.grpc.pb.h"
 
@@ -27,11 +25,6 @@ struct SpfOutcome {
   int void_lookups = 0;
 };
 
-std::string ResultName(v1::SpfResult result) {
-  absl::string_view name = v1::SpfResult_Name(result);
-  absl::ConsumePrefix(&name, "SPF_RESULT_");
-  return absl::AsciiStrToLower(name);
-}
 
 }  // namespace
 
@@ -73,7 +66,8 @@ int RunSpf(const Invocation& inv) {
     grpc::Status status = v1::Hygiene::NewStub(connection.channel())
                               ->CheckSpf(context.get(), request, &response);
     if (!status.ok()) return inv.RpcError(status);
-    outcome.result = ResultName(response.result());
+    outcome.result =
+        EnumCliName(v1::SpfResult_descriptor(), response.result());
     outcome.explanation = response.explanation();
     outcome.matched_term = response.matched_term();
     outcome.dns_lookups = response.dns_lookups();

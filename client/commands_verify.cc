@@ -6,11 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "auth_checks/dns/cares_resolver.h"
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/enum_names.h"
 #include "client/output.h"
 #include "client/table.h"
 #include "deliverd/v1/hygiene.grpc.pb.h"
@@ -28,11 +27,6 @@ struct Row {
   bool suppressed = false;
 };
 
-std::string VerdictName(v1::Verdict verdict) {
-  absl::string_view name = v1::Verdict_Name(verdict);
-  absl::ConsumePrefix(&name, "VERDICT_");
-  return absl::AsciiStrToLower(name);
-}
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
@@ -86,7 +80,7 @@ int RunVerify(const Invocation& inv) {
       row.verdict.role = v.role();
       row.verdict.disposable = v.disposable();
       row.verdict.smtputf8 = v.smtputf8();
-      row.verdict_name = VerdictName(v.verdict());
+      row.verdict_name = EnumCliName(v1::Verdict_descriptor(), v.verdict());
       row.has_suppressed = true;
       row.suppressed = v.suppressed();
       rows.push_back(std::move(row));

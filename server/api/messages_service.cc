@@ -23,13 +23,6 @@ constexpr size_t kMaxBatchRequestId = 124;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* call,
-                                     const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
-}
-
 std::string Sha256(absl::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
@@ -40,15 +33,8 @@ std::string Sha256(absl::string_view bytes) {
 store::Event NewEvent(const store::Message& m, store::EventType type,
                       absl::Time now, std::string recipient,
                       std::string detail) {
-  store::Event e;
-  e.tenant_id = m.tenant_id;
-  e.message_id = m.id;
-  e.type = type;
-  e.time = now;
-  e.recipient = std::move(recipient);
-  e.source = "api";
-  e.detail = std::move(detail);
-  return e;
+  return store::MessageEvent(m, type, now, std::move(recipient), "api",
+                             std::move(detail));
 }
 
 // Gives a validated message its identity, checks its recipients against the
@@ -475,15 +461,9 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
           result->mutable_error());
       continue;
     }
-    store::Event resent;
-    resent.tenant_id = tenant_id;
-    resent.message_id = id;
-    resent.type = store::EventType::kResent;
-    resent.time = now;
-    resent.source = "api";
-    resent.detail =
-        absl::StrCat("resent as ", MessageName(item->message.id));
-    item->related_events.push_back(std::move(resent));
+    item->related_events.push_back(
+        NewEvent(*original, store::EventType::kResent, now, "",
+                 absl::StrCat("resent as ", MessageName(item->message.id))));
     (*slot)[i] = static_cast<int>(batch.size());
     ToProto(item->message, result->mutable_message());
     batch.push_back(std::move(*item));

@@ -37,14 +37,6 @@ bool IsLabelChar(char c) {
          c == '.' || c == ':' || c == '-';
 }
 
-bool IsLabel(absl::string_view text, size_t max_length) {
-  if (text.empty() || text.size() > max_length) return false;
-  for (char c : text) {
-    if (!IsLabelChar(c)) return false;
-  }
-  return true;
-}
-
 // RFC 5322 field names: printable ASCII except colon.
 bool IsFieldName(absl::string_view name) {
   if (name.empty() || name.size() > kMaxHeaderName) return false;
@@ -133,6 +125,14 @@ std::string RequestHash(const v1::SendRequest& request) {
 }
 
 }  // namespace
+
+bool IsLabel(absl::string_view text, size_t max_length) {
+  if (text.empty() || text.size() > max_length) return false;
+  for (char c : text) {
+    if (!IsLabelChar(c)) return false;
+  }
+  return true;
+}
 
 bool HasLineBreakOrNul(absl::string_view text) {
   return text.find_first_of(absl::string_view("\r\n\0", 3)) !=

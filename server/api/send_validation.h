@@ -53,6 +53,10 @@ absl::Status ValidateRequestId(absl::string_view request_id,
 // True when `text` contains CR, LF or NUL.
 bool HasLineBreakOrNul(absl::string_view text);
 
+// Tags, streams, scopes and metadata keys: 1 to `max_length` characters of
+// A-Z a-z 0-9 _ . : -
+bool IsLabel(absl::string_view text, size_t max_length);
+
 }  // namespace deliverd::api
 
 #endif  // DELIVERD_SERVER_API_SEND_VALIDATION_H_

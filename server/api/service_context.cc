@@ -1,6 +1,15 @@
 #include "server/api/service_context.h"
 
+#include "server/api/convert.h"
+
 namespace deliverd::api {
+
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* call,
+                                     const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(ToGrpc(status));
+  return reactor;
+}
 
 std::string FieldOfError(absl::string_view message) {
   size_t colon = message.find(": ");

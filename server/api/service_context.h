@@ -5,6 +5,9 @@
 #ifndef DELIVERD_SERVER_API_SERVICE_CONTEXT_H_
 #define DELIVERD_SERVER_API_SERVICE_CONTEXT_H_
 
+#include <grpcpp/support/server_callback.h>
+#include <grpcpp/server_context.h>
+
 #include <functional>
 
 #include "server/api/api_keys.h"
@@ -26,6 +29,10 @@ struct ServiceContext {
 // Splits "field.path: reason" into its field and the whole message, for
 // per-item errors.
 std::string FieldOfError(absl::string_view message);
+
+// Answers a unary call at once with `status` (the common early exit).
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* call,
+                                     const absl::Status& status);
 
 }  // namespace deliverd::api
 

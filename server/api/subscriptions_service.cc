@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "hygiene/address.h"
 #include "server/api/convert.h"
+#include "server/api/send_validation.h"
 
 namespace deliverd::api {
 namespace {
@@ -12,13 +13,6 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 constexpr int kMaxCheck = 1000;
-
-grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* call,
-                                     const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
-}
 
 // Suppressions key on the whole address lower-cased: over-matching a
 // suppression is safe, missing one is not.
@@ -40,12 +34,10 @@ absl::Status CheckScope(absl::string_view field, const std::string& scope) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": at most 64 characters"));
   }
-  for (char c : scope) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-          c == '.' || c == ':' || c == '-')) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": must be characters of A-Z a-z 0-9 _ . : -"));
-    }
+  // Empty is allowed: it means the whole tenant.
+  if (!scope.empty() && !IsLabel(scope, 64)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be characters of A-Z a-z 0-9 _ . : -"));
   }
   return absl::OkStatus();
 }

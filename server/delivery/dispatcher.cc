@@ -18,15 +18,8 @@ namespace {
 store::Event MakeEvent(const store::Message& m, store::EventType type,
                        absl::Time now, std::string recipient,
                        std::string detail) {
-  store::Event e;
-  e.tenant_id = m.tenant_id;
-  e.message_id = m.id;
-  e.type = type;
-  e.time = now;
-  e.recipient = std::move(recipient);
-  e.source = "dispatcher";
-  e.detail = std::move(detail);
-  return e;
+  return store::MessageEvent(m, type, now, std::move(recipient), "dispatcher",
+                             std::move(detail));
 }
 
 ComposeInput ToComposeInput(const store::Message& m,

@@ -1,6 +1,22 @@
 #include "server/store/types.h"
 
+#include <utility>
+
 namespace deliverd::store {
+
+Event MessageEvent(const Message& message, EventType type, absl::Time time,
+                   std::string recipient, std::string source,
+                   std::string detail) {
+  Event e;
+  e.tenant_id = message.tenant_id;
+  e.message_id = message.id;
+  e.type = type;
+  e.time = time;
+  e.recipient = std::move(recipient);
+  e.source = std::move(source);
+  e.detail = std::move(detail);
+  return e;
+}
 
 const char* MessageStatusName(MessageStatus status) {
   switch (status) {

@@ -58,6 +58,9 @@ enum class SuppressionReason : int {
   kSoftBounce = 6,
 };
 
+struct Message;
+struct Event;
+
 const char* MessageStatusName(MessageStatus status);
 const char* EventTypeName(EventType type);
 const char* SuppressionReasonName(SuppressionReason reason);
@@ -140,6 +143,12 @@ struct ApiKey {
   absl::Time create_time = absl::UnixEpoch();
   bool revoked = false;
 };
+
+// An event about `message` (tenant, id), the one way every layer builds
+// them. `recipient` is empty when the event is about every recipient.
+Event MessageEvent(const Message& message, EventType type, absl::Time time,
+                   std::string recipient, std::string source,
+                   std::string detail);
 
 }  // namespace deliverd::store
 
