@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/delivery/smtp_relay_url.h"
 
 namespace deliverd {
 namespace {
@@ -25,6 +26,37 @@ absl::Status ParsePositive(const std::string& key, const std::string& value,
   }
   *out = parsed;
   return absl::OkStatus();
+}
+
+absl::Status ParseBool(const std::string& key, const std::string& value,
+                       bool* out) {
+  if (value == "true" || value == "yes" || value == "1") {
+    *out = true;
+  } else if (value == "false" || value == "no" || value == "0") {
+    *out = false;
+  } else {
+    return BadValue(key, value, "true or false");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseDurationValue(const std::string& key,
+                                const std::string& value,
+                                absl::Duration* out) {
+  absl::Duration d;
+  if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration() ||
+      d == absl::InfiniteDuration()) {
+    return BadValue(key, value, "a duration such as 30s or 5m");
+  }
+  *out = d;
+  return absl::OkStatus();
+}
+
+bool HasControl(absl::string_view value) {
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
 }
 
 absl::Status ReadConfigFile(const std::string& path, Config* config) {
@@ -68,6 +100,11 @@ std::string Config::OutboxDir() const {
   return outbox_dir.empty() ? absl::StrCat(data_dir, "/outbox") : outbox_dir;
 }
 
+int Config::DispatcherWorkers() const {
+  if (dispatcher_workers >= 0) return dispatcher_workers;
+  return transport == "smtp" ? smtp_connections : 2;
+}
+
 std::string Config::ApiKeyFile() const {
   return api_key_file.empty() ? absl::StrCat(data_dir, "/api-key")
                               : api_key_file;
@@ -97,10 +134,87 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
     }
     config->sqlite_sync = value;
   } else if (key == "transport") {
-    if (value != "outbox") {
-      return BadValue(key, value, "a transport (outbox)");
+    if (value != "outbox" && value != "smtp") {
+      return BadValue(key, value, "a transport (outbox or smtp)");
     }
     config->transport = value;
+  } else if (key == "smtp-relay") {
+    absl::StatusOr<delivery::SmtpRelayUrl> url =
+        delivery::ParseSmtpRelayUrl(value);
+    if (!url.ok()) return BadValue(key, value, url.status().message());
+    config->smtp_relay = value;
+    config->transport = "smtp";
+  } else if (key == "smtp-user") {
+    if (HasControl(value)) return BadValue(key, "(hidden)", "no control characters");
+    config->smtp_user = value;
+  } else if (key == "smtp-password-file") {
+    if (value.empty()) return BadValue(key, value, "a file");
+    config->smtp_password_file = value;
+  } else if (key == "smtp-tls") {
+    if (value != "starttls" && value != "none") {
+      return BadValue(key, value, "starttls or none");
+    }
+    config->smtp_tls = value;
+  } else if (key == "smtp-tls-verify") {
+    if (absl::Status s = ParseBool(key, value, &config->smtp_tls_verify);
+        !s.ok()) {
+      return s;
+    }
+  } else if (key == "smtp-tls-ca-file") {
+    config->smtp_tls_ca_file = value;
+  } else if (key == "smtp-helo-name") {
+    if (value.empty() || HasControl(value) ||
+        value.find(' ') != std::string::npos) {
+      return BadValue(key, value, "a host name");
+    }
+    config->smtp_helo_name = value;
+  } else if (key == "smtp-connections") {
+    if (absl::Status s = ParsePositive(key, value, 256, &number); !s.ok()) {
+      return s;
+    }
+    config->smtp_connections = static_cast<int>(number);
+  } else if (key == "smtp-messages-per-connection") {
+    if (absl::Status s = ParsePositive(key, value, 100000, &number); !s.ok()) {
+      return s;
+    }
+    config->smtp_messages_per_connection = static_cast<int>(number);
+  } else if (key == "smtp-timeout") {
+    if (absl::Status s = ParseDurationValue(key, value, &config->smtp_timeout);
+        !s.ok()) {
+      return s;
+    }
+  } else if (key == "verp") {
+    if (absl::Status s = ParseBool(key, value, &config->verp); !s.ok()) {
+      return s;
+    }
+  } else if (key == "return-path-domain") {
+    if (value.empty() || HasControl(value) ||
+        value.find_first_of(" @<>") != std::string::npos) {
+      return BadValue(key, value, "a domain");
+    }
+    config->return_path_domain = value;
+  } else if (key == "retry-initial") {
+    if (absl::Status s = ParseDurationValue(key, value, &config->retry_initial);
+        !s.ok()) {
+      return s;
+    }
+  } else if (key == "retry-multiplier") {
+    double m = 0;
+    if (!absl::SimpleAtod(value, &m) || !(m >= 1.0 && m <= 10.0)) {
+      return BadValue(key, value, "a number from 1 to 10");
+    }
+    config->retry_multiplier = m;
+  } else if (key == "retry-max-delay") {
+    if (absl::Status s =
+            ParseDurationValue(key, value, &config->retry_max_delay);
+        !s.ok()) {
+      return s;
+    }
+  } else if (key == "retry-give-up") {
+    if (absl::Status s = ParseDurationValue(key, value, &config->retry_give_up);
+        !s.ok()) {
+      return s;
+    }
   } else if (key == "outbox-dir") {
     config->outbox_dir = value;
   } else if (key == "api-key-file") {
@@ -185,7 +299,32 @@ absl::StatusOr<std::vector<std::string>> ParseConfig(
       return absl::InvalidArgumentError(absl::StrCat("--", s.message()));
     }
   }
+  if (absl::Status s = ValidateConfig(*config); !s.ok()) return s;
   return positional;
+}
+
+absl::Status ValidateConfig(const Config& config) {
+  if (config.transport == "smtp" && config.smtp_relay.empty()) {
+    return absl::InvalidArgumentError(
+        "transport smtp needs smtp-relay (smtp://HOST[:PORT])");
+  }
+  if (config.smtp_user.empty() != config.smtp_password_file.empty()) {
+    return absl::InvalidArgumentError(
+        "smtp-user and smtp-password-file go together");
+  }
+  if (absl::StartsWith(config.smtp_relay, "smtps:") &&
+      config.smtp_tls == "none") {
+    return absl::InvalidArgumentError(
+        "smtp-tls none contradicts an smtps:// relay");
+  }
+  if (config.retry_initial < absl::Seconds(1) ||
+      config.retry_max_delay < config.retry_initial ||
+      config.retry_give_up < config.retry_initial) {
+    return absl::InvalidArgumentError(
+        "retry settings: need 1s <= retry-initial <= retry-max-delay and "
+        "retry-initial <= retry-give-up");
+  }
+  return absl::OkStatus();
 }
 
 std::string ConfigUsage() {
@@ -199,13 +338,33 @@ flags (also settable in --config FILE as "name = value"):
   --store sqlite:PATH        the store (default sqlite:<data-dir>/deliverd.db)
   --sqlite-sync full|normal  fsync every commit (full, default) or leave it
                              to the OS (normal: survives kill -9, not power loss)
-  --transport outbox         how mail leaves (default outbox: .eml files)
+  --transport outbox|smtp    how mail leaves (default outbox: .eml files)
   --outbox-dir DIR           outbox folder (default <data-dir>/outbox)
+  --smtp-relay URL           send through this relay (selects --transport smtp):
+                             smtp://HOST[:PORT] (STARTTLS, port 25) or
+                             smtps://HOST[:PORT] (TLS, port 465)
+  --smtp-user NAME           AUTH as NAME (PLAIN or LOGIN)
+  --smtp-password-file PATH  the AUTH password (first line of the file)
+  --smtp-tls starttls|none   smtp:// relays: require STARTTLS (default) or
+                             send in plain text
+  --smtp-tls-verify BOOL     verify the relay's certificate and name (default true)
+  --smtp-tls-ca-file PATH    trusted certificates (default: the system's)
+  --smtp-helo-name NAME      EHLO name (default: this machine's host name)
+  --smtp-connections N       connections kept to the relay (default 8)
+  --smtp-messages-per-connection N  then reconnect (default 100)
+  --smtp-timeout DURATION    cap on every SMTP timeout (default: RFC 5321's)
+  --verp BOOL                envelope sender bounce+<id>@<domain> (default true)
+  --return-path-domain D     domain of that sender (default: the From domain)
+  --retry-initial DURATION   first retry after a soft failure (default 5m)
+  --retry-multiplier X       each retry waits X times longer (default 2)
+  --retry-max-delay DURATION longest wait between retries (default 2h)
+  --retry-give-up DURATION   fail after this long since queueing (default 36h)
   --api-key-file PATH        where the first API key is written (default <data-dir>/api-key)
   --port-file PATH           write the listening port here once serving
   --max-recipients N         recipients per message (default 50)
   --max-message-bytes N      message size limit (default 26214400)
-  --dispatcher-workers N     concurrent deliveries (default 2; 0 = queue only)
+  --dispatcher-workers N     concurrent deliveries (default 2, or
+                             --smtp-connections with a relay; 0 = queue only)
   --shutdown-grace DURATION  how long in-flight calls may finish (default 30s)
   --dns HOST:PORT            DNS server (default: the system resolver)
 )";

@@ -24,8 +24,32 @@ struct Config {
   // SQLite commits: "full" (fsync before acknowledging; survives power
   // loss) or "normal" (survives the process being killed).
   std::string sqlite_sync = "full";
-  // "outbox" (development: .eml files in outbox_dir).
+  // "outbox" (development: .eml files in outbox_dir) or "smtp" (through
+  // smtp_relay; setting smtp-relay selects it).
   std::string transport = "outbox";
+  // The SMTP relay (smtp://HOST[:PORT] or smtps://HOST[:PORT]) and how to
+  // talk to it.
+  std::string smtp_relay;
+  std::string smtp_user;
+  std::string smtp_password_file;  // the password is its first line
+  std::string smtp_tls = "starttls";  // starttls (required) or none
+  bool smtp_tls_verify = true;
+  std::string smtp_tls_ca_file;
+  std::string smtp_helo_name;  // empty: this machine's host name
+  int smtp_connections = 8;
+  int smtp_messages_per_connection = 100;
+  // Caps every SMTP timeout (RFC 5321's are minutes long); zero: no cap.
+  absl::Duration smtp_timeout = absl::ZeroDuration();
+  // Envelope sender: "bounce+<message id>@<domain>" (VERP, so a bounce
+  // names the message it is about) with the sender's own domain unless
+  // return_path_domain is set; verp = false sends with the From address.
+  bool verp = true;
+  std::string return_path_domain;
+  // Soft-failure retries: first delay, growth, longest delay, give up.
+  absl::Duration retry_initial = absl::Minutes(5);
+  double retry_multiplier = 2.0;
+  absl::Duration retry_max_delay = absl::Hours(2);
+  absl::Duration retry_give_up = absl::Hours(36);
   // Empty means <data_dir>/outbox.
   std::string outbox_dir;
   // Where the first API key is written; empty means <data_dir>/api-key.
@@ -35,7 +59,8 @@ struct Config {
   std::string port_file;
   int max_recipients = 50;
   int64_t max_message_bytes = 25 * 1024 * 1024;
-  int dispatcher_workers = 2;
+  // -1: automatic (2 for the outbox, smtp_connections for a relay).
+  int dispatcher_workers = -1;
   absl::Duration shutdown_grace = absl::Seconds(30);
   // DNS server for lookups ("HOST:PORT"); empty means the system resolver.
   std::string dns;
@@ -43,6 +68,7 @@ struct Config {
   std::string StorePath() const;
   std::string OutboxDir() const;
   std::string ApiKeyFile() const;
+  int DispatcherWorkers() const;
 };
 
 // Parses flags (--name=value or --name value) into `config`, reading
@@ -54,6 +80,10 @@ absl::StatusOr<std::vector<std::string>> ParseConfig(
 // Applies one key/value (shared by the file and the flags).
 absl::Status SetConfigValue(const std::string& key, const std::string& value,
                             Config* config);
+
+// Checks settings that only make sense together (a relay for the smtp
+// transport, a password with a user, a retry schedule that can work).
+absl::Status ValidateConfig(const Config& config);
 
 std::string ConfigUsage();
 

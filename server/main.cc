@@ -15,6 +15,7 @@
 #include "server/api/api_keys.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/transport_setup.h"
 #include "server/store/store.h"
 
 namespace {
@@ -104,7 +105,7 @@ int Serve(std::vector<std::string> args) {
   std::string host = config.listen.substr(0, config.listen.rfind(':'));
   std::cout << "deliverd listening on " << host << ":" << server.port()
             << " (store sqlite:" << config.StorePath()
-            << ", transport outbox:" << config.OutboxDir() << ")\n"
+            << ", transport " << deliverd::DescribeTransport(config) << ")\n"
             << "Try: deliverctl --server " << host << ":" << server.port()
             << " send --from a@example.com --to b@example.org --subject Hi "
                "--text Hello\n"

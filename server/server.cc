@@ -27,7 +27,7 @@
 #include "server/api/service_context.h"
 #include "server/api/subscriptions_service.h"
 #include "server/delivery/dispatcher.h"
-#include "server/delivery/outbox_transport.h"
+#include "server/transport_setup.h"
 #include "server/store/file_util.h"
 #include "server/store/sqlite_store.h"
 
@@ -107,14 +107,20 @@ absl::Status Server::Start() {
   if (absl::Status s = store_->ReleaseAllLeases(); !s.ok()) return s;
   if (absl::Status s = EnsureFirstApiKey(); !s.ok()) return s;
 
-  absl::StatusOr<std::unique_ptr<delivery::OutboxTransport>> outbox =
-      delivery::OutboxTransport::Create(config_.OutboxDir());
-  if (!outbox.ok()) return outbox.status();
-  transport_ = std::move(*outbox);
+  absl::StatusOr<std::unique_ptr<delivery::Transport>> transport =
+      MakeTransport(config_);
+  if (!transport.ok()) return transport.status();
+  transport_ = std::move(*transport);
 
   delivery::DispatcherOptions options;
   options.owner = absl::StrCat("deliverd-", getpid());
-  options.workers = config_.dispatcher_workers;
+  options.workers = config_.DispatcherWorkers();
+  options.return_path.verp = config_.verp;
+  options.return_path.domain = config_.return_path_domain;
+  options.retry.initial_delay = absl::ToChronoSeconds(config_.retry_initial);
+  options.retry.multiplier = config_.retry_multiplier;
+  options.retry.max_delay = absl::ToChronoSeconds(config_.retry_max_delay);
+  options.retry.give_up_after = absl::ToChronoSeconds(config_.retry_give_up);
   dispatcher_ = std::make_unique<delivery::Dispatcher>(
       store_.get(), transport_.get(), options);
 

@@ -227,7 +227,8 @@ absl::Status Dispatcher::Deliver(store::Message m) {
   }
 
   Envelope envelope;
-  envelope.mail_from = m.from_address;
+  envelope.mail_from =
+      ReturnPathFor(options_.return_path, m.from_address, m.id);
   envelope.message_id = m.id;
   envelope.smtputf8 = HasNonAscii(m.from_address);
   for (size_t i : to_send) {

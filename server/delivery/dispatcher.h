@@ -24,6 +24,7 @@
 
 #include "absl/time/time.h"
 #include "hygiene/policy.h"
+#include "server/delivery/return_path.h"
 #include "server/delivery/transport.h"
 #include "server/store/store.h"
 
@@ -41,6 +42,8 @@ struct DispatcherOptions {
   // When transient failures are retried (hygiene/policy), counted from
   // the message's queueing.
   hygiene::RetrySchedule retry;
+  // The envelope sender of each message.
+  ReturnPathOptions return_path;
 };
 
 class Dispatcher {
