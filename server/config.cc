@@ -210,6 +210,22 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
         !s.ok()) {
       return s;
     }
+  } else if (key == "domain-concurrency") {
+    if (absl::Status s = ParsePositive(key, value, 1000, &number); !s.ok()) {
+      return s;
+    }
+    config->domain_concurrency = static_cast<int>(number);
+  } else if (key == "domain-backoff") {
+    if (absl::Status s = ParseDurationValue(key, value, &config->domain_backoff);
+        !s.ok()) {
+      return s;
+    }
+  } else if (key == "domain-backoff-max") {
+    if (absl::Status s =
+            ParseDurationValue(key, value, &config->domain_backoff_max);
+        !s.ok()) {
+      return s;
+    }
   } else if (key == "retry-give-up") {
     if (absl::Status s = ParseDurationValue(key, value, &config->retry_give_up);
         !s.ok()) {
@@ -324,6 +340,11 @@ absl::Status ValidateConfig(const Config& config) {
         "retry settings: need 1s <= retry-initial <= retry-max-delay and "
         "retry-initial <= retry-give-up");
   }
+  if (config.domain_backoff <= absl::ZeroDuration() ||
+      config.domain_backoff_max < config.domain_backoff) {
+    return absl::InvalidArgumentError(
+        "domain back-off: need 0 < domain-backoff <= domain-backoff-max");
+  }
   return absl::OkStatus();
 }
 
@@ -359,6 +380,10 @@ flags (also settable in --config FILE as "name = value"):
   --retry-multiplier X       each retry waits X times longer (default 2)
   --retry-max-delay DURATION longest wait between retries (default 2h)
   --retry-give-up DURATION   fail after this long since queueing (default 36h)
+  --domain-concurrency N     deliveries at once per recipient domain (default 8)
+  --domain-backoff DURATION  pause for a domain that throttles us (421, 4.7.x
+                             rate limits; default 1m, doubling)
+  --domain-backoff-max DURATION  longest such pause (default 30m)
   --api-key-file PATH        where the first API key is written (default <data-dir>/api-key)
   --port-file PATH           write the listening port here once serving
   --max-recipients N         recipients per message (default 50)

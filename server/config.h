@@ -50,6 +50,11 @@ struct Config {
   double retry_multiplier = 2.0;
   absl::Duration retry_max_delay = absl::Hours(2);
   absl::Duration retry_give_up = absl::Hours(36);
+  // At most this many deliveries to one recipient domain at a time, and the
+  // back-off (doubling up to the max) when a domain throttles us.
+  int domain_concurrency = 8;
+  absl::Duration domain_backoff = absl::Minutes(1);
+  absl::Duration domain_backoff_max = absl::Minutes(30);
   // Empty means <data_dir>/outbox.
   std::string outbox_dir;
   // Where the first API key is written; empty means <data_dir>/api-key.

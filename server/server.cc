@@ -121,6 +121,9 @@ absl::Status Server::Start() {
   options.retry.multiplier = config_.retry_multiplier;
   options.retry.max_delay = absl::ToChronoSeconds(config_.retry_max_delay);
   options.retry.give_up_after = absl::ToChronoSeconds(config_.retry_give_up);
+  options.domains.max_concurrent_per_domain = config_.domain_concurrency;
+  options.domains.initial_backoff = config_.domain_backoff;
+  options.domains.max_backoff = config_.domain_backoff_max;
   dispatcher_ = std::make_unique<delivery::Dispatcher>(
       store_.get(), transport_.get(), options);
 

@@ -69,6 +69,19 @@ std::optional<absl::Time> NextRetry(const hygiene::RetrySchedule& schedule,
   return absl::FromChrono(decision->at);
 }
 
+// "Slow down" from a receiver: 421 (closing the channel), or a transient
+// reply the classifier reads as a rate limit (4.7.x throttling and the
+// providers' wordings).
+bool IsRateLimit(const store::Reply& reply) {
+  if (reply.code == 421) return true;
+  std::optional<hygiene::bounce::EnhancedStatusCode> enhanced;
+  absl::StatusOr<hygiene::bounce::EnhancedStatusCode> parsed =
+      hygiene::bounce::ParseEnhancedStatusCode(reply.enhanced_code);
+  if (parsed.ok()) enhanced = *parsed;
+  return hygiene::bounce::ClassifyReply(reply.code, enhanced, reply.text)
+             .reason == hygiene::bounce::Reason::kRateLimited;
+}
+
 bool HasNonAscii(absl::string_view text) {
   return std::any_of(text.begin(), text.end(),
                      [](char c) { return static_cast<unsigned char>(c) > 127; });
@@ -78,7 +91,10 @@ bool HasNonAscii(absl::string_view text) {
 
 Dispatcher::Dispatcher(store::Store* store, Transport* transport,
                        DispatcherOptions options)
-    : store_(store), transport_(transport), options_(std::move(options)) {}
+    : store_(store),
+      transport_(transport),
+      options_(std::move(options)),
+      throttle_(options_.domains) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
@@ -125,14 +141,7 @@ void Dispatcher::WorkerLoop() {
       std::cerr << "deliverd: dispatcher: claim failed: " << claimed.status()
                 << "\n";
     } else if (!claimed->empty()) {
-      for (store::Message& m : *claimed) {
-        // Attempts already claimed are finished even while stopping, so
-        // their outcome is recorded rather than left to the lease.
-        absl::Status status = Deliver(std::move(m));
-        if (!status.ok()) {
-          std::cerr << "deliverd: dispatcher: " << status << "\n";
-        }
-      }
+      DeliverBatch(std::move(*claimed));
       continue;
     }
     absl::Duration wait = options_.idle_poll;
@@ -145,6 +154,77 @@ void Dispatcher::WorkerLoop() {
       return stopping_ || nudges_ != seen_nudges;
     });
   }
+}
+
+namespace {
+
+std::vector<std::string> PendingDomains(const store::Message& m) {
+  std::vector<std::string> domains;
+  for (const store::Recipient& r : m.recipients) {
+    if (IsPending(r.status)) domains.push_back(DomainOf(r.address));
+  }
+  return domains;
+}
+
+}  // namespace
+
+void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
+  // A message waiting for a busy domain is given back to the queue well
+  // before its lease could run out.
+  absl::Time give_back = absl::Now() + options_.lease / 2;
+  std::vector<store::Message> waiting = std::move(batch);
+  while (!waiting.empty()) {
+    std::vector<store::Message> busy;
+    for (store::Message& m : waiting) {
+      absl::Time now = absl::Now();
+      DomainThrottle::Decision d = throttle_.TryAcquire(PendingDomains(m), now);
+      absl::Status status;
+      switch (d.verdict) {
+        case DomainThrottle::Verdict::kGo:
+          // Attempts already claimed are finished even while stopping, so
+          // their outcome is recorded rather than left to the lease.
+          status = Deliver(std::move(m));
+          break;
+        case DomainThrottle::Verdict::kBackingOff:
+          status = Postpone(m, d.retry_at);
+          break;
+        case DomainThrottle::Verdict::kBusy:
+          busy.push_back(std::move(m));
+          break;
+      }
+      if (!status.ok()) {
+        std::cerr << "deliverd: dispatcher: " << status << "\n";
+      }
+    }
+    if (busy.empty()) return;
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping = stopping_;
+    }
+    if (stopping || absl::Now() >= give_back) {
+      for (const store::Message& m : busy) {
+        absl::Status status = Postpone(m, absl::Now());
+        if (!status.ok()) {
+          std::cerr << "deliverd: dispatcher: " << status << "\n";
+        }
+      }
+      return;
+    }
+    throttle_.WaitForRelease(std::min(give_back, absl::Now() + absl::Seconds(1)));
+    waiting = std::move(busy);
+  }
+}
+
+absl::Status Dispatcher::Postpone(const store::Message& m, absl::Time at) {
+  store::DeliveryUpdate update;
+  update.tenant_id = m.tenant_id;
+  update.message_id = m.id;
+  update.lease_owner = options_.owner;
+  update.attempt_count = m.attempt_count;
+  update.status = m.status;
+  update.next_attempt_time = at;
+  return store_->RecordDelivery(update);
 }
 
 absl::Status Dispatcher::Deliver(store::Message m) {
@@ -259,6 +339,7 @@ absl::Status Dispatcher::Deliver(store::Message m) {
   }
 
   bool any_waiting = false;
+  absl::Time backoff_until = absl::InfinitePast();
   for (size_t k = 0; k < to_send.size() && k < result->recipients.size(); ++k) {
     store::Recipient& r = m.recipients[to_send[k]];
     const RecipientOutcome& outcome = result->recipients[k];
@@ -266,16 +347,25 @@ absl::Status Dispatcher::Deliver(store::Message m) {
     store::EventType type;
     switch (outcome.outcome) {
       case Outcome::kAccepted:
+        throttle_.Succeeded(DomainOf(r.address));
         r.status = store::MessageStatus::kSent;
         r.detail.clear();  // the reply is the evidence
         type = store::EventType::kSent;
         break;
-      case Outcome::kTransient:
+      case Outcome::kTransient: {
         r.status = store::MessageStatus::kWaiting;
         r.detail = outcome.reply.text;
         type = store::EventType::kDeferred;
         any_waiting = true;
+        if (IsRateLimit(outcome.reply)) {
+          absl::Time until = throttle_.Throttled(DomainOf(r.address), now);
+          backoff_until = std::max(backoff_until, until);
+          r.detail = absl::StrCat(r.detail, " (", DomainOf(r.address),
+                                  " throttled; backing off until ",
+                                  absl::FormatTime(until), ")");
+        }
         break;
+      }
       case Outcome::kPermanent:
       default: {
         std::optional<hygiene::bounce::EnhancedStatusCode> enhanced;
@@ -335,7 +425,7 @@ absl::Status Dispatcher::Deliver(store::Message m) {
     std::optional<absl::Time> retry =
         NextRetry(options_.retry, update.attempt_count, m.create_time, now);
     if (retry.has_value()) {
-      update.next_attempt_time = *retry;
+      update.next_attempt_time = std::max(*retry, backoff_until);
     } else {
       for (size_t i : to_send) {
         store::Recipient& r = m.recipients[i];

@@ -11,6 +11,12 @@
 // evidence), a reputation, policy or content refusal is blocked and never
 // suppresses, anything else failed.
 //
+// Each recipient domain has a concurrency limit and a back-off
+// (domain_throttle): a worker delivers the messages of its claimed batch
+// whose domains are free, waits for a slot when none is, and gives a
+// message back to the queue (no attempt counted) while its domain backs
+// off after a 421 or a 4.7.x rate-limit reply.
+//
 // Thread-safe. Start() launches the workers; Stop() stops claiming, lets
 // attempts already under way finish and record their outcome, and joins.
 #ifndef DELIVERD_SERVER_DELIVERY_DISPATCHER_H_
@@ -24,6 +30,7 @@
 
 #include "absl/time/time.h"
 #include "hygiene/policy.h"
+#include "server/delivery/domain_throttle.h"
 #include "server/delivery/return_path.h"
 #include "server/delivery/transport.h"
 #include "server/store/store.h"
@@ -44,6 +51,8 @@ struct DispatcherOptions {
   hygiene::RetrySchedule retry;
   // The envelope sender of each message.
   ReturnPathOptions return_path;
+  // Per-recipient-domain concurrency and back-off.
+  DomainThrottleOptions domains;
 };
 
 class Dispatcher {
@@ -60,12 +69,22 @@ class Dispatcher {
   // Delivers one claimed message and records the outcome. Public for tests.
   absl::Status Deliver(store::Message message);
 
+  // Delivers a claimed batch, honouring the domains' limits. Public for
+  // tests.
+  void DeliverBatch(std::vector<store::Message> batch);
+
+  const DomainThrottle& throttle() const { return throttle_; }
+
  private:
   void WorkerLoop();
+  // Gives a claimed message back to the queue, due at `at`, without an
+  // attempt.
+  absl::Status Postpone(const store::Message& message, absl::Time at);
 
   store::Store* store_;
   Transport* transport_;
   DispatcherOptions options_;
+  DomainThrottle throttle_;
 
   std::mutex mu_;
   std::condition_variable cv_;

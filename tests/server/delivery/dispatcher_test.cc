@@ -267,3 +267,66 @@ TEST_F(DispatcherTest, RetriesFollowThePolicyAndGiveUp) {
 
 }  // namespace
 }  // namespace deliverd::delivery
+
+namespace deliverd::delivery {
+namespace {
+
+TEST_F(DispatcherTest, EnvelopeSenderIsAVerpAddressNamingTheMessage) {
+  store::Message m = QueueAndClaim({"a@example.org"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  ASSERT_EQ(transport_.envelopes.size(), 1u);
+  EXPECT_EQ(transport_.envelopes[0].mail_from,
+            "bounce+" + m.id + "@example.com");
+  EXPECT_EQ(transport_.envelopes[0].message_id, m.id);
+}
+
+TEST_F(DispatcherTest, RateLimitReplyBacksOffThatDomainOnly) {
+  transport_.per_recipient["a@slow.example"] = Outcome::kTransient;
+  transport_.replies["a@slow.example"] = {421, "4.7.0",
+                                          "Try again later, too many messages",
+                                          "mx.slow.example"};
+  store::Message first = QueueAndClaim({"a@slow.example"});
+  absl::Time before = absl::Now();
+  ASSERT_TRUE(dispatcher_->Deliver(first).ok());
+  absl::Time backoff = dispatcher_->throttle().BackoffUntil("slow.example");
+  EXPECT_GE(backoff, before + absl::Seconds(59));
+  store::Message after = Reload(first.id);
+  EXPECT_EQ(after.status, MessageStatus::kWaiting);
+  EXPECT_GE(after.next_attempt_time, backoff);
+  EXPECT_THAT(after.recipients[0].detail, HasSubstr("slow.example throttled"));
+
+  // While it backs off, a message for the slow domain goes back to the queue
+  // untried and one for another domain goes out.
+  store::Message slow = QueueAndClaim({"b@slow.example"});
+  store::Message fast = QueueAndClaim({"c@fast.example"});
+  dispatcher_->DeliverBatch({slow, fast});
+  ASSERT_EQ(transport_.envelopes.size(), 2u);
+  EXPECT_EQ(transport_.envelopes[1].rcpt_to,
+            std::vector<std::string>{"c@fast.example"});
+  store::Message slow_after = Reload(slow.id);
+  EXPECT_EQ(slow_after.status, MessageStatus::kQueued);
+  EXPECT_EQ(slow_after.attempt_count, 0);
+  // The store keeps microseconds.
+  EXPECT_EQ(absl::ToUnixMicros(slow_after.next_attempt_time),
+            absl::ToUnixMicros(backoff));
+  EXPECT_EQ(Reload(fast.id).status, MessageStatus::kSent);
+  // The postponed message is not leased any more: it can be claimed when due.
+  auto due = store_->ClaimDueMessages("other", backoff, absl::Minutes(5), 10);
+  ASSERT_TRUE(due.ok());
+  bool found = false;
+  for (const store::Message& m : *due) found |= m.id == slow.id;
+  EXPECT_TRUE(found);
+}
+
+TEST_F(DispatcherTest, OrdinaryTransientReplyDoesNotThrottleTheDomain) {
+  transport_.per_recipient["a@busy.example"] = Outcome::kTransient;
+  transport_.replies["a@busy.example"] = {450, "4.2.1", "Mailbox busy",
+                                          "mx.busy.example"};
+  store::Message m = QueueAndClaim({"a@busy.example"});
+  ASSERT_TRUE(dispatcher_->Deliver(m).ok());
+  EXPECT_EQ(dispatcher_->throttle().BackoffUntil("busy.example"),
+            absl::InfinitePast());
+}
+
+}  // namespace
+}  // namespace deliverd::delivery
