@@ -118,6 +118,11 @@ void Dispatcher::Stop() {
   workers_.clear();
 }
 
+bool Dispatcher::Stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
 void Dispatcher::Nudge() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -177,12 +182,18 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
     std::vector<store::Message> busy;
     for (store::Message& m : waiting) {
       absl::Time now = absl::Now();
+      if (Stopping()) {
+        // Not started yet: give it back to the queue now rather than make
+        // shutdown wait for a whole batch (a slow relay can take minutes).
+        busy.push_back(std::move(m));
+        continue;
+      }
       DomainThrottle::Decision d = throttle_.TryAcquire(PendingDomains(m), now);
       absl::Status status;
       switch (d.verdict) {
         case DomainThrottle::Verdict::kGo:
-          // Attempts already claimed are finished even while stopping, so
-          // their outcome is recorded rather than left to the lease.
+          // An attempt under way when Stop() is called is finished, so its
+          // outcome is recorded rather than left to the lease.
           status = Deliver(std::move(m));
           break;
         case DomainThrottle::Verdict::kBackingOff:
@@ -197,12 +208,7 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
       }
     }
     if (busy.empty()) return;
-    bool stopping;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stopping = stopping_;
-    }
-    if (stopping || absl::Now() >= give_back) {
+    if (Stopping() || absl::Now() >= give_back) {
       for (const store::Message& m : busy) {
         absl::Status status = Postpone(m, absl::Now());
         if (!status.ok()) {

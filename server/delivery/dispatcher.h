@@ -18,7 +18,8 @@
 // off after a 421 or a 4.7.x rate-limit reply.
 //
 // Thread-safe. Start() launches the workers; Stop() stops claiming, lets
-// attempts already under way finish and record their outcome, and joins.
+// attempts already under way finish and record their outcome, gives
+// claimed messages not yet attempted back to the queue, and joins.
 #ifndef DELIVERD_SERVER_DELIVERY_DISPATCHER_H_
 #define DELIVERD_SERVER_DELIVERY_DISPATCHER_H_
 
@@ -65,6 +66,8 @@ class Dispatcher {
   void Stop();
   // New work may be due now.
   void Nudge();
+  // True from Stop() on.
+  bool Stopping();
 
   // Delivers one claimed message and records the outcome. Public for tests.
   absl::Status Deliver(store::Message message);

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "deliverd/v1/messages.pb.h"
 #include "gmock/gmock.h"
@@ -72,6 +74,16 @@ class DispatcherTest : public ::testing::Test {
 
   // Queues a message to `to` and claims it, as the worker loop would.
   store::Message QueueAndClaim(const std::vector<std::string>& to) {
+    Queue(to);
+    auto claimed = store_->ClaimDueMessages("test", absl::Now(),
+                                            absl::Minutes(5), 10);
+    EXPECT_TRUE(claimed.ok());
+    EXPECT_EQ(claimed->size(), 1u);
+    return claimed->front();
+  }
+
+  // Queues a message to `to`; returns its id.
+  std::string Queue(const std::vector<std::string>& to) {
     static int n = 0;
     store::NewMessage item;
     store::Message& m = item.message;
@@ -95,11 +107,7 @@ class DispatcherTest : public ::testing::Test {
     content.set_text_body("body");
     content.SerializeToString(&m.content);
     EXPECT_TRUE(store_->InsertMessagesAndWait({item}).ok());
-    auto claimed = store_->ClaimDueMessages("test", absl::Now(),
-                                            absl::Minutes(5), 10);
-    EXPECT_TRUE(claimed.ok());
-    EXPECT_EQ(claimed->size(), 1u);
-    return claimed->front();
+    return m.id;
   }
 
   store::Message Reload(const std::string& id) {
@@ -326,6 +334,85 @@ TEST_F(DispatcherTest, OrdinaryTransientReplyDoesNotThrottleTheDomain) {
   ASSERT_TRUE(dispatcher_->Deliver(m).ok());
   EXPECT_EQ(dispatcher_->throttle().BackoffUntil("busy.example"),
             absl::InfinitePast());
+}
+
+}  // namespace
+}  // namespace deliverd::delivery
+
+namespace deliverd::delivery {
+namespace {
+
+// Blocks every Send until the test opens the gate.
+class GatedTransport : public Transport {
+ public:
+  absl::StatusOr<TransportResult> Send(const Envelope& envelope,
+                                       absl::string_view) override {
+    std::unique_lock<std::mutex> lock(mu);
+    ++calls;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+    TransportResult result;
+    for (const std::string& rcpt : envelope.rcpt_to) {
+      RecipientOutcome o;
+      o.address = rcpt;
+      o.reply = {250, "2.0.0", "ok", "gate"};
+      result.recipients.push_back(o);
+    }
+    return result;
+  }
+  std::string name() const override { return "gated"; }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  bool open = false;
+};
+
+TEST_F(DispatcherTest, StopFinishesTheAttemptUnderWayAndGivesBackTheRest) {
+  GatedTransport gated;
+  DispatcherOptions options;
+  options.owner = "worker";
+  options.workers = 1;
+  Dispatcher dispatcher(store_.get(), &gated, options);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(Queue({"a@example.org"}));
+  dispatcher.Start();
+  {
+    std::unique_lock<std::mutex> lock(gated.mu);
+    ASSERT_TRUE(gated.cv.wait_for(lock, std::chrono::seconds(10),
+                                  [&] { return gated.calls == 1; }));
+  }
+  std::thread stopper([&] { dispatcher.Stop(); });
+  // Once Stop() has begun, it waits for the attempt under way; let that
+  // finish.
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!dispatcher.Stopping() && absl::Now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(dispatcher.Stopping());
+  {
+    std::lock_guard<std::mutex> lock(gated.mu);
+    gated.open = true;
+  }
+  gated.cv.notify_all();
+  stopper.join();
+  EXPECT_EQ(gated.calls, 1);
+  int sent = 0, queued = 0;
+  for (const std::string& id : ids) {
+    store::Message m = Reload(id);
+    if (m.status == MessageStatus::kSent) ++sent;
+    if (m.status == MessageStatus::kQueued) {
+      ++queued;
+      EXPECT_EQ(m.attempt_count, 0);
+    }
+  }
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(queued, 2);
+  // The two given back are claimable at once by another process.
+  auto claimed = store_->ClaimDueMessages("other", absl::Now(),
+                                          absl::Minutes(5), 10);
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_EQ(claimed->size(), 2u);
 }
 
 }  // namespace
