@@ -374,6 +374,32 @@ absl::StatusOr<v1::Message> Client::WaitUntilSettled(const std::string& id,
                    std::chrono::duration_cast<Millis>(timeout).count(), " ms"));
 }
 
+absl::StatusOr<v1::Message> Client::WaitUntilStatus(const std::string& id,
+                                                    v1::MessageStatus want,
+                                                    Millis timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  v1::MessageStatus last = v1::MESSAGE_STATUS_UNSPECIFIED;
+  while (true) {
+    absl::StatusOr<v1::Message> m = GetMessage(id);
+    if (!m.ok()) return m.status();
+    last = m->status();
+    if (last == want) return m;
+    if (last != v1::MESSAGE_STATUS_QUEUED &&
+        last != v1::MESSAGE_STATUS_WAITING &&
+        last != v1::MESSAGE_STATUS_UNSPECIFIED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(id, " ended ", StatusName(last), ", expected ",
+                       StatusName(want), "; message: ", m->DebugString()));
+    }
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat(id, " still ", StatusName(last), " after ",
+                   std::chrono::duration_cast<Millis>(timeout).count(),
+                   " ms, expected ", StatusName(want)));
+}
+
 absl::StatusOr<v1::Message> Client::WaitForStatus(const std::string& id,
                                                   v1::MessageStatus want,
                                                   Millis timeout) {

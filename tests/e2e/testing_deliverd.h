@@ -125,10 +125,17 @@ class Client {
       const v1::ListSuppressionsRequest& request);
 
   // Polls GetMessage (short waits, bounded by `timeout`) until the message
-  // has left the pending statuses (queued, waiting), and returns it. Returns
-  // DEADLINE_EXCEEDED (with the last status seen) if it never does.
+  // is no longer queued (its first attempt is recorded: waiting counts as
+  // settled), and returns it. Returns DEADLINE_EXCEEDED (with the last
+  // status seen) if it never does.
   absl::StatusOr<v1::Message> WaitUntilSettled(const std::string& id,
                                               Millis timeout = Seconds(15));
+  // Polls until the message's status is `want`, through any number of
+  // queued and waiting rounds (retries); FAILED_PRECONDITION as soon as it
+  // reaches another final status, DEADLINE_EXCEEDED when time runs out.
+  absl::StatusOr<v1::Message> WaitUntilStatus(const std::string& id,
+                                             v1::MessageStatus want,
+                                             Millis timeout = Seconds(15));
   // Like WaitUntilSettled, then checks the status is `want`
   // (FAILED_PRECONDITION naming both statuses otherwise).
   absl::StatusOr<v1::Message> WaitForStatus(const std::string& id,
