@@ -262,6 +262,7 @@ class SmtpServer::Session {
   bool greeted_ = false;
   std::string auth_user_;
   bool in_mail_ = false;
+  int messages_on_connection_ = 0;
   std::string mail_from_;
   std::string mail_params_;
   std::vector<ReceivedRecipient> rcpts_;
@@ -688,7 +689,13 @@ SmtpServer::Session::Next SmtpServer::Session::Data(const SmtpServerOptions& o,
     server_->changed_.SignalAll();
   }
   ResetTransaction();
-  return Reply(reply);
+  Next after = Reply(reply);
+  if (after == Next::kContinue && o.close_after_messages > 0 &&
+      ++messages_on_connection_ >= o.close_after_messages) {
+    // As a server does when a kept-alive connection sits idle too long.
+    return Next::kDrop;
+  }
+  return after;
 }
 
 SmtpServer::SmtpServer(SmtpServerOptions options)

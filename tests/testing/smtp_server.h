@@ -126,6 +126,9 @@ struct SmtpServerOptions {
   int64_t drop_after_data_bytes = -1;
   // Close the connection right after the greeting.
   bool drop_after_greeting = false;
+  // Close the connection silently after replying to this many messages on
+  // it (a relay dropping an idle kept-alive connection); 0: never.
+  int close_after_messages = 0;
 };
 
 class SmtpServer {

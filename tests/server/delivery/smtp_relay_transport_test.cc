@@ -131,6 +131,24 @@ TEST(SmtpRelayTransportTest, AnUnusableSessionIsReplaced) {
   EXPECT_EQ(server.connections(), 2);
 }
 
+TEST(SmtpRelayTransportTest, APooledConnectionTheRelayClosedIsReplacedAtOnce) {
+  SmtpServerOptions so;
+  so.close_after_messages = 1;
+  SmtpServer server(so);
+  ASSERT_TRUE(server.Start().ok());
+  auto transport = SmtpRelayTransport::Create(RelayTo(server));
+  ASSERT_TRUE(transport.ok());
+  ASSERT_TRUE((*transport)->Send(To({"a@example.org"}), kData).ok());
+  // The server shut the pooled connection right after its reply; the next
+  // message finds it closed before anything was said about it and goes out
+  // on a fresh connection.
+  auto second = (*transport)->Send(To({"b@example.org"}), kData);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->recipients[0].outcome, Outcome::kAccepted);
+  EXPECT_EQ(server.messages().size(), 2u);
+  EXPECT_EQ(server.connections(), 2);
+}
+
 TEST(SmtpRelayTransportTest, RelayDownIsUnavailable) {
   SmtpServer server;
   ASSERT_TRUE(server.Start().ok());
