@@ -221,6 +221,25 @@ std::vector<CommandSpec> BuildSpecs() {
   spf.supports_local = true;
   specs.push_back(spf);
 
+  CommandSpec check_domain = Command(
+      "check-domain", "DOMAIN", 1, 1,
+      "Report on a sending domain's SPF, DKIM, DMARC and MX",
+      {
+          CommaList(Flag("dkim-selector", kRepeated, "SELECTOR",
+                         "a DKIM selector to check (repeatable, or "
+                         "comma-separated)")),
+      },
+      "Shows the SPF record with its evaluation tree and its DNS lookups\n"
+      "against the limits of 10 and 2 (void), each DKIM selector's key, the\n"
+      "DMARC record found at the domain or a parent (the DMARCbis tree\n"
+      "walk), MX, and every finding with a severity, a stable code and a\n"
+      "fix. --json prints the DomainReport message. With --local the check\n"
+      "runs in-process against --dns (default: the system resolver).\n"
+      "Exit status: 0 pass, 3 warnings, 4 errors (1: the check could not\n"
+      "run, 2: usage), so a CI pre-send step can gate on it.");
+  check_domain.supports_local = true;
+  specs.push_back(check_domain);
+
   CommandSpec verify = Command(
       "verify", "ADDR...", 1, 1000, "Verify addresses: one verdict each",
       {Flag("offline", kBool, "", "syntax, typos, disposable and role only; no DNS")},
@@ -251,6 +270,7 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"suppressions check", RunSuppressionsCheck},
       {"health", RunHealth},
       {"spf", RunSpf},
+      {"check-domain", RunCheckDomain},
       {"verify", RunVerify},
   };
   return *handlers;

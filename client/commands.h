@@ -72,6 +72,7 @@ int RunSuppressionsRemove(const Invocation& invocation);
 int RunSuppressionsCheck(const Invocation& invocation);
 int RunHealth(const Invocation& invocation);
 int RunSpf(const Invocation& invocation);
+int RunCheckDomain(const Invocation& invocation);
 int RunVerify(const Invocation& invocation);
 
 }  // namespace deliverd::client

@@ -244,6 +244,7 @@ std::string DkimKeyName(std::string_view selector, std::string_view domain) {
 
 DkimKey ParseDkimKeyRecord(std::string_view record) {
   DkimKey key;
+  key.record = std::string(record);
   key.key_type = "rsa";
   std::vector<TagSpec> tags = SplitTags(record, key);
 

@@ -66,6 +66,7 @@ struct DkimKey {
   std::vector<std::string> hashes;
   std::vector<std::string> services;  // s= as published; empty: "*".
   std::string notes;                  // n= as published.
+  std::string record;                 // The TXT record as published.
   std::vector<Finding> findings;
 
   // No kError finding.

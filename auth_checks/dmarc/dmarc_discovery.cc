@@ -75,6 +75,8 @@ DmarcDiscovery DiscoverDmarc(dns::Resolver& resolver, std::string_view domain) {
         answer.outcome == dns::Outcome::kNoData ||
         answer.outcome == dns::Outcome::kNxDomain) {
       ttl = std::min(ttl, answer.ttl);
+    } else {
+      ttl = 0;  // a failure is not to be cached
     }
     if (first) out.lookup = lookup;
     first = false;
@@ -116,7 +118,9 @@ DmarcDiscovery DiscoverDmarc(dns::Resolver& resolver, std::string_view domain) {
     if (out.lookup.status == DmarcLookup::kNoRecord) {
       // Nothing at the domain nor above it: make the message say so.
       for (Finding& f : out.findings) {
-        if (f.code == "dmarc.no_record") {
+        // (A near-miss record at the domain keeps its own message.)
+        if (f.code == "dmarc.no_record" &&
+            f.message.rfind("No DMARC record", 0) == 0) {
           f.message = "No DMARC record at _dmarc." + out.domain +
                       " nor at any parent domain";
           f.fix = "Publish a TXT record at _dmarc." +

@@ -626,6 +626,7 @@ DmarcLookup SelectDmarcRecord(const dns::Answer& answer,
     return out;
   }
   out.status = DmarcLookup::kFound;
+  out.record_text = dmarc[0]->data;
   out.record = ParseDmarcRecord(dmarc[0]->data, domain);
   out.findings.insert(out.findings.end(), out.record->findings.begin(),
                       out.record->findings.end());

@@ -136,6 +136,7 @@ struct DmarcLookup {
   enum Status { kFound, kNoRecord, kMultipleRecords, kDnsFailure };
   Status status = kNoRecord;
   std::optional<DmarcRecord> record;  // Only for kFound (even if !valid).
+  std::string record_text;            // The record as published (kFound).
   std::vector<Finding> findings;      // Selection findings, then the record's.
   uint32_t ttl = 0;                   // The answer's TTL (for caching).
 };

@@ -8,23 +8,13 @@
 #include "hygiene/offline_verdict.h"
 #include "hygiene/verifier.h"
 #include "server/api/convert.h"
+#include "server/api/domain_report_proto.h"
+#include "server/api/dkim_selectors.h"
+#include "auth_checks/domain_check.h"
+#include "hygiene/domain_name.h"
 
 namespace deliverd::api {
 namespace {
-
-v1::SpfResult ToProto(auth_checks::spf::SpfResult result) {
-  using auth_checks::spf::SpfResult;
-  switch (result) {
-    case SpfResult::kNone: return v1::SPF_RESULT_NONE;
-    case SpfResult::kNeutral: return v1::SPF_RESULT_NEUTRAL;
-    case SpfResult::kPass: return v1::SPF_RESULT_PASS;
-    case SpfResult::kFail: return v1::SPF_RESULT_FAIL;
-    case SpfResult::kSoftFail: return v1::SPF_RESULT_SOFTFAIL;
-    case SpfResult::kTempError: return v1::SPF_RESULT_TEMPERROR;
-    case SpfResult::kPermError: return v1::SPF_RESULT_PERMERROR;
-  }
-  return v1::SPF_RESULT_UNSPECIFIED;
-}
 
 v1::Verdict ToProto(hygiene::Verdict verdict) {
   switch (verdict) {
@@ -65,6 +55,45 @@ HygieneService::~HygieneService() {
   idle_.wait(lock, [this] { return running_ == 0; });
 }
 
+grpc::ServerUnaryReactor* HygieneService::CheckDomain(
+    grpc::CallbackServerContext* call, const v1::CheckDomainRequest* request,
+    v1::DomainReport* response) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  absl::StatusOr<std::string> domain = hygiene::NormalizeDomain(request->domain());
+  if (!domain.ok()) {
+    reactor->Finish(ToGrpc(absl::InvalidArgumentError(
+        absl::StrCat("domain: ", domain.status().message()))));
+    return reactor;
+  }
+  absl::StatusOr<std::vector<std::string>> selectors = ValidateDkimSelectors(
+      {request->dkim_selectors().begin(), request->dkim_selectors().end()});
+  if (!selectors.ok()) {
+    reactor->Finish(ToGrpc(selectors.status()));
+    return reactor;
+  }
+  if (resolver_ == nullptr) {
+    reactor->Finish(ToGrpc(absl::UnavailableError(absl::StrCat(
+        "no DNS resolver: ", resolver_error_.message()))));
+    return reactor;
+  }
+  bool started = RunOffThread(
+      [this, reactor, response, domain = *domain, selectors = *selectors] {
+        auth_checks::DomainCheckOptions options;
+        options.dkim_selectors = selectors;
+        auth_checks::DomainReport report =
+            auth_checks::CheckDomain(*resolver_, domain, options);
+        *response = DomainReportToProto(report, absl::Now());
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!started) reactor->Finish(ToGrpc(Busy()));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* HygieneService::CheckSpf(
     grpc::CallbackServerContext* call, const v1::CheckSpfRequest* request,
     v1::CheckSpfResponse* response) {
@@ -89,7 +118,7 @@ grpc::ServerUnaryReactor* HygieneService::CheckSpf(
     auth_checks::spf::SpfEvaluator evaluator(*resolver_);
     auth_checks::spf::SpfCheckResult result = evaluator.CheckMailFrom(
         request->ip(), request->mail_from(), request->helo());
-    response->set_result(ToProto(result.result));
+    response->set_result(SpfResultToProto(result.result));
     // The explanation a receiver would give on fail; otherwise why the
     // result is what it is (the cause of a none, temperror or permerror).
     response->set_explanation(result.explanation.empty() ? result.problem

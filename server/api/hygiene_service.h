@@ -1,6 +1,6 @@
-// deliverd.v1.Hygiene over gRPC's callback API. CheckSpf is implemented;
-// the other RPCs answer UNIMPLEMENTED (the generated default) until their
-// issues land.
+// deliverd.v1.Hygiene over gRPC's callback API. CheckDomain, CheckSpf and
+// VerifyAddresses are implemented; the other RPCs answer UNIMPLEMENTED (the
+// generated default) until their issues land.
 //
 // DNS can take seconds, so each check runs on a thread of its own instead
 // of a gRPC thread; at most kMaxConcurrentChecks run at once (more are
@@ -33,6 +33,12 @@ class HygieneService final : public v1::Hygiene::CallbackService {
         resolver_error_(std::move(resolver_error)) {}
   ~HygieneService() override;
 
+  // The report of auth_checks/domain_check (SPF, DKIM selectors, DMARC,
+  // MX). `domain` is normalised (IDN to A-labels, case, trailing dot);
+  // at most 10 selectors, each a DNS label sequence.
+  grpc::ServerUnaryReactor* CheckDomain(
+      grpc::CallbackServerContext* call, const v1::CheckDomainRequest* request,
+      v1::DomainReport* response) override;
   grpc::ServerUnaryReactor* CheckSpf(grpc::CallbackServerContext* call,
                                      const v1::CheckSpfRequest* request,
                                      v1::CheckSpfResponse* response) override;

@@ -1,0 +1,189 @@
+// CheckDomain and `deliverctl check-domain` against a real authoritative
+// DNS server (knotd with a zone written here): a clean domain, a subdomain
+// that inherits DMARC and lacks SPF, "+all", a revoked DKIM key, a name
+// whose server fails, over gRPC, through deliverctl and in-process.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing_deliverd.h"
+#include "testing_knot.h"
+
+namespace deliverd::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kZone[] = R"(
+$ORIGIN sender.net.
+$TTL 300
+@ SOA ns.sender.net. hostmaster.sender.net. 1 3600 600 86400 300
+@ NS ns
+ns A 127.0.0.1
+@ MX 10 mx.sender.net.
+mx A 192.0.2.25
+@ TXT "v=spf1 ip4:192.0.2.0/24 include:_spf.sender.net mx -all"
+_spf TXT "v=spf1 ip6:2001:db8::/32 ~all"
+s1._domainkey TXT "v=DKIM1; k=rsa; p=" "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2lbbq1CrP2zmz1MyHcJ6e/uI+kBkoY19ya5VJTmJqw/dMxUoBYdoUsySRJXXi3n/LI5afnXgVGFFVnwWDwsEK0hQqhnx+j2Phl/KbvuMMXtaiTT628Z7UGTHOOMbon7gcboEYzqpypVmbPyHtucVRrVDgVQ+" "+xvic5b47bYJC4Sww9HFidKVOCfY6v/Nr4hkKVEemeSOqptgz2a8FBffvHSm+DNl5NqmPrmjQqDeHRry59G1Kmq7DyKRAz4UES/aSg8nOmsm2BO8fhDVHseuo6iaE1AUE4hQ5/LQoV60EMIBhxIhyB5ySO+N9SuW6drnA9+/Rf+vMD+Dkijelb/cswIDAQAB"
+s2._domainkey TXT "v=DKIM1; k=rsa; p="
+_dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@sender.net"
+news A 192.0.2.30
+news MX 10 mx.sender.net.
+weak TXT "v=spf1 +all"
+weak MX 10 mx.sender.net.
+)";
+
+bool HasCode(const v1::DomainReport& r, const std::string& code) {
+  for (const v1::Finding& f : r.findings()) {
+    if (f.code() == code) return true;
+  }
+  return false;
+}
+
+class CheckDomainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<Knot>> knot =
+        Knot::Start({{"sender.net", kZone}}, {"broken.net"});
+    ASSERT_TRUE(knot.ok()) << knot.status();
+    knot_ = std::move(*knot).release();
+    absl::StatusOr<std::unique_ptr<Deliverd>> server =
+        Deliverd::Start({"--dns", knot_->address()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    delete knot_;
+    knot_ = nullptr;
+  }
+
+  static absl::StatusOr<v1::DomainReport> Check(
+      const std::string& domain, std::vector<std::string> selectors = {}) {
+    Client client = server_->NewClient();
+    v1::CheckDomainRequest request;
+    request.set_domain(domain);
+    for (const std::string& s : selectors) request.add_dkim_selectors(s);
+    v1::DomainReport report;
+    grpc::Status status = client.hygiene().CheckDomain(
+        client.Context().get(), request, &report);
+    if (!status.ok()) return FromGrpc(status);
+    return report;
+  }
+
+  static Knot* knot_;
+  static Deliverd* server_;
+};
+
+Knot* CheckDomainTest::knot_ = nullptr;
+Deliverd* CheckDomainTest::server_ = nullptr;
+
+TEST_F(CheckDomainTest, CleanDomainPassesWithItsWholeReport) {
+  ASSERT_OK_AND_ASSIGN(v1::DomainReport r, Check("Sender.NET.", {"s1"}));
+  EXPECT_EQ(r.domain(), "sender.net");
+  EXPECT_EQ(r.verdict(), "pass") << r.DebugString();
+  EXPECT_EQ(r.spf().record(),
+            "v=spf1 ip4:192.0.2.0/24 include:_spf.sender.net mx -all");
+  EXPECT_EQ(r.spf().dns_lookups(), 2);  // include, mx
+  EXPECT_EQ(r.spf().void_lookups(), 0);
+  ASSERT_EQ(r.spf().tree().children_size(), 1);
+  EXPECT_EQ(r.spf().tree().children(0).via(), "include:_spf.sender.net");
+  EXPECT_EQ(r.spf().tree().children(0).record(),
+            "v=spf1 ip6:2001:db8::/32 ~all");
+  ASSERT_EQ(r.dkim_size(), 1);
+  EXPECT_EQ(r.dkim(0).key_type(), "rsa");
+  EXPECT_EQ(r.dkim(0).key_bits(), 2048);
+  EXPECT_EQ(r.dmarc().found_at(), "sender.net");
+  EXPECT_FALSE(r.dmarc().inherited());
+  EXPECT_EQ(r.dmarc().applied_policy(), "reject");
+  EXPECT_EQ(r.dmarc().subdomain_policy(), "");
+  ASSERT_EQ(r.mx().hosts_size(), 1);
+  EXPECT_EQ(r.mx().hosts(0).host(), "mx.sender.net");
+  EXPECT_TRUE(r.has_check_time());
+}
+
+TEST_F(CheckDomainTest, SubdomainWithoutSpfInheritsDmarcAndFails) {
+  ASSERT_OK_AND_ASSIGN(v1::DomainReport r, Check("news.sender.net", {"s2"}));
+  EXPECT_EQ(r.verdict(), "errors");
+  EXPECT_EQ(r.worst(), v1::SEVERITY_ERROR);
+  EXPECT_TRUE(HasCode(r, "spf.no_record"));
+  // Selectors are looked up under the domain checked.
+  EXPECT_TRUE(HasCode(r, "dkim.no_record")) << r.DebugString();
+  EXPECT_TRUE(HasCode(r, "dmarc.inherited"));
+  EXPECT_TRUE(r.dmarc().inherited());
+  EXPECT_EQ(r.dmarc().found_at(), "sender.net");
+  EXPECT_EQ(r.dmarc().applied_policy(), "reject");
+  // Most severe first.
+  EXPECT_EQ(r.findings(0).severity(), v1::SEVERITY_ERROR);
+  for (const v1::Finding& f : r.findings()) {
+    if (f.severity() != v1::SEVERITY_INFO) EXPECT_FALSE(f.fix().empty()) << f.code();
+  }
+}
+
+TEST_F(CheckDomainTest, RevokedKeyIsReported) {
+  ASSERT_OK_AND_ASSIGN(v1::DomainReport r, Check("sender.net", {"s1", "s2"}));
+  ASSERT_EQ(r.dkim_size(), 2);
+  EXPECT_FALSE(r.dkim(0).revoked());
+  EXPECT_TRUE(r.dkim(1).revoked());
+  EXPECT_TRUE(HasCode(r, "dkim.revoked"));
+  EXPECT_NE(r.verdict(), "pass");
+}
+
+TEST_F(CheckDomainTest, PlusAllIsAnError) {
+  ASSERT_OK_AND_ASSIGN(v1::DomainReport r, Check("weak.sender.net"));
+  EXPECT_TRUE(HasCode(r, "spf.plus_all"));
+  EXPECT_TRUE(HasCode(r, "dkim.no_selectors"));
+  EXPECT_EQ(r.verdict(), "errors");
+}
+
+TEST_F(CheckDomainTest, FailingNameServerGivesWarningsNotAHang) {
+  ASSERT_OK_AND_ASSIGN(v1::DomainReport r, Check("broken.net"));
+  EXPECT_TRUE(HasCode(r, "spf.dns_failure"));
+  EXPECT_TRUE(HasCode(r, "dmarc.dns_failure"));
+  EXPECT_TRUE(HasCode(r, "mx.dns_failure"));
+  EXPECT_EQ(r.verdict(), "warnings");
+}
+
+TEST_F(CheckDomainTest, BadInputIsInvalidArgumentNamingTheField) {
+  absl::StatusOr<v1::DomainReport> bad = Check("not a domain");
+  ASSERT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("domain"));
+  absl::StatusOr<v1::DomainReport> selector = Check("sender.net", {"bad/sel"});
+  ASSERT_TRUE(absl::IsInvalidArgument(selector.status()));
+  EXPECT_THAT(std::string(selector.status().message()),
+              HasSubstr("dkim_selectors[0]"));
+}
+
+TEST_F(CheckDomainTest, DeliverctlExitStatusGatesOnTheVerdict) {
+  ProcessResult pass =
+      server_->Deliverctl({"check-domain", "sender.net", "--dkim-selector", "s1"});
+  EXPECT_EQ(pass.exit_code, 0) << pass;
+  EXPECT_THAT(pass.out, HasSubstr("sender.net: pass"));
+  EXPECT_THAT(pass.out, HasSubstr("include:_spf.sender.net -> _spf.sender.net"));
+  EXPECT_THAT(pass.out, HasSubstr("DNS lookups 2 of 10"));
+
+  ProcessResult errors = server_->Deliverctl(
+      {"check-domain", "news.sender.net", "--dkim-selector", "s1,s2", "--json"});
+  EXPECT_EQ(errors.exit_code, 4) << errors;
+  EXPECT_THAT(errors.out, HasSubstr("\"verdict\":\"errors\""));
+
+  ProcessResult warnings = server_->Deliverctl({"check-domain", "broken.net"});
+  EXPECT_EQ(warnings.exit_code, 3) << warnings;
+
+  ProcessResult usage = server_->Deliverctl({"check-domain", "a@b.net"});
+  EXPECT_EQ(usage.exit_code, 2) << usage;
+  EXPECT_THAT(usage.err, HasSubstr("domain"));
+}
+
+TEST_F(CheckDomainTest, LocalModeGivesTheSameReport) {
+  ProcessResult local = server_->Deliverctl(
+      {"--local", "--dns", knot_->address(), "check-domain", "sender.net",
+       "--dkim-selector", "s1", "--json"});
+  EXPECT_EQ(local.exit_code, 0) << local;
+  EXPECT_THAT(local.out, HasSubstr("\"verdict\":\"pass\""));
+  EXPECT_THAT(local.out, HasSubstr("\"keyBits\":2048"));
+}
+
+}  // namespace
+}  // namespace deliverd::e2e
