@@ -9,7 +9,7 @@
 // through run-time SASL plugins; and it reports replies through callbacks
 // that lose the raw enhanced codes we classify. Keeping connections open is
 // what makes a relay fast (no TCP and TLS handshake, EHLO and AUTH per
-// message; bench/smtp_bench measures it), and the reply parsing and
+// message; bench/smtp_client_bench measures it), and the reply parsing and
 // classification are our core anyway (hygiene/bounce).
 //
 // Extensions used when the server offers them: PIPELINING (RFC 2920: MAIL,

@@ -652,6 +652,43 @@ absl::StatusOr<int64_t> SqliteStore::FindTenant(absl::string_view name) {
   return stmt->Int(0);
 }
 
+absl::StatusOr<TenantSendPolicy> SqliteStore::GetSendPolicy(int64_t tenant_id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql =
+      "SELECT require_domain_auth, dkim_selectors FROM tenants WHERE id = ?";
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, tenant_id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+  TenantSendPolicy policy;
+  policy.require_domain_auth = stmt->Int(0) != 0;
+  std::string selectors = stmt->Text(1);
+  if (!selectors.empty()) {
+    policy.dkim_selectors = absl::StrSplit(selectors, ',');
+  }
+  return policy;
+}
+
+absl::Status SqliteStore::SetSendPolicy(int64_t tenant_id,
+                                        const TenantSendPolicy& policy) {
+  std::string selectors = absl::StrJoin(policy.dkim_selectors, ",");
+  bool found = false;
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) {
+    static const std::string kSql =
+        "UPDATE tenants SET require_domain_auth = ?, dkim_selectors = ? WHERE "
+        "id = ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, static_cast<int64_t>(policy.require_domain_auth ? 1 : 0))
+        .Bind(2, selectors)
+        .Bind(3, tenant_id);
+    RETURN_IF_ERROR(stmt->Run());
+    found = db.Changes() > 0;
+    return absl::OkStatus();
+  }));
+  if (!found) return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ApiKey> SqliteStore::CreateApiKey(int64_t tenant_id,
                                                  absl::string_view key_hash,
                                                  absl::string_view prefix,

@@ -60,6 +60,9 @@ class SqliteStore : public Store {
 
   absl::StatusOr<int64_t> CreateTenant(absl::string_view name) override;
   absl::StatusOr<int64_t> FindTenant(absl::string_view name) override;
+  absl::StatusOr<TenantSendPolicy> GetSendPolicy(int64_t tenant_id) override;
+  absl::Status SetSendPolicy(int64_t tenant_id,
+                             const TenantSendPolicy& policy) override;
   absl::StatusOr<ApiKey> CreateApiKey(int64_t tenant_id,
                                       absl::string_view key_hash,
                                       absl::string_view prefix,

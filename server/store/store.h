@@ -129,6 +129,10 @@ class Store {
   // Tenants and keys.
   virtual absl::StatusOr<int64_t> CreateTenant(absl::string_view name) = 0;
   virtual absl::StatusOr<int64_t> FindTenant(absl::string_view name) = 0;
+  // NOT_FOUND for an unknown tenant.
+  virtual absl::StatusOr<TenantSendPolicy> GetSendPolicy(int64_t tenant_id) = 0;
+  virtual absl::Status SetSendPolicy(int64_t tenant_id,
+                                     const TenantSendPolicy& policy) = 0;
   virtual absl::StatusOr<ApiKey> CreateApiKey(int64_t tenant_id,
                                               absl::string_view key_hash,
                                               absl::string_view prefix,

@@ -65,6 +65,14 @@ const char* MessageStatusName(MessageStatus status);
 const char* EventTypeName(EventType type);
 const char* SuppressionReasonName(SuppressionReason reason);
 
+// A tenant's rules for what it may send.
+struct TenantSendPolicy {
+  // Refuse a send whose From domain has an error-level SPF, DKIM (for the
+  // selectors below) or DMARC finding.
+  bool require_domain_auth = false;
+  std::vector<std::string> dkim_selectors;
+};
+
 // A reply from an SMTP server (or a transport's equivalent), kept as evidence.
 struct Reply {
   int code = 0;

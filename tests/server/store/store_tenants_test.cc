@@ -41,6 +41,33 @@ TYPED_TEST(TenantsTest, DuplicateTenantIsAlreadyExists) {
   EXPECT_EQ(found, acme);
 }
 
+TYPED_TEST(TenantsTest, SendPolicyDefaultsOffAndIsKeptPerTenant) {
+  STORE_ASSERT_OK_AND_ASSIGN(int64_t acme, this->store().CreateTenant("acme"));
+  STORE_ASSERT_OK_AND_ASSIGN(int64_t globex,
+                             this->store().CreateTenant("globex"));
+  STORE_ASSERT_OK_AND_ASSIGN(TenantSendPolicy initial,
+                             this->store().GetSendPolicy(acme));
+  EXPECT_FALSE(initial.require_domain_auth);
+  EXPECT_TRUE(initial.dkim_selectors.empty());
+
+  TenantSendPolicy strict;
+  strict.require_domain_auth = true;
+  strict.dkim_selectors = {"s1", "2024.k2"};
+  ASSERT_TRUE(this->store().SetSendPolicy(acme, strict).ok());
+  STORE_ASSERT_OK_AND_ASSIGN(TenantSendPolicy read,
+                             this->store().GetSendPolicy(acme));
+  EXPECT_TRUE(read.require_domain_auth);
+  EXPECT_EQ(read.dkim_selectors, strict.dkim_selectors);
+  STORE_ASSERT_OK_AND_ASSIGN(TenantSendPolicy other,
+                             this->store().GetSendPolicy(globex));
+  EXPECT_FALSE(other.require_domain_auth);
+
+  EXPECT_EQ(this->store().GetSendPolicy(acme + globex + 100).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->store().SetSendPolicy(acme + globex + 100, strict).code(),
+            absl::StatusCode::kNotFound);
+}
+
 TYPED_TEST(TenantsTest, CreateApiKeyAndFindByHash) {
   int64_t acme = this->MakeTenant("acme");
   int64_t globex = this->MakeTenant("globex");

@@ -14,6 +14,8 @@
 //       // reopens the same database (durability and migration tests).
 //   absl::StatusOr<int> SchemaVersion(Store& store);
 //       // The schema version the opened store reports after migrating.
+//   int MigrationCount() const;
+//       // How many migrations the backend embeds (the latest version).
 //   absl::Status ExecSql(const std::string& sql);
 //   absl::StatusOr<int64_t> QueryInt(const std::string& sql);
 //       // Raw SQL on the test's database, run only while no store is open
@@ -41,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "server/store/migrations.h"
 #include "server/store/sqlite_store.h"
 #include "server/store/store.h"
 
@@ -59,6 +62,10 @@ class SqliteStoreFactory {
         SqliteStore::Open(path_);
     if (!store.ok()) return store.status();
     return std::unique_ptr<Store>(std::move(*store));
+  }
+
+  int MigrationCount() const {
+    return static_cast<int>(SqliteMigrations().size());
   }
 
   absl::StatusOr<int> SchemaVersion(Store& store) {
