@@ -3,6 +3,9 @@
 //   deliverd [serve] [flags]                       run the service
 //   deliverd keys create --tenant NAME [--label]   issue an API key
 //   deliverd migrate [flags]                       apply migrations and exit
+//   deliverd tenants policy --tenant NAME [--require-domain-auth BOOL]
+//                           [--dkim-selectors S1,S2]  show or change the
+//                                                  tenant's send policy
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,8 +14,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "server/api/api_keys.h"
+#include "server/api/dkim_selectors.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "server/transport_setup.h"
@@ -65,6 +71,65 @@ int CreateKey(std::vector<std::string> args) {
       deliverd::api::IssueApiKey(**store, *id, label);
   if (!key.ok()) return Fail(std::string(key.status().message()));
   std::cout << *key << "\n";
+  return 0;
+}
+
+// Shows a tenant's send policy, changing it first when asked to.
+int TenantPolicy(std::vector<std::string> args) {
+  std::string tenant = TakeFlag(args, "tenant");
+  std::string require = TakeFlag(args, "require-domain-auth");
+  bool set_selectors = false;
+  for (const std::string& a : args) {
+    if (a == "--dkim-selectors" || a.rfind("--dkim-selectors=", 0) == 0) {
+      set_selectors = true;
+    }
+  }
+  std::string selectors = TakeFlag(args, "dkim-selectors");
+  deliverd::Config config;
+  absl::StatusOr<std::vector<std::string>> rest =
+      deliverd::ParseConfig(args, &config);
+  if (!rest.ok()) return Fail(std::string(rest.status().message()), 2);
+  if (tenant.empty()) return Fail("tenants policy: --tenant NAME is required", 2);
+  if (!rest->empty()) {
+    return Fail(
+        absl::StrCat("tenants policy: unexpected argument ", rest->front()), 2);
+  }
+  if (!require.empty() && require != "true" && require != "false") {
+    return Fail("tenants policy: --require-domain-auth: true or false", 2);
+  }
+  std::vector<std::string> selector_list;
+  if (set_selectors && !selectors.empty()) {
+    absl::StatusOr<std::vector<std::string>> valid =
+        deliverd::api::ValidateDkimSelectors(absl::StrSplit(selectors, ','));
+    if (!valid.ok()) {
+      return Fail(absl::StrCat("tenants policy: --dkim-selectors: ",
+                               valid.status().message()),
+                  2);
+    }
+    selector_list = *valid;
+  }
+  absl::StatusOr<std::unique_ptr<deliverd::store::Store>> store =
+      deliverd::OpenStore(config);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  absl::StatusOr<int64_t> id = (*store)->FindTenant(tenant);
+  if (!id.ok()) return Fail(std::string(id.status().message()));
+  absl::StatusOr<deliverd::store::TenantSendPolicy> policy =
+      (*store)->GetSendPolicy(*id);
+  if (!policy.ok()) return Fail(std::string(policy.status().message()));
+  if (!require.empty() || set_selectors) {
+    if (!require.empty()) policy->require_domain_auth = require == "true";
+    if (set_selectors) policy->dkim_selectors = selector_list;
+    absl::Status saved = (*store)->SetSendPolicy(*id, *policy);
+    if (!saved.ok()) return Fail(std::string(saved.message()));
+  }
+  std::cout << "tenant:               " << tenant << "\n"
+            << "require domain auth:  "
+            << (policy->require_domain_auth ? "true" : "false") << "\n"
+            << "DKIM selectors:       "
+            << (policy->dkim_selectors.empty()
+                    ? std::string("-")
+                    : absl::StrJoin(policy->dkim_selectors, ","))
+            << "\n";
   return 0;
 }
 
@@ -140,6 +205,12 @@ int main(int argc, char** argv) {
     return CreateKey({args.begin() + 2, args.end()});
   } else if (!args.empty() && args[0] == "keys") {
     return Fail("keys: the only subcommand is \"keys create --tenant NAME\"", 2);
+  } else if (args.size() >= 2 && args[0] == "tenants" &&
+             args[1] == "policy") {
+    return TenantPolicy({args.begin() + 2, args.end()});
+  } else if (!args.empty() && args[0] == "tenants") {
+    return Fail(
+        "tenants: the only subcommand is \"tenants policy --tenant NAME\"", 2);
   } else if (!args.empty() && args[0] == "migrate") {
     return Migrate({args.begin() + 1, args.end()});
   }

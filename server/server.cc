@@ -23,6 +23,7 @@
 #include "auth_checks/dns/caching_resolver.h"
 #include "server/api/event_hub.h"
 #include "server/api/hygiene_service.h"
+#include "server/api/send_gate.h"
 #include "server/api/messages_service.h"
 #include "server/api/service_context.h"
 #include "server/api/subscriptions_service.h"
@@ -154,6 +155,8 @@ absl::Status Server::Start() {
   }
   hygiene_ = std::make_unique<api::HygieneService>(
       context_.get(), resolver_.get(), resolver_error);
+  send_gate_ = std::make_unique<api::SendGate>(store_.get(), resolver_.get());
+  context_->send_gate = send_gate_.get();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -208,6 +211,7 @@ void Server::Shutdown() {
   if (store_) store_->SetEventListener(nullptr);
   grpc_server_.reset();
   hygiene_.reset();  // waits for running DNS checks
+  send_gate_.reset();  // likewise
   resolver_.reset();
   dns_.reset();
   hub_.reset();

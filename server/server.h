@@ -31,6 +31,7 @@ class Dispatcher;
 }
 namespace api {
 class Authenticator;
+class SendGate;
 class EventHub;
 struct ServiceContext;
 class MessagesService;
@@ -70,6 +71,7 @@ class Server {
   // dns_ behind a TTL-respecting cache; what the services use.
   std::unique_ptr<auth_checks::dns::Resolver> resolver_;
   std::unique_ptr<grpc::Service> hygiene_;
+  std::unique_ptr<api::SendGate> send_gate_;
   std::unique_ptr<grpc::Server> grpc_server_;
   bool stopped_ = false;
 };

@@ -1,3 +1,4 @@
+#include "server/api/send_gate.h"
 #include "server/api/messages_service.h"
 
 #include <openssl/sha.h>
@@ -162,16 +163,47 @@ grpc::ServerUnaryReactor* MessagesService::Send(
   absl::StatusOr<ValidatedSend> valid =
       ValidateSend(*request, ctx_->limits, "", now);
   if (!valid.ok()) return FinishWith(call, valid.status());
-  absl::StatusOr<store::NewMessage> item = PrepareMessage(
-      *ctx_->store, caller->tenant_id, std::move(valid->message),
-      valid->send_time, std::move(valid->request_hash), now, "");
-  if (!item.ok()) return FinishWith(call, item.status());
 
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  int64_t tenant_id = caller->tenant_id;
+  auto validated = std::make_shared<ValidatedSend>(std::move(*valid));
+  std::string from = validated->message.from_address;
+  GateSenders(tenant_id, {from},
+              [this, reactor, response, tenant_id, validated,
+               now](std::vector<absl::Status> gate) {
+                if (!gate[0].ok()) {
+                  reactor->Finish(ToGrpc(gate[0]));
+                  return;
+                }
+                StoreOne(reactor, response, tenant_id, std::move(*validated),
+                         now);
+              });
+  return reactor;
+}
+
+void MessagesService::GateSenders(
+    int64_t tenant_id, std::vector<std::string> from_addresses,
+    std::function<void(std::vector<absl::Status>)> done) {
+  if (ctx_->send_gate == nullptr) {
+    done(std::vector<absl::Status>(from_addresses.size(), absl::OkStatus()));
+    return;
+  }
+  ctx_->send_gate->Check(tenant_id, std::move(from_addresses), std::move(done));
+}
+
+void MessagesService::StoreOne(grpc::ServerUnaryReactor* reactor,
+                               v1::SendResponse* response, int64_t tenant_id,
+                               ValidatedSend valid, absl::Time now) {
+  absl::StatusOr<store::NewMessage> item = PrepareMessage(
+      *ctx_->store, tenant_id, std::move(valid.message), valid.send_time,
+      std::move(valid.request_hash), now, "");
+  if (!item.ok()) {
+    reactor->Finish(ToGrpc(item.status()));
+    return;
+  }
   ToProto(item->message, response->mutable_message());
   std::vector<store::NewMessage> batch;
   batch.push_back(std::move(*item));
-  int64_t tenant_id = caller->tenant_id;
   ServiceContext* ctx = ctx_;
   ctx_->store->InsertMessages(
       std::move(batch),
@@ -188,7 +220,6 @@ grpc::ServerUnaryReactor* MessagesService::Send(
         if (!outcome.replayed && ctx->on_queued) ctx->on_queued();
         reactor->Finish(ToGrpc(filled));
       });
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* MessagesService::SendBatch(
@@ -216,11 +247,13 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
   absl::Time now = absl::Now();
   int64_t tenant_id = caller->tenant_id;
 
-  // Items keep their request order; `slot[i]` is the index into the stored
-  // batch, or -1 when the item was refused before storing.
-  auto slot = std::make_shared<std::vector<int>>(request->messages_size(), -1);
-  std::vector<store::NewMessage> batch;
-  batch.reserve(request->messages_size());
+  // Validation first; then the senders' domains (when the tenant's policy
+  // gates them), then storing.
+  auto validated =
+      std::make_shared<std::vector<std::optional<ValidatedSend>>>(
+          request->messages_size());
+  std::vector<std::string> froms;
+  std::vector<int> gated_items;
   for (int i = 0; i < request->messages_size(); ++i) {
     response->add_results();
     const v1::SendRequest* item_request = &request->messages(i);
@@ -238,21 +271,60 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
       SetItemError(valid.status(), response->mutable_results(i)->mutable_error());
       continue;
     }
+    froms.push_back(valid->message.from_address);
+    gated_items.push_back(i);
+    (*validated)[i] = std::move(*valid);
+  }
+
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  GateSenders(
+      tenant_id, std::move(froms),
+      [this, reactor, request, response, tenant_id, validated, gated_items,
+       now](std::vector<absl::Status> gate) {
+        for (size_t k = 0; k < gated_items.size(); ++k) {
+          if (gate[k].ok()) continue;
+          int i = gated_items[k];
+          (*validated)[i].reset();
+          SetItemError(
+              absl::Status(gate[k].code(),
+                           absl::StrCat("messages[", i, "].", gate[k].message())),
+              response->mutable_results(i)->mutable_error());
+        }
+        StoreBatch(reactor, request, response, tenant_id, std::move(*validated),
+                   now);
+      });
+  return reactor;
+}
+
+void MessagesService::StoreBatch(
+    grpc::ServerUnaryReactor* reactor, const v1::SendBatchRequest* request,
+    v1::SendBatchResponse* response, int64_t tenant_id,
+    std::vector<std::optional<ValidatedSend>> validated, absl::Time now) {
+  // Items keep their request order; `slot[i]` is the index into the stored
+  // batch, or -1 when the item was refused before storing.
+  auto slot = std::make_shared<std::vector<int>>(request->messages_size(), -1);
+  std::vector<store::NewMessage> batch;
+  batch.reserve(request->messages_size());
+  for (int i = 0; i < request->messages_size(); ++i) {
+    if (!validated[i].has_value()) continue;
+    ValidatedSend& valid = *validated[i];
     absl::StatusOr<store::NewMessage> item = PrepareMessage(
-        *ctx_->store, tenant_id, std::move(valid->message), valid->send_time,
-        std::move(valid->request_hash), now, "");
-    if (!item.ok()) return FinishWith(call, item.status());
+        *ctx_->store, tenant_id, std::move(valid.message), valid.send_time,
+        std::move(valid.request_hash), now, "");
+    if (!item.ok()) {
+      reactor->Finish(ToGrpc(item.status()));
+      return;
+    }
     (*slot)[i] = static_cast<int>(batch.size());
     ToSummaryProto(item->message,
                    response->mutable_results(i)->mutable_message());
     batch.push_back(std::move(*item));
   }
 
-  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   if (batch.empty()) {
     response->set_rejected_count(request->messages_size());
     reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return;
   }
   ServiceContext* ctx = ctx_;
   ctx_->store->InsertMessages(
@@ -290,7 +362,6 @@ grpc::ServerUnaryReactor* MessagesService::SendBatch(
         if (queued && ctx->on_queued) ctx->on_queued();
         reactor->Finish(grpc::Status::OK);
       });
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* MessagesService::GetMessage(

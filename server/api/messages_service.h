@@ -10,6 +10,7 @@
 #define DELIVERD_SERVER_API_MESSAGES_SERVICE_H_
 
 #include "deliverd/v1/messages.grpc.pb.h"
+#include "server/api/send_validation.h"
 #include "server/api/service_context.h"
 
 namespace deliverd::api {
@@ -38,6 +39,19 @@ class MessagesService final : public v1::Messages::CallbackService {
       const v1::WatchEventsRequest* request) override;
 
  private:
+  // Runs the tenant's send gate (if any) on the From addresses; `done`
+  // gets one status per address, possibly on another thread.
+  void GateSenders(int64_t tenant_id, std::vector<std::string> from_addresses,
+                   std::function<void(std::vector<absl::Status>)> done);
+  // The storing halves of Send and SendBatch, after validation and gating.
+  void StoreOne(grpc::ServerUnaryReactor* reactor, v1::SendResponse* response,
+                int64_t tenant_id, ValidatedSend valid, absl::Time now);
+  void StoreBatch(grpc::ServerUnaryReactor* reactor,
+                  const v1::SendBatchRequest* request,
+                  v1::SendBatchResponse* response, int64_t tenant_id,
+                  std::vector<std::optional<ValidatedSend>> validated,
+                  absl::Time now);
+
   ServiceContext* ctx_;
 };
 

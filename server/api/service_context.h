@@ -17,6 +17,8 @@
 
 namespace deliverd::api {
 
+class SendGate;
+
 struct ServiceContext {
   store::Store* store = nullptr;
   Authenticator* auth = nullptr;
@@ -24,6 +26,9 @@ struct ServiceContext {
   SendLimits limits;
   // Called after messages were queued (wakes the dispatcher).
   std::function<void()> on_queued;
+  // Refuses sends from unauthenticated domains for tenants that ask; null:
+  // no gating.
+  SendGate* send_gate = nullptr;
 };
 
 // Splits "field.path: reason" into its field and the whole message, for

@@ -358,6 +358,12 @@ absl::StatusOr<SmtpTransactionResult> SmtpSession::Send(
     if (!written.ok()) return Fail(written);
     mail_reply = ReadReply(deadline, nullptr);
     if (!mail_reply.ok()) return mail_reply.status();
+    if (!usable_) {
+      // 421 to MAIL: the server is closing; nothing else will be answered.
+      for (store::Reply& r : result.recipient_replies) r = *mail_reply;
+      result.final_reply = *mail_reply;
+      return result;
+    }
     for (size_t i = 0; i < rcpts.size(); ++i) {
       if (!usable_) {
         // 421 mid-group: the server is gone; the rest share its reply.

@@ -408,6 +408,31 @@ TEST_F(SmtpSessionTest, NoDsnParametersWithoutTheExtension) {
   EXPECT_EQ(m.rcpts[0].params, "");
 }
 
+TEST_F(SmtpSessionTest, ClosingWith421AtMailIsEveryRecipientsAnswer) {
+  // A pipelined group answered 421 at MAIL: once read out of bounds (the
+  // first recipient copied "the previous one's" reply) and crashed deliverd.
+  for (bool pipelining : {true, false}) {
+    SCOPED_TRACE(pipelining);
+    SmtpServerOptions o;
+    o.pipelining = pipelining;
+    o.mail_reply = "421 4.3.2 Service shutting down";
+    StartServer(o);
+    auto session = SmtpSession::Open(Options());
+    ASSERT_TRUE(session.ok());
+    auto result =
+        (*session)->Send(Txn({"a@example.org", "b@example.org"}), kMessage);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->recipient_replies.size(), 2u);
+    for (const store::Reply& r : result->recipient_replies) {
+      EXPECT_EQ(r.code, 421);
+      EXPECT_EQ(r.enhanced_code, "4.3.2");
+    }
+    EXPECT_EQ(result->final_reply.code, 421);
+    EXPECT_FALSE((*session)->usable());
+    server_->Stop();
+  }
+}
+
 TEST_F(SmtpSessionTest, ServerClosingWith421MakesTheSessionUnusable) {
   SmtpServerOptions o;
   o.rcpt_reply = [](const std::string&) -> std::string {
