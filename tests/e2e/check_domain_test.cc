@@ -185,5 +185,61 @@ TEST_F(CheckDomainTest, LocalModeGivesTheSameReport) {
   EXPECT_THAT(local.out, HasSubstr("\"keyBits\":2048"));
 }
 
+TEST_F(CheckDomainTest, GatedTenantCannotSendFromAnUnauthenticatedDomain) {
+  ASSERT_OK_AND_ASSIGN(std::string key, server_->CreateKey("gated"));
+  ProcessResult policy = server_->Admin(
+      {"tenants", "policy", "--tenant", "gated", "--require-domain-auth",
+       "true", "--dkim-selectors", "s1"});
+  ASSERT_EQ(policy.exit_code, 0) << policy;
+  EXPECT_THAT(policy.out, HasSubstr("require domain auth:  true"));
+  EXPECT_THAT(policy.out, HasSubstr("DKIM selectors:       s1"));
+  Client gated = server_->NewClient(key);
+
+  ASSERT_OK(gated.Send(MakeSend("a@sender.net", "b@example.org", "ok", "Hi"))
+                .status());
+  absl::StatusOr<v1::Message> refused =
+      gated.Send(MakeSend("a@news.sender.net", "b@example.org", "no", "Hi"));
+  ASSERT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("content.from: news.sender.net"));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("spf.no_record"));
+
+  v1::SendBatchRequest batch;
+  *batch.add_messages() = MakeSend("a@sender.net", "b@example.org", "1", "Hi");
+  *batch.add_messages() =
+      MakeSend("a@weak.sender.net", "b@example.org", "2", "Hi");
+  ASSERT_OK_AND_ASSIGN(v1::SendBatchResponse response, gated.SendBatch(batch));
+  EXPECT_EQ(response.accepted_count(), 1);
+  EXPECT_EQ(response.rejected_count(), 1);
+  EXPECT_TRUE(response.results(0).has_message());
+  EXPECT_THAT(response.results(1).error().message(), HasSubstr("spf.plus_all"));
+
+  // Nothing of the refused sends was stored.
+  v1::ListMessagesRequest list;
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> stored,
+                       gated.ListAllMessages(list));
+  EXPECT_EQ(stored.size(), 2u);
+
+  // Other tenants are not gated.
+  Client open = server_->NewClient();
+  EXPECT_OK(open.Send(MakeSend("a@news.sender.net", "b@example.org", "x", "Hi"))
+                .status());
+}
+
+TEST_F(CheckDomainTest, TenantPolicyCommandRefusesBadInput) {
+  ProcessResult unknown = server_->Admin(
+      {"tenants", "policy", "--tenant", "no-such-tenant"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown;
+  EXPECT_THAT(unknown.err, HasSubstr("no-such-tenant"));
+  ProcessResult bad = server_->Admin({"tenants", "policy", "--tenant",
+                                      "default", "--dkim-selectors", "a/b"});
+  EXPECT_EQ(bad.exit_code, 2) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("dkim_selectors[0]"));
+  ProcessResult show = server_->Admin({"tenants", "policy", "--tenant", "default"});
+  EXPECT_EQ(show.exit_code, 0) << show;
+  EXPECT_THAT(show.out, HasSubstr("require domain auth:  false"));
+}
+
 }  // namespace
 }  // namespace deliverd::e2e

@@ -570,6 +570,15 @@ absl::StatusOr<std::string> Deliverd::CreateKey(const std::string& tenant) const
   return key;
 }
 
+ProcessResult Deliverd::Admin(const std::vector<std::string>& args) const {
+  std::map<std::string, std::string> env = {{"PATH", "/usr/bin:/bin"}};
+  std::vector<std::string> argv = {DeliverdBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("--data-dir");
+  argv.push_back(data_dir());
+  return RunProcess(argv, env, dir_ + "/ctl", dir_, "", Seconds(20));
+}
+
 absl::StatusOr<Client> Deliverd::NewTenantClient(const std::string& prefix) const {
   absl::StatusOr<std::string> key = CreateKey(UniqueName(prefix));
   if (!key.ok()) return key.status();

@@ -226,6 +226,10 @@ class Deliverd {
   // A client of a new tenant whose name is `prefix` plus a unique suffix.
   absl::StatusOr<Client> NewTenantClient(const std::string& prefix) const;
 
+  // Runs `deliverd <args> --data-dir <data>` (an admin subcommand such as
+  // "tenants policy") on this server's data and returns what it did.
+  ProcessResult Admin(const std::vector<std::string>& args) const;
+
   // Runs deliverctl with `args` against this server.
   ProcessResult Deliverctl(const std::vector<std::string>& args,
                            const CtlOptions& options = {}) const;
