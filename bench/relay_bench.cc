@@ -396,6 +396,9 @@ struct Deliverd {
   Clock::time_point started;
 };
 
+// --workers: deliverd's --dispatcher-workers (0: its default).
+int g_workers = 0;
+
 Deliverd StartDeliverd(const std::string& binary, const std::string& dir,
                        int sink_port, int connections, bool dispatcher,
                        const std::string& sync) {
@@ -407,8 +410,13 @@ Deliverd StartDeliverd(const std::string& binary, const std::string& dir,
       "--data-dir", dir + "/data", "--sqlite-sync", sync,
       "--smtp-relay", "smtp://127.0.0.1:" + std::to_string(sink_port),
       "--smtp-tls", "none", "--smtp-connections", std::to_string(connections),
-      "--domain-concurrency", "1000", "--dispatcher-workers",
-      dispatcher ? std::to_string(connections) : "0"};
+      "--domain-concurrency", "1000"};
+  // Without --workers, deliverd's own default for a relay.
+  if (!dispatcher) {
+    args.insert(args.end(), {"--dispatcher-workers", "0"});
+  } else if (g_workers > 0) {
+    args.insert(args.end(), {"--dispatcher-workers", std::to_string(g_workers)});
+  }
   d.started = Clock::now();
   d.pid = Spawn(args, dir + "/deliverd.log");
   auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -564,6 +572,8 @@ int main(int argc, char** argv) {
       body_bytes = atoi(argv[++i]);
     } else if (arg == "--sqlite-sync" && i + 1 < argc) {
       sync = argv[++i];
+    } else if (arg == "--workers" && i + 1 < argc) {
+      g_workers = atoi(argv[++i]);
     } else if (arg == "--skip-postfix") {
       skip_postfix = true;
     } else if (arg == "--postfix-no-log") {
@@ -572,7 +582,7 @@ int main(int argc, char** argv) {
       skip_deliverd = true;
     } else {
       std::cerr << "usage: relay_bench [--deliverd PATH] [--messages N] "
-                   "[--connections N] [--sqlite-sync full|normal] "
+                   "[--connections N] [--workers N] [--sqlite-sync full|normal] "
                    "[--body-bytes N] [--skip-postfix] [--postfix-no-log] "
                    "[--skip-deliverd]\n";
       return 2;

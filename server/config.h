@@ -64,7 +64,7 @@ struct Config {
   std::string port_file;
   int max_recipients = 50;
   int64_t max_message_bytes = 25 * 1024 * 1024;
-  // -1: automatic (2 for the outbox, smtp_connections for a relay).
+  // -1: automatic (2 for the outbox, 4 * smtp_connections for a relay).
   int dispatcher_workers = -1;
   absl::Duration shutdown_grace = absl::Seconds(30);
   // DNS server for lookups ("HOST:PORT"); empty means the system resolver.

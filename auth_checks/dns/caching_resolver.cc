@@ -31,26 +31,27 @@ size_t CachingResolver::size() const {
   return entries_.size();
 }
 
+std::optional<Answer> CachingResolver::Cached(const Key& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  auto now = clock_();
+  if (it->second.expires <= now) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  Answer cached = it->second.answer;
+  // The caller sees how long the answer has left, as a cache would.
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(
+      it->second.expires - now);
+  cached.ttl = static_cast<uint32_t>(std::max<int64_t>(0, left.count()));
+  return cached;
+}
+
 void CachingResolver::LookupAsync(std::string_view name, RrType type,
                                   Callback done) {
   Key key{CacheName(name), type};
-  std::optional<Answer> cached;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
-      auto now = clock_();
-      if (it->second.expires > now) {
-        cached = it->second.answer;
-        // The caller sees how long the answer has left, as a cache would.
-        auto left = std::chrono::duration_cast<std::chrono::seconds>(
-            it->second.expires - now);
-        cached->ttl = static_cast<uint32_t>(std::max<int64_t>(0, left.count()));
-      } else {
-        entries_.erase(it);
-      }
-    }
-  }
+  std::optional<Answer> cached = Cached(key);
   // Callbacks run outside the lock: one may start another lookup.
   if (cached.has_value()) {
     done(std::move(*cached));
@@ -61,6 +62,30 @@ void CachingResolver::LookupAsync(std::string_view name, RrType type,
                         Store(key, answer);
                         done(std::move(answer));
                       });
+}
+
+std::vector<Answer> CachingResolver::LookupAll(
+    const std::vector<Query>& queries) {
+  std::vector<Answer> answers(queries.size());
+  std::vector<Query> misses;
+  std::vector<size_t> miss_index;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    std::optional<Answer> cached =
+        Cached(Key{CacheName(queries[i].name), queries[i].type});
+    if (cached.has_value()) {
+      answers[i] = std::move(*cached);
+    } else {
+      misses.push_back(queries[i]);
+      miss_index.push_back(i);
+    }
+  }
+  if (misses.empty()) return answers;
+  std::vector<Answer> fetched = inner_->LookupAll(misses);
+  for (size_t k = 0; k < misses.size(); ++k) {
+    Store(Key{CacheName(misses[k].name), misses[k].type}, fetched[k]);
+    answers[miss_index[k]] = std::move(fetched[k]);
+  }
+  return answers;
 }
 
 void CachingResolver::Store(const Key& key, const Answer& answer) {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -35,6 +36,8 @@ class CachingResolver : public Resolver {
       Clock clock = [] { return std::chrono::steady_clock::now(); });
 
   void LookupAsync(std::string_view name, RrType type, Callback done) override;
+  // Hits from the cache; the misses in one LookupAll of the inner resolver.
+  std::vector<Answer> LookupAll(const std::vector<Query>& queries) override;
 
   size_t size() const;
 
@@ -46,6 +49,7 @@ class CachingResolver : public Resolver {
   using Key = std::pair<std::string, RrType>;
 
   void Store(const Key& key, const Answer& answer);
+  std::optional<Answer> Cached(const Key& key);
 
   Resolver* inner_;
   uint32_t max_ttl_;

@@ -221,6 +221,10 @@ struct CaresResolver::Impl {
   // Answers waiting for their callbacks to run outside the lock (mu).
   std::vector<std::pair<Callback, Answer>> completed;
   std::thread loop;
+  // Duplicates of `channel` for blocking lookups, each used by one thread
+  // at a time (guarded by pool_mu).
+  std::mutex pool_mu;
+  std::vector<ares_channel> pool;
 
   static void OnReply(void* arg, int status, int timeouts,
                       unsigned char* reply, int length) {
@@ -307,10 +311,51 @@ struct CaresResolver::Impl {
       }
       RunCompleted();
     }
+    for (ares_channel c : pool) ares_destroy(c);
     if (wake_read >= 0) close(wake_read);
     if (wake_write >= 0) close(wake_write);
   }
+
+  // A private channel for the calling thread, or null when none can be made.
+  ares_channel Borrow() {
+    {
+      std::lock_guard<std::mutex> lock(pool_mu);
+      if (!pool.empty()) {
+        ares_channel c = pool.back();
+        pool.pop_back();
+        return c;
+      }
+    }
+    ares_channel dup = nullptr;
+    std::lock_guard<std::mutex> lock(mu);  // ares_dup reads `channel`
+    if (ares_dup(&dup, channel) != ARES_SUCCESS) return nullptr;
+    return dup;
+  }
+
+  void Return(ares_channel c) {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    pool.push_back(c);
+  }
 };
+
+namespace {
+
+struct BlockingSlot {
+  RrType type;
+  Answer* answer;
+  size_t* remaining;
+};
+
+void OnBlockingReply(void* arg, int status, int timeouts, unsigned char* reply,
+                     int length) {
+  auto* slot = static_cast<BlockingSlot*>(arg);
+  *slot->answer = status == ARES_EDESTRUCTION
+                      ? Answer::Of(Outcome::kError, "resolver destroyed")
+                      : ParseReply(status, slot->type, reply, length);
+  --*slot->remaining;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<CaresResolver>> CaresResolver::Create(
     const CaresOptions& options) {
@@ -367,6 +412,52 @@ void CaresResolver::LookupAsync(std::string_view name, RrType type,
                RrTypeNumber(type), &Impl::OnReply, pending);
   }
   impl_->Wake();
+}
+
+}  // namespace deliverd::auth_checks::dns
+
+namespace deliverd::auth_checks::dns {
+
+std::vector<Answer> CaresResolver::LookupAll(const std::vector<Query>& queries) {
+  if (queries.empty()) return {};
+  ares_channel channel = impl_->Borrow();
+  if (channel == nullptr) return Resolver::LookupAll(queries);
+  std::vector<Answer> answers(queries.size());
+  std::vector<BlockingSlot> slots(queries.size());
+  size_t remaining = queries.size();
+  for (size_t i = 0; i < queries.size(); ++i) {
+    slots[i] = BlockingSlot{queries[i].type, &answers[i], &remaining};
+    // May complete at once (a bad name): the slot is filled either way.
+    ares_query(channel, queries[i].name.c_str(), /*dnsclass=*/1,
+               RrTypeNumber(queries[i].type), &OnBlockingReply, &slots[i]);
+  }
+  while (remaining > 0) {
+    std::vector<pollfd> fds;
+    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+    int mask = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
+    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+      short events = 0;
+      if (ARES_GETSOCK_READABLE(mask, i)) events |= POLLIN;
+      if (ARES_GETSOCK_WRITABLE(mask, i)) events |= POLLOUT;
+      if (events != 0) fds.push_back(pollfd{socks[i], events, 0});
+    }
+    timeval max_tv{1, 0}, tv{};
+    timeval* next = ares_timeout(channel, &max_tv, &tv);
+    int timeout_ms =
+        static_cast<int>(next->tv_sec * 1000 + (next->tv_usec + 999) / 1000);
+    poll(fds.data(), fds.size(), timeout_ms);
+    for (const pollfd& p : fds) {
+      if (p.revents == 0) continue;
+      bool readable = p.revents & (POLLIN | POLLERR | POLLHUP);
+      bool writable = p.revents & POLLOUT;
+      ares_process_fd(channel, readable ? p.fd : ARES_SOCKET_BAD,
+                      writable ? p.fd : ARES_SOCKET_BAD);
+    }
+    // Lets c-ares retry or expire queries whose time is up.
+    ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  }
+  impl_->Return(channel);
+  return answers;
 }
 
 }  // namespace deliverd::auth_checks::dns

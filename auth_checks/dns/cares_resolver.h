@@ -1,6 +1,7 @@
 // Resolver over c-ares 1.18 (Debian 12's libc-ares).
 //
-// Threading model (the choice, and why): one c-ares channel per resolver,
+// Threading model (the choice, and why): for LookupAsync, one c-ares channel
+// per resolver,
 // guarded by a mutex, driven by one event-loop thread owned by the resolver.
 // A channel per call would re-read resolv.conf and open new sockets for every
 // query; one shared channel lets many queries (a whole check_host() fan-out,
@@ -9,7 +10,11 @@
 // it only to enqueue the query and wake the loop (through a pipe), the loop
 // takes it around ares_process_fd(). Completed answers are collected while
 // the lock is held and the user callbacks run after it is released, so a
-// callback may call LookupAsync() again without deadlocking.
+// callback may call LookupAsync() again without deadlocking. Blocking
+// lookups (LookupAll, Lookup) instead borrow a private duplicate channel
+// from a pool and drive it in the calling thread: a waiting caller has
+// nothing better to do, and the hand-offs to and from the loop thread cost
+// more than the query itself.
 //
 // Contract
 //   * Safe to use from any number of threads. Callbacks run on the loop
@@ -56,6 +61,11 @@ class CaresResolver : public Resolver {
 
   void LookupAsync(std::string_view name, RrType type,
                    Callback done) override;
+  // Runs the queries in the calling thread on a channel of its own (a
+  // duplicate of the resolver's, kept in a pool): a blocking lookup then
+  // costs no thread hand-off, which dominated check_host()'s time
+  // (bench/spf_bench).
+  std::vector<Answer> LookupAll(const std::vector<Query>& queries) override;
 
   struct Impl;
 

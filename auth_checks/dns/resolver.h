@@ -107,7 +107,9 @@ class Resolver {
   Answer Lookup(std::string_view name, RrType type);
 
   // Issues all queries at once and waits for all; answers in query order.
-  std::vector<Answer> LookupAll(const std::vector<Query>& queries);
+  // The default goes through LookupAsync; an implementation may answer in
+  // the calling thread instead (no hand-off per query).
+  virtual std::vector<Answer> LookupAll(const std::vector<Query>& queries);
 };
 
 }  // namespace deliverd::auth_checks::dns
