@@ -44,6 +44,23 @@ TEST_F(CachingResolverTest, FailuresAreNeverCachedAndTtlsAreCapped) {
   EXPECT_EQ(inner_.query_count(), 4);
 }
 
+TEST_F(CachingResolverTest, LookupAllAsksOnlyForTheMissesInOrder) {
+  inner_.Add("a.org", RrType::kA, "192.0.2.1", 0, 60);
+  inner_.Add("b.org", RrType::kA, "192.0.2.2", 0, 60);
+  inner_.Add("c.org", RrType::kA, "192.0.2.3", 0, 60);
+  cache_.Lookup("b.org", RrType::kA);
+  ASSERT_EQ(inner_.query_count(), 1);
+  std::vector<Answer> all = cache_.LookupAll(
+      {{"a.org", RrType::kA}, {"b.org", RrType::kA}, {"c.org", RrType::kA}});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].records.at(0).data, "192.0.2.1");
+  EXPECT_EQ(all[1].records.at(0).data, "192.0.2.2");
+  EXPECT_EQ(all[2].records.at(0).data, "192.0.2.3");
+  EXPECT_EQ(inner_.query_count(), 3);  // b came from the cache
+  cache_.LookupAll({{"a.org", RrType::kA}, {"c.org", RrType::kA}});
+  EXPECT_EQ(inner_.query_count(), 3);
+}
+
 TEST_F(CachingResolverTest, TypesAreSeparate) {
   inner_.Add("example.org", RrType::kA, "192.0.2.1", 0, 60);
   inner_.Add("example.org", RrType::kMx, "mx.example.org", 10, 60);
