@@ -1,7 +1,14 @@
 // CheckDomain and `deliverctl check-domain` against a real authoritative
 // DNS server (knotd with a zone written here): a clean domain, a subdomain
 // that inherits DMARC and lacks SPF, "+all", a revoked DKIM key, a name
-// whose server fails, over gRPC, through deliverctl and in-process.
+// whose server fails, a server that never answers, over gRPC, through
+// deliverctl and in-process.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -239,6 +246,46 @@ TEST_F(CheckDomainTest, TenantPolicyCommandRefusesBadInput) {
   ProcessResult show = server_->Admin({"tenants", "policy", "--tenant", "default"});
   EXPECT_EQ(show.exit_code, 0) << show;
   EXPECT_THAT(show.out, HasSubstr("require domain auth:  false"));
+}
+
+// A DNS server that never answers: a UDP socket nobody reads.
+TEST(DnsTimeoutTest, SilentServerGivesTemperrorAndWarningsInBoundedTime) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string dns = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start({"--dns", dns}));
+  Client client = server->NewClient();
+
+  auto start = std::chrono::steady_clock::now();
+  v1::CheckSpfRequest spf;
+  spf.set_ip("192.0.2.1");
+  spf.set_mail_from("user@slow.example");
+  v1::CheckSpfResponse spf_result;
+  grpc::Status status = client.hygiene().CheckSpf(
+      client.Context(Seconds(30)).get(), spf, &spf_result);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(spf_result.result(), v1::SPF_RESULT_TEMPERROR);
+  EXPECT_THAT(spf_result.explanation(), HasSubstr("TIMEOUT"));
+
+  v1::CheckDomainRequest request;
+  request.set_domain("slow.example");
+  v1::DomainReport report;
+  status = client.hygiene().CheckDomain(client.Context(Seconds(30)).get(),
+                                        request, &report);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(report.verdict(), "warnings") << report.DebugString();
+  EXPECT_TRUE(HasCode(report, "spf.dns_failure"));
+  EXPECT_TRUE(HasCode(report, "mx.dns_failure"));
+  // c-ares gives up after its tries (about 6 s per question); the two
+  // checks together must not take more than a few of those.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25));
+  close(fd);
 }
 
 }  // namespace
