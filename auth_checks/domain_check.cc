@@ -6,15 +6,6 @@
 namespace deliverd::auth_checks {
 namespace {
 
-Finding Make(Finding::Severity severity, std::string code, std::string message,
-             std::string fix) {
-  Finding f;
-  f.severity = severity;
-  f.code = std::move(code);
-  f.message = std::move(message);
-  f.fix = std::move(fix);
-  return f;
-}
 
 std::vector<Finding> MxFindings(const MailHosts& mx, const std::string& domain) {
   std::vector<Finding> out;
@@ -22,32 +13,32 @@ std::vector<Finding> MxFindings(const MailHosts& mx, const std::string& domain) 
     case MailRoute::kMx:
       break;
     case MailRoute::kNullMx:
-      out.push_back(Make(Finding::kWarning, "mx.null_mx",
+      out.push_back(MakeFinding(Finding::kWarning, "mx.null_mx",
                          domain + " publishes a null MX: it accepts no mail, "
                          "so replies and bounces to it are refused",
                          "Send from a domain that can receive replies, or "
                          "publish real MX records."));
       break;
     case MailRoute::kImplicit:
-      out.push_back(Make(Finding::kInfo, "mx.implicit",
+      out.push_back(MakeFinding(Finding::kInfo, "mx.implicit",
                          domain + " has no MX; mail goes to its own address",
                          "Publish an MX record naming the host that receives "
                          "mail."));
       break;
     case MailRoute::kNoMailHost:
-      out.push_back(Make(Finding::kWarning, "mx.no_mail_host",
+      out.push_back(MakeFinding(Finding::kWarning, "mx.no_mail_host",
                          domain + " has neither MX nor an address: replies "
                          "and bounces cannot be delivered",
                          "Publish MX records for the domain."));
       break;
     case MailRoute::kNxDomain:
-      out.push_back(Make(Finding::kError, "mx.nxdomain",
+      out.push_back(MakeFinding(Finding::kError, "mx.nxdomain",
                          domain + " does not exist in DNS",
                          "Check the spelling, or register and publish the "
                          "domain."));
       break;
     case MailRoute::kDnsError:
-      out.push_back(Make(Finding::kWarning, "mx.dns_failure",
+      out.push_back(MakeFinding(Finding::kWarning, "mx.dns_failure",
                          "The MX lookup of " + domain + " failed: " + mx.detail,
                          "Check the domain's name servers."));
       break;
@@ -126,7 +117,7 @@ DomainReport CheckDomain(dns::Resolver& resolver, std::string_view domain,
   }
 
   if (options.dkim_selectors.empty()) {
-    report.findings.push_back(Make(
+    report.findings.push_back(MakeFinding(
         Finding::kInfo, "dkim.no_selectors",
         "No DKIM selector given, so no DKIM key was checked",
         "Name the selectors your mail is signed with (the s= of its "

@@ -29,6 +29,16 @@ struct Finding {
   std::string fix;
 };
 
+inline Finding MakeFinding(Finding::Severity severity, std::string code,
+                           std::string message, std::string fix) {
+  Finding f;
+  f.severity = severity;
+  f.code = std::move(code);
+  f.message = std::move(message);
+  f.fix = std::move(fix);
+  return f;
+}
+
 inline std::string_view SeverityName(Finding::Severity severity) {
   switch (severity) {
     case Finding::kInfo:

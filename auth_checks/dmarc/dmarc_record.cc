@@ -126,15 +126,6 @@ std::string NormaliseDomain(std::string_view d) {
   return Lower(d);
 }
 
-Finding Make(Finding::Severity severity, std::string code, std::string message,
-             std::string fix) {
-  Finding f;
-  f.severity = severity;
-  f.code = std::move(code);
-  f.message = std::move(message);
-  f.fix = std::move(fix);
-  return f;
-}
 
 // Parses one rua/ruf entry. On failure returns the reason.
 std::optional<std::string> ParseReportUri(std::string_view entry,
@@ -226,7 +217,7 @@ class Parser {
 
  private:
   void Error(std::string code, std::string message, std::string fix) {
-    rec_.findings.push_back(Make(Finding::kError, std::move(code),
+    rec_.findings.push_back(MakeFinding(Finding::kError, std::move(code),
                                  std::move(message), std::move(fix)));
   }
   void Invalid(std::string_view tag, std::string_view value, std::string why,
@@ -265,7 +256,7 @@ void Parser::Uris(std::string_view tag, std::string_view value,
     }
     if (uri.scheme != "mailto") {
       rec_.findings.push_back(
-          Make(Finding::kWarning, "dmarc.unsupported_uri_scheme",
+          MakeFinding(Finding::kWarning, "dmarc.unsupported_uri_scheme",
                Cat("Report URI '", uri.uri, "' in ", tag, " uses the scheme '",
                    uri.scheme, "'; receivers send reports by mailto: only."),
                Cat("Use a mailto: address in ", tag, ".")));
@@ -392,7 +383,7 @@ void Parser::Tag(std::string_view name, std::string_view value) {
     }
   } else {
     rec_.findings.push_back(
-        Make(Finding::kInfo, "dmarc.unknown_tag",
+        MakeFinding(Finding::kInfo, "dmarc.unknown_tag",
              Cat("Tag '", name,
                  "' is not a DMARC tag; receivers ignore "
                  "it."),
@@ -477,7 +468,7 @@ DmarcRecord Parser::Run() {
 void Parser::Lint() {
   auto add = [this](Finding::Severity s, const char* code, std::string msg,
                     std::string fix) {
-    rec_.findings.push_back(Make(s, code, std::move(msg), std::move(fix)));
+    rec_.findings.push_back(MakeFinding(s, code, std::move(msg), std::move(fix)));
   };
   if (rec_.policy == Policy::kNone) {
     add(Finding::kWarning, "dmarc.policy_none",
@@ -583,7 +574,7 @@ DmarcLookup SelectDmarcRecord(const dns::Answer& answer,
                                      : Cat("_dmarc.", NormaliseDomain(domain));
   if (dns::IsTransientFailure(answer.outcome)) {
     out.status = DmarcLookup::kDnsFailure;
-    out.findings.push_back(Make(
+    out.findings.push_back(MakeFinding(
         Finding::kWarning, "dmarc.dns_failure",
         Cat("The TXT lookup of ", where, " failed (",
             dns::OutcomeName(answer.outcome), answer.detail.empty() ? "" : ": ",
@@ -604,7 +595,7 @@ DmarcLookup SelectDmarcRecord(const dns::Answer& answer,
   if (dmarc.empty()) {
     out.status = DmarcLookup::kNoRecord;
     out.findings.push_back(
-        Make(Finding::kError, "dmarc.no_record",
+        MakeFinding(Finding::kError, "dmarc.no_record",
              near_miss ? Cat(where,
                              " has a TXT record that looks like DMARC "
                              "but does not start with exactly "
@@ -619,7 +610,7 @@ DmarcLookup SelectDmarcRecord(const dns::Answer& answer,
   if (dmarc.size() > 1) {
     out.status = DmarcLookup::kMultipleRecords;
     out.findings.push_back(
-        Make(Finding::kError, "dmarc.multiple_records",
+        MakeFinding(Finding::kError, "dmarc.multiple_records",
              Cat(where, " has ", dmarc.size(),
                  " v=DMARC1 records; receivers then apply none of them."),
              "Merge them into a single v=DMARC1 TXT record."));

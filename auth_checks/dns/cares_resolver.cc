@@ -206,6 +206,40 @@ Answer ParseReply(int status, RrType type, const unsigned char* reply,
   }
 }
 
+namespace {
+
+// Adds the sockets `channel` waits on to `fds`; returns how long to poll
+// (c-ares' next timeout, at most a second).
+int AddChannelSockets(ares_channel channel, std::vector<pollfd>* fds) {
+  ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+  int mask = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
+  for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+    short events = 0;
+    if (ARES_GETSOCK_READABLE(mask, i)) events |= POLLIN;
+    if (ARES_GETSOCK_WRITABLE(mask, i)) events |= POLLOUT;
+    if (events != 0) fds->push_back(pollfd{socks[i], events, 0});
+  }
+  timeval max_tv{1, 0}, tv{};
+  timeval* next = ares_timeout(channel, &max_tv, &tv);
+  return static_cast<int>(next->tv_sec * 1000 + (next->tv_usec + 999) / 1000);
+}
+
+// Hands the ready sockets of `fds` (from index `first`) to c-ares, then
+// lets it retry or expire queries whose time is up.
+void ProcessReady(ares_channel channel, const std::vector<pollfd>& fds,
+                  size_t first) {
+  for (size_t i = first; i < fds.size(); ++i) {
+    if (fds[i].revents == 0) continue;
+    bool readable = fds[i].revents & (POLLIN | POLLERR | POLLHUP);
+    bool writable = fds[i].revents & POLLOUT;
+    ares_process_fd(channel, readable ? fds[i].fd : ARES_SOCKET_BAD,
+                    writable ? fds[i].fd : ARES_SOCKET_BAD);
+  }
+  ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+}  // namespace
+
 struct CaresResolver::Impl {
   struct Pending {
     Impl* impl;
@@ -260,18 +294,7 @@ struct CaresResolver::Impl {
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stopping) return;
-        ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-        int mask = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-          short events = 0;
-          if (ARES_GETSOCK_READABLE(mask, i)) events |= POLLIN;
-          if (ARES_GETSOCK_WRITABLE(mask, i)) events |= POLLOUT;
-          if (events != 0) fds.push_back(pollfd{socks[i], events, 0});
-        }
-        timeval max_tv{1, 0}, tv{};
-        timeval* next = ares_timeout(channel, &max_tv, &tv);
-        timeout_ms = static_cast<int>(next->tv_sec * 1000 +
-                                      (next->tv_usec + 999) / 1000);
+        timeout_ms = AddChannelSockets(channel, &fds);
       }
       poll(fds.data(), fds.size(), timeout_ms);
       if (fds[0].revents & POLLIN) {
@@ -281,15 +304,7 @@ struct CaresResolver::Impl {
       }
       {
         std::lock_guard<std::mutex> lock(mu);
-        for (size_t i = 1; i < fds.size(); ++i) {
-          if (fds[i].revents == 0) continue;
-          bool readable = fds[i].revents & (POLLIN | POLLERR | POLLHUP);
-          bool writable = fds[i].revents & POLLOUT;
-          ares_process_fd(channel, readable ? fds[i].fd : ARES_SOCKET_BAD,
-                          writable ? fds[i].fd : ARES_SOCKET_BAD);
-        }
-        // Lets c-ares retry or expire queries whose time is up.
-        ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        ProcessReady(channel, fds, /*first=*/1);
       }
       RunCompleted();
     }
@@ -433,28 +448,9 @@ std::vector<Answer> CaresResolver::LookupAll(const std::vector<Query>& queries) 
   }
   while (remaining > 0) {
     std::vector<pollfd> fds;
-    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-    int mask = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
-    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-      short events = 0;
-      if (ARES_GETSOCK_READABLE(mask, i)) events |= POLLIN;
-      if (ARES_GETSOCK_WRITABLE(mask, i)) events |= POLLOUT;
-      if (events != 0) fds.push_back(pollfd{socks[i], events, 0});
-    }
-    timeval max_tv{1, 0}, tv{};
-    timeval* next = ares_timeout(channel, &max_tv, &tv);
-    int timeout_ms =
-        static_cast<int>(next->tv_sec * 1000 + (next->tv_usec + 999) / 1000);
+    int timeout_ms = AddChannelSockets(channel, &fds);
     poll(fds.data(), fds.size(), timeout_ms);
-    for (const pollfd& p : fds) {
-      if (p.revents == 0) continue;
-      bool readable = p.revents & (POLLIN | POLLERR | POLLHUP);
-      bool writable = p.revents & POLLOUT;
-      ares_process_fd(channel, readable ? p.fd : ARES_SOCKET_BAD,
-                      writable ? p.fd : ARES_SOCKET_BAD);
-    }
-    // Lets c-ares retry or expire queries whose time is up.
-    ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    ProcessReady(channel, fds, /*first=*/0);
   }
   impl_->Return(channel);
   return answers;
