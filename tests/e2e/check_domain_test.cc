@@ -124,7 +124,9 @@ TEST_F(CheckDomainTest, SubdomainWithoutSpfInheritsDmarcAndFails) {
   // Most severe first.
   EXPECT_EQ(r.findings(0).severity(), v1::SEVERITY_ERROR);
   for (const v1::Finding& f : r.findings()) {
-    if (f.severity() != v1::SEVERITY_INFO) EXPECT_FALSE(f.fix().empty()) << f.code();
+    if (f.severity() != v1::SEVERITY_INFO) {
+      EXPECT_FALSE(f.fix().empty()) << f.code();
+    }
   }
 }
 
