@@ -240,6 +240,20 @@ std::vector<CommandSpec> BuildSpecs() {
   check_domain.supports_local = true;
   specs.push_back(check_domain);
 
+  CommandSpec classify = Command(
+      "classify-bounce", "FILE...", 1, 1000,
+      "Classify bounces, DSNs and feedback reports per recipient",
+      {},
+      "Each FILE is one raw message (\"-\" reads standard input). Prints one\n"
+      "row per recipient the bounce names: the address, DSN status, reason\n"
+      "(user_unknown, mailbox_full, blocked, complaint, ...) and class (hard,\n"
+      "soft, none); --json prints one {\"file\", \"recipient\", \"status\",\n"
+      "\"reason\", \"class\", \"action\", \"diagnostic\"} per line, or\n"
+      "{\"file\", \"bounce\": false} for a message that is not a bounce.\n"
+      "With --local it runs in-process. Exit 1 if any file could not be read.");
+  classify.supports_local = true;
+  specs.push_back(classify);
+
   CommandSpec verify = Command(
       "verify", "ADDR...", 1, 1000, "Verify addresses: one verdict each",
       {Flag("offline", kBool, "", "syntax, typos, disposable and role only; no DNS")},
@@ -271,6 +285,7 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"health", RunHealth},
       {"spf", RunSpf},
       {"check-domain", RunCheckDomain},
+      {"classify-bounce", RunClassifyBounce},
       {"verify", RunVerify},
   };
   return *handlers;

@@ -73,6 +73,7 @@ int RunSuppressionsCheck(const Invocation& invocation);
 int RunHealth(const Invocation& invocation);
 int RunSpf(const Invocation& invocation);
 int RunCheckDomain(const Invocation& invocation);
+int RunClassifyBounce(const Invocation& invocation);
 int RunVerify(const Invocation& invocation);
 
 }  // namespace deliverd::client

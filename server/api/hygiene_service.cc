@@ -8,7 +8,9 @@
 #include "hygiene/offline_verdict.h"
 #include "hygiene/verifier.h"
 #include "server/api/convert.h"
+#include "server/api/bounce_report_proto.h"
 #include "server/api/domain_report_proto.h"
+#include "hygiene/bounce/bounce_message.h"
 #include "server/api/dkim_selectors.h"
 #include "auth_checks/domain_check.h"
 #include "hygiene/domain_name.h"
@@ -92,6 +94,26 @@ grpc::ServerUnaryReactor* HygieneService::CheckDomain(
       });
   if (!started) reactor->Finish(ToGrpc(Busy()));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* HygieneService::ClassifyBounce(
+    grpc::CallbackServerContext* call,
+    const v1::ClassifyBounceRequest* request,
+    v1::ClassifyBounceResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  if (request->raw_message().empty()) {
+    return FinishWith(call, absl::InvalidArgumentError(
+                                "raw_message: the message is empty"));
+  }
+  absl::StatusOr<hygiene::bounce::BounceReport> report =
+      hygiene::bounce::ParseBounce(request->raw_message());
+  if (!report.ok()) {
+    return FinishWith(call, absl::InvalidArgumentError(absl::StrCat(
+                                "raw_message: ", report.status().message())));
+  }
+  *response = BounceReportToProto(*report);
+  return FinishWith(call, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* HygieneService::CheckSpf(

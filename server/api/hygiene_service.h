@@ -1,5 +1,5 @@
-// deliverd.v1.Hygiene over gRPC's callback API. CheckDomain, CheckSpf and
-// VerifyAddresses are implemented; the other RPCs answer UNIMPLEMENTED (the
+// deliverd.v1.Hygiene over gRPC's callback API. CheckDomain, CheckSpf,
+// VerifyAddresses and ClassifyBounce are implemented; the other RPCs answer UNIMPLEMENTED (the
 // generated default) until their issues land.
 //
 // DNS can take seconds, so each check runs on a thread of its own instead
@@ -39,6 +39,12 @@ class HygieneService final : public v1::Hygiene::CallbackService {
   grpc::ServerUnaryReactor* CheckDomain(
       grpc::CallbackServerContext* call, const v1::CheckDomainRequest* request,
       v1::DomainReport* response) override;
+  // hygiene/bounce/bounce_message: one entry per recipient the bounce
+  // names. Pure CPU, no DNS; runs on the gRPC thread.
+  grpc::ServerUnaryReactor* ClassifyBounce(
+      grpc::CallbackServerContext* call,
+      const v1::ClassifyBounceRequest* request,
+      v1::ClassifyBounceResponse* response) override;
   grpc::ServerUnaryReactor* CheckSpf(grpc::CallbackServerContext* call,
                                      const v1::CheckSpfRequest* request,
                                      v1::CheckSpfResponse* response) override;

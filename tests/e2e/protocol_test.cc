@@ -21,14 +21,6 @@ constexpr char kReflection[] =
 TEST_F(ProtocolTest, UnimplementedRpcsAnswerUnimplemented) {
   Client client = server().NewClient();
   {
-    v1::ClassifyBounceRequest request;
-    request.set_raw_message("Subject: hi\r\n\r\nbody\r\n");
-    v1::ClassifyBounceResponse response;
-    grpc::Status s = client.hygiene().ClassifyBounce(client.Context().get(),
-                                                     request, &response);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
-  }
-  {
     v1::SubscribeRequest request;
     request.set_address("a@example.com");
     request.set_list("news");

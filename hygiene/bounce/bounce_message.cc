@@ -1,0 +1,1373 @@
+// Bounce message parsing; see bounce_message.h for the kinds recognised, the
+// classification rules and the contract.
+#include "hygiene/bounce/bounce_message.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "hygiene/bounce/reply_classifier.h"
+#include "hygiene/bounce/smtp_reply.h"
+
+namespace deliverd::hygiene::bounce {
+namespace {
+
+// ---------------------------------------------------------------------------
+// GMime plumbing.
+
+// See the header: g_mime_init() keeps a plain counter.
+void EnsureGMimeInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
+
+struct GObjectUnref {
+  void operator()(void* p) const {
+    if (p != nullptr) g_object_unref(p);
+  }
+};
+template <typename T>
+using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
+
+std::string Str(const char* s) { return s == nullptr ? std::string() : s; }
+
+// The decoded content of a leaf part, at most `limit` bytes kept.
+std::string PartContent(GMimePart* part, size_t limit) {
+  GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
+  if (wrapper == nullptr) return "";
+  GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
+  g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
+  GByteArray* bytes =
+      g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+  if (bytes == nullptr) return "";
+  size_t n = std::min<size_t>(bytes->len, limit);
+  return std::string(reinterpret_cast<const char*>(bytes->data), n);
+}
+
+std::string ObjectToString(GMimeObject* object, size_t limit) {
+  char* s = g_mime_object_to_string(object, nullptr);
+  if (s == nullptr) return "";
+  std::string out(s, std::min<size_t>(strlen(s), limit));
+  g_free(s);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Text helpers.
+
+std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
+
+bool ContainsCi(absl::string_view hay, absl::string_view needle) {
+  return absl::StrContains(absl::AsciiStrToLower(hay),
+                           absl::AsciiStrToLower(needle));
+}
+
+// Header-style fields ("Name: value", folded continuation lines, blocks
+// separated by blank lines), as in message/delivery-status and
+// message/feedback-report bodies and text/rfc822-headers.
+struct Field {
+  std::string name;  // lower case
+  std::string value;
+  int block = 0;
+};
+
+std::vector<Field> ParseFields(absl::string_view text, size_t max_fields) {
+  std::vector<Field> fields;
+  int block = 0;
+  bool last_blank = false;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (absl::StripAsciiWhitespace(line).empty()) {
+      if (!last_blank) ++block;
+      last_blank = true;
+      continue;
+    }
+    last_blank = false;
+    if ((line[0] == ' ' || line[0] == '\t') && !fields.empty() &&
+        fields.back().block == block) {
+      if (fields.back().value.size() < 4096) {
+        absl::StrAppend(&fields.back().value, " ",
+                        absl::StripAsciiWhitespace(line));
+      }
+      continue;
+    }
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos || colon == 0 || colon > 64) continue;
+    absl::string_view name = line.substr(0, colon);
+    if (name.find(' ') != absl::string_view::npos) continue;
+    if (fields.size() >= max_fields) break;
+    fields.push_back(
+        Field{Lower(name),
+              std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))),
+              block});
+  }
+  return fields;
+}
+
+// "rfc822; User@Example.COM" -> "User@example.com".
+std::string NormalizeAddress(absl::string_view value) {
+  size_t semi = value.find(';');
+  if (semi != absl::string_view::npos) value = value.substr(semi + 1);
+  value = absl::StripAsciiWhitespace(value);
+  size_t lt = value.find('<');
+  if (lt != absl::string_view::npos) {
+    size_t gt = value.find('>', lt);
+    if (gt != absl::string_view::npos)
+      value = value.substr(lt + 1, gt - lt - 1);
+  }
+  value = absl::StripAsciiWhitespace(value);
+  while (!value.empty() && (value.back() == '.' || value.back() == ',' ||
+                            value.back() == ';' || value.back() == ':')) {
+    value.remove_suffix(1);
+  }
+  if (value.size() > 320) value = value.substr(0, 320);
+  std::string out(value);
+  size_t at = out.rfind('@');
+  if (at != std::string::npos) {
+    for (size_t i = at; i < out.size(); ++i) {
+      out[i] = absl::ascii_tolower(static_cast<unsigned char>(out[i]));
+    }
+  }
+  return out;
+}
+
+// Strips the "type;" of a Remote-MTA / Reporting-MTA / Diagnostic-Code.
+std::string StripType(absl::string_view value) {
+  size_t semi = value.find(';');
+  if (semi != absl::string_view::npos && semi < 24) {
+    value = value.substr(semi + 1);
+  }
+  return std::string(absl::StripAsciiWhitespace(value));
+}
+
+std::string StripAngles(absl::string_view id) {
+  id = absl::StripAsciiWhitespace(id);
+  size_t lt = id.find('<');
+  if (lt != absl::string_view::npos) {
+    size_t gt = id.find('>', lt);
+    if (gt != absl::string_view::npos)
+      return std::string(id.substr(lt + 1, gt - lt - 1));
+  }
+  return std::string(id);
+}
+
+bool IsLocalChar(unsigned char c) {
+  return absl::ascii_isalnum(c) || (c >= 0x80) ||
+         strchr(".!#$%&'*+-/=?^_`{|}~", c) != nullptr;
+}
+bool IsDomainChar(unsigned char c) {
+  return absl::ascii_isalnum(c) || c == '.' || c == '-' || c >= 0x80;
+}
+
+struct AddressHit {
+  std::string address;  // normalised
+  size_t pos;           // where it starts in the text
+  size_t end;
+};
+
+// Every plausible address in `text` (local@domain.tld), in order.
+std::vector<AddressHit> FindAddresses(absl::string_view text, size_t max) {
+  std::vector<AddressHit> hits;
+  size_t at = 0;
+  while (hits.size() < max &&
+         (at = text.find('@', at)) != absl::string_view::npos) {
+    size_t begin = at;
+    while (begin > 0 && at - begin < 128 &&
+           IsLocalChar(static_cast<unsigned char>(text[begin - 1]))) {
+      --begin;
+    }
+    size_t end = at + 1;
+    while (end < text.size() && end - at < 256 &&
+           IsDomainChar(static_cast<unsigned char>(text[end]))) {
+      ++end;
+    }
+    absl::string_view local = text.substr(begin, at - begin);
+    absl::string_view domain = text.substr(at + 1, end - at - 1);
+    while (!local.empty() && (local.front() == '.' || local.front() == '\'')) {
+      local.remove_prefix(1);
+    }
+    while (!domain.empty() && (domain.back() == '.' || domain.back() == '-')) {
+      domain.remove_suffix(1);
+    }
+    if (!local.empty() && domain.find('.') != absl::string_view::npos &&
+        domain.front() != '.') {
+      size_t start = at - local.size();
+      hits.push_back(
+          AddressHit{NormalizeAddress(absl::StrCat(local, "@", domain)), start,
+                     at + 1 + domain.size()});
+    }
+    at = end > at ? end : at + 1;
+  }
+  return hits;
+}
+
+bool IsSystemLocalPart(absl::string_view address) {
+  std::string lower = Lower(address.substr(0, address.find('@')));
+  return lower == "mailer-daemon" || lower == "postmaster" ||
+         lower == "mail-daemon" || lower == "maildaemon" ||
+         lower == "mailer_daemon" || absl::StartsWith(lower, "bounce") ||
+         lower == "root" || lower == "noreply" || lower == "no-reply" ||
+         lower == "abuse" || absl::StartsWith(lower, "mailer-daemon");
+}
+
+bool IsVerpAddress(absl::string_view address) {
+  std::string lower = Lower(address);
+  return absl::StartsWith(lower, "bounce+") ||
+         absl::StartsWith(lower, "bounce-") ||
+         absl::StartsWith(lower, "bounces+") ||
+         absl::StartsWith(lower, "bounces-");
+}
+
+// ---------------------------------------------------------------------------
+// What the MIME walk collects.
+
+struct Collected {
+  std::vector<std::pair<std::string, std::string>> top_headers;  // lower name
+  std::string report_type;  // of a multipart/report, lower case
+  std::vector<std::string> delivery_status;  // message/delivery-status texts
+  std::vector<std::string> feedback_reports;
+  // The same found inside returned messages (a digest of reports, or a
+  // report about a returned report): used only when the top level has none.
+  std::vector<std::string> nested_delivery_status;
+  std::string body_text;  // text parts outside returned messages
+  std::string html_text;  // text/html outside returned messages (fallback)
+  // Headers of the returned message (message/rfc822, text/rfc822-headers).
+  std::string returned_message_id;
+  std::string returned_deliverd_id;
+  std::string returned_to;
+  std::string returned_rcpt;  // X-HmXmrOriginalRecipient (Microsoft JMRP)
+  bool has_returned_message = false;
+  int parts = 0;
+};
+
+std::string TopHeader(const Collected& c, absl::string_view name) {
+  for (const auto& [n, v] : c.top_headers) {
+    if (n == name) return v;
+  }
+  return "";
+}
+
+void NoteReturnedHeaders(absl::string_view text, Collected* c) {
+  for (const Field& f : ParseFields(text.substr(0, 64 * 1024), 512)) {
+    if (f.block > 0) break;
+    if (f.name == "message-id" && c->returned_message_id.empty()) {
+      c->returned_message_id = StripAngles(f.value);
+    } else if (f.name == "x-deliverd-id" && c->returned_deliverd_id.empty()) {
+      c->returned_deliverd_id = f.value;
+    } else if (f.name == "to" && c->returned_to.empty()) {
+      c->returned_to = f.value;
+    } else if (f.name == "x-hmxmroriginalrecipient" &&
+               c->returned_rcpt.empty()) {
+      c->returned_rcpt = f.value;
+    }
+  }
+}
+
+void NoteReturnedMessage(GMimeMessage* message, Collected* c) {
+  GMimeObject* object = GMIME_OBJECT(message);
+  if (c->returned_message_id.empty()) {
+    c->returned_message_id =
+        StripAngles(Str(g_mime_message_get_message_id(message)));
+  }
+  if (c->returned_deliverd_id.empty()) {
+    c->returned_deliverd_id = std::string(absl::StripAsciiWhitespace(
+        Str(g_mime_object_get_header(object, "X-Deliverd-Id"))));
+  }
+  if (c->returned_to.empty()) {
+    c->returned_to = Str(g_mime_object_get_header(object, "To"));
+  }
+  if (c->returned_rcpt.empty()) {
+    c->returned_rcpt =
+        Str(g_mime_object_get_header(object, "X-HmXmrOriginalRecipient"));
+  }
+  c->has_returned_message = true;
+}
+
+void AppendBounded(std::string* out, absl::string_view text) {
+  if (out->size() >= kMaxBodyTextOctets) return;
+  size_t room = kMaxBodyTextOctets - out->size();
+  absl::StrAppend(out, text.substr(0, room), "\n");
+}
+
+void Walk(GMimeObject* object, int depth, bool returned, Collected* c) {
+  if (object == nullptr || depth > kMaxMimeDepth ||
+      ++c->parts > kMaxMimeParts) {
+    return;
+  }
+  GMimeContentType* type = g_mime_object_get_content_type(object);
+  auto is = [type](const char* t, const char* s) {
+    return type != nullptr && g_mime_content_type_is_type(type, t, s);
+  };
+  if (GMIME_IS_MULTIPART(object)) {
+    if (is("multipart", "report") && c->report_type.empty()) {
+      c->report_type =
+          Lower(Str(g_mime_content_type_get_parameter(type, "report-type")));
+    }
+    GMimeMultipart* multipart = GMIME_MULTIPART(object);
+    int count = g_mime_multipart_get_count(multipart);
+    for (int i = 0; i < count && c->parts <= kMaxMimeParts; ++i) {
+      Walk(g_mime_multipart_get_part(multipart, i), depth + 1, returned, c);
+    }
+    return;
+  }
+  if (GMIME_IS_MESSAGE_PART(object)) {
+    GMimeMessage* inner =
+        g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+    if (inner == nullptr) return;
+    if (is("message", "delivery-status") ||
+        is("message", "global-delivery-status")) {
+      (returned ? c->nested_delivery_status : c->delivery_status)
+          .push_back(ObjectToString(GMIME_OBJECT(inner), kMaxBodyTextOctets));
+      return;
+    }
+    if (is("message", "feedback-report")) {
+      if (!returned) {
+        c->feedback_reports.push_back(
+            ObjectToString(GMIME_OBJECT(inner), kMaxBodyTextOctets));
+      }
+      return;
+    }
+    if (!returned) NoteReturnedMessage(inner, c);
+    // Walk into the returned message only to find nested reports.
+    Walk(g_mime_message_get_mime_part(inner), depth + 1, true, c);
+    return;
+  }
+  if (!GMIME_IS_PART(object)) return;
+  GMimePart* part = GMIME_PART(object);
+  if (is("message", "delivery-status") ||
+      is("message", "global-delivery-status")) {
+    (returned ? c->nested_delivery_status : c->delivery_status)
+        .push_back(PartContent(part, kMaxBodyTextOctets));
+  } else if (is("message", "feedback-report")) {
+    if (!returned) {
+      c->feedback_reports.push_back(PartContent(part, kMaxBodyTextOctets));
+    }
+  } else if (is("text", "rfc822-headers") || is("text", "rfc822-header") ||
+             is("message", "rfc822-headers")) {
+    if (!returned) NoteReturnedHeaders(PartContent(part, 64 * 1024), c);
+  } else if (is("message", "rfc822") || is("message", "global")) {
+    // Not parsed as a message (broken): its headers still identify it.
+    if (!returned) NoteReturnedHeaders(PartContent(part, 64 * 1024), c);
+  } else if (!returned && is("text", "html")) {
+    AppendBounded(&c->html_text, PartContent(part, kMaxBodyTextOctets));
+  } else if (!returned && (is("text", "*") || type == nullptr)) {
+    const char* disposition = g_mime_object_get_disposition(object);
+    if (disposition == nullptr ||
+        !absl::EqualsIgnoreCase(disposition, "attachment") ||
+        c->body_text.empty()) {
+      AppendBounded(&c->body_text, PartContent(part, kMaxBodyTextOctets));
+    }
+  }
+}
+
+// Crude tag stripping for HTML-only bounces.
+std::string HtmlToText(absl::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  bool in_tag = false;
+  for (size_t i = 0; i < html.size(); ++i) {
+    char ch = html[i];
+    if (in_tag) {
+      if (ch == '>') in_tag = false;
+      continue;
+    }
+    if (ch == '<') {
+      // Keep "<addr@x>" forms; drop tags.
+      size_t gt = html.find('>', i);
+      absl::string_view inside =
+          gt == absl::string_view::npos ? "" : html.substr(i + 1, gt - i - 1);
+      if (inside.find('@') != absl::string_view::npos &&
+          inside.find(' ') == absl::string_view::npos &&
+          inside.find('=') == absl::string_view::npos) {
+        out.push_back(ch);
+        continue;
+      }
+      absl::string_view tag = html.substr(i + 1, 4);
+      if (absl::StartsWithIgnoreCase(tag, "br") ||
+          absl::StartsWithIgnoreCase(tag, "p") ||
+          absl::StartsWithIgnoreCase(tag, "/p") ||
+          absl::StartsWithIgnoreCase(tag, "div") ||
+          absl::StartsWithIgnoreCase(tag, "/div") ||
+          absl::StartsWithIgnoreCase(tag, "tr") ||
+          absl::StartsWithIgnoreCase(tag, "/tr")) {
+        out.push_back('\n');
+      }
+      in_tag = true;
+      continue;
+    }
+    if (ch == '&') {
+      static constexpr std::pair<const char*, char> kEntities[] = {
+          {"&lt;", '<'},   {"&gt;", '>'},   {"&amp;", '&'},
+          {"&nbsp;", ' '}, {"&quot;", '"'}, {"&#39;", '\''}};
+      bool done = false;
+      for (const auto& [name, value] : kEntities) {
+        if (absl::StartsWithIgnoreCase(html.substr(i), name)) {
+          out.push_back(value);
+          i += strlen(name) - 1;
+          done = true;
+          break;
+        }
+      }
+      if (done) continue;
+    }
+    out.push_back(ch);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Classification.
+
+// Text rules for bounce bodies and DSN diagnostics that reply_classifier's
+// SMTP-reply rules do not cover (MTA wording rather than receiver replies).
+// Used only when ClassifyReply() decided on a code default or "unknown".
+struct BodyRule {
+  Reason reason;
+  const char* name;
+  const char* phrases;  // '|'-separated, lower case, plain substrings
+};
+// The expired rule must stay first (SaysExpired() uses it on its own).
+constexpr BodyRule kBodyRules[] = {
+    {Reason::kExpired, "body:expired",
+     "retry timeout exceeded|retry time not reached for any host after a "
+     "long failure period|could not be delivered for|have been unable to "
+     "deliver|has not been delivered for|was not delivered within|"
+     "delivery time expired|message timed out|giving up on|"
+     "too long in the queue|queue lifetime|timeout waiting|"
+     "delivery attempts will continue|could not deliver for|"
+     "message expired|has been in the queue too long|"
+     "failing for a long time|was aborted after|"
+     "could not be delivered for|will be deleted from queue|"
+     "in the queue too long|"
+     "did not accept our requests to connect"},
+    {Reason::kHostUnknown, "body:host_unknown",
+     "host not found|host unknown|domain not found|unrouteable address|"
+     "unroutable address|no mx record|mx lookup|name or service not known|"
+     "nonexistent domain|dns error|unknown mail domain|domain does not exist"},
+    {Reason::kUserUnknown, "body:user_unknown",
+     "unknown user|user unknown|no mailbox here by that name|"
+     "no such user|does not exist|doesn't exist|not a valid user|"
+     "mailbox unavailable|unknown recipient|recipient unknown|"
+     "invalid recipient|no longer available|"
+     "user not found|mailbox not found|not our customer|"
+     "not listed in domino directory|not listed in public name|"
+     "recipient name is not recognized|no valid recipients|"
+     "address not found|address couldn't be found|"
+     "email account that you tried to reach does not exist"},
+    {Reason::kMailboxFull, "body:mailbox_full",
+     "mailbox is full|mailbox full|over quota|quota exceeded|disk quota|"
+     "exceeded storage|insufficient disk space|mail box full|mailfolder is "
+     "full|mailbox has exceeded|account is full|full mailbox|"
+     "recipient's mailbox exceeded|mailbox exceeded"},
+    {Reason::kNetworkError, "body:network",
+     "connection timed out|no route to host|connection refused|"
+     "could not connect|unable to connect|connection died|"
+     "no connection could be made|lost connection|network error"},
+    {Reason::kMessageTooLarge, "body:size",
+     "message too large|message size exceeds|too big|size limit"},
+    {Reason::kSystemError, "body:system",
+     "service currently unavailable|transaction failed|protocol violation|"
+     "could not load|local delivery failed|mailer error|"
+     "line limit exceeded|line too long"},
+    {Reason::kBlocked, "body:blocked",
+     "blocked|blacklist|blocklist|reputation|rejected by policy|"
+     "reverse dns|ptr record|rdns|open relay"},
+};
+
+std::optional<Reason> BodyRuleReason(absl::string_view text,
+                                     std::string* rule) {
+  std::string lower = Lower(text.substr(0, 16 * 1024));
+  for (const BodyRule& r : kBodyRules) {
+    for (absl::string_view phrase : absl::StrSplit(r.phrases, '|')) {
+      if (!phrase.empty() && absl::StrContains(lower, phrase)) {
+        *rule = r.name;
+        return r.reason;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool SaysExpired(absl::string_view text) {
+  std::string lower = Lower(text.substr(0, 16 * 1024));
+  for (absl::string_view phrase : absl::StrSplit(kBodyRules[0].phrases, '|')) {
+    if (!phrase.empty() && absl::StrContains(lower, phrase)) return true;
+  }
+  return false;
+}
+
+// The first "4.7.x" / "5.7.x" enhanced code token anywhere in `text`.
+std::optional<EnhancedStatusCode> FindPolicyCode(absl::string_view text) {
+  text = text.substr(0, 16 * 1024);
+  for (size_t pos = 0; (pos = text.find(".7.", pos)) != absl::string_view::npos;
+       ++pos) {
+    if (pos == 0 || (text[pos - 1] != '4' && text[pos - 1] != '5')) continue;
+    if (pos >= 2 &&
+        (absl::ascii_isalnum(static_cast<unsigned char>(text[pos - 2])) ||
+         text[pos - 2] == '.')) {
+      continue;
+    }
+    size_t end = pos + 3;
+    while (end < text.size() && end < pos + 6 &&
+           absl::ascii_isdigit(static_cast<unsigned char>(text[end]))) {
+      ++end;
+    }
+    if (end < text.size() &&
+        (absl::ascii_isalnum(static_cast<unsigned char>(text[end])) ||
+         text[end] == '.')) {
+      continue;
+    }
+    absl::StatusOr<EnhancedStatusCode> code =
+        ParseEnhancedStatusCode(text.substr(pos - 1, end - pos + 1));
+    if (code.ok()) return *code;
+  }
+  return std::nullopt;
+}
+
+bool IsGenericRule(absl::string_view rule) {
+  return absl::StartsWith(rule, "code:") ||
+         absl::StartsWith(rule, "subject:") || rule == "invalid_code" ||
+         rule == "intermediate";
+}
+
+// Runs of whitespace (folded lines) become one space.
+std::string CollapseSpace(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  for (char ch : text) {
+    if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    space = false;
+    out.push_back(ch);
+  }
+  return out;
+}
+
+// Whether the text says the reply came after the message data: the address
+// had been accepted at RCPT TO, so the refusal is about the content.
+bool SaysAfterData(absl::string_view text) {
+  std::string lower = Lower(CollapseSpace(text.substr(0, 8192)));
+  return absl::StrContains(lower, "in reply to end of data") ||
+         absl::StrContains(lower, "after end of data") ||
+         absl::StrContains(lower, ">>> data <<<") ||
+         absl::StrContains(lower, "smtp command data") ||
+         absl::StrContains(lower, "smtp command -------data") ||
+         absl::StrContains(lower, "after data");
+}
+
+// Whether the text says the reply answered a session command (greeting,
+// EHLO/HELO, STARTTLS, AUTH, MAIL FROM): then it is about our session or
+// sender, never the recipient (ClassifyOptions::stage).
+bool SaysSessionStage(absl::string_view text) {
+  std::string lower = Lower(CollapseSpace(text.substr(0, 8192)));
+  for (const char* p :
+       {"after mail from", "in reply to mail from", ">>> mail from",
+        "after initial connection", "after ehlo", "after helo",
+        "in reply to ehlo", "in reply to helo", "in reply to starttls",
+        "after starttls", "in reply to auth", "after auth",
+        "my name was rejected", "but sender was rejected",
+        "refused to talk to me", "in reply to the initial greeting",
+        "smtp greeting", "after connection"}) {
+    if (absl::StrContains(lower, p)) return true;
+  }
+  return false;
+}
+
+// Text near the first mention of `address` in `text` (for the command the
+// reply answered); empty when it is not mentioned.
+absl::string_view Around(absl::string_view text, absl::string_view address) {
+  if (address.empty()) return "";
+  std::string lower_text = Lower(text.substr(0, kMaxBodyTextOctets));
+  std::string lower_addr = Lower(address);
+  size_t pos = lower_text.find(lower_addr);
+  if (pos == std::string::npos) return "";
+  return text.substr(pos, 600);
+}
+
+// `extra_text`: the human-readable part (used when the diagnostic says
+// nothing); `context`: text near this recipient's mention in it.
+void Classify(BounceRecipient* r, absl::string_view extra_text,
+              absl::string_view context) {
+  std::string action = Lower(r->action);
+  if (action == "delivered" || action == "relayed" || action == "expanded" ||
+      action == "deliverable") {
+    r->reason = Reason::kDelivered;
+    r->bounce_class = BounceClass::kNone;
+    r->rule = absl::StrCat("dsn:action:", action);
+    return;
+  }
+  r->diagnostic = CollapseSpace(r->diagnostic);
+  if (r->diagnostic.empty() && !context.empty()) {
+    // No Diagnostic-Code: the human-readable part's text about this
+    // recipient, when it carries a reply code.
+    std::string near = CollapseSpace(context);
+    FoundStatusCodes codes = FindStatusCodesInText(near);
+    if (codes.reply_code || codes.enhanced) r->diagnostic = std::move(near);
+  }
+  FoundStatusCodes found = FindStatusCodesInText(r->diagnostic);
+  std::optional<EnhancedStatusCode> status;
+  {
+    absl::string_view s = absl::StripAsciiWhitespace(r->status);
+    s = s.substr(0, s.find_first_of(" \t("));
+    absl::StatusOr<EnhancedStatusCode> parsed = ParseEnhancedStatusCode(s);
+    if (parsed.ok()) status = *parsed;
+  }
+  std::optional<EnhancedStatusCode> enhanced = found.enhanced;
+  int code = 0;
+  if (found.reply_code) {
+    code = *found.reply_code;
+    r->reply_code = code;
+  }
+  if (code == 0) {
+    int klass = enhanced ? enhanced->klass : status ? status->klass : 0;
+    if (klass == 0) klass = action == "delayed" ? 4 : 5;
+    code = klass * 100 + 50;
+  }
+  if (!enhanced || enhanced->klass != code / 100) {
+    if (status && status->klass == code / 100) enhanced = status;
+  }
+  // A 4xx reply or status inside a failed DSN: the MTA gave up retrying.
+  const bool transient_failure =
+      action == "failed" && (code / 100 == 4 || (status && status->klass == 4));
+  int classify_code = code;
+  if (code / 100 == 2) classify_code = 550;  // a "success" in a failure report
+  std::string extra = CollapseSpace(extra_text.substr(0, 16 * 1024));
+  absl::string_view text = r->diagnostic;
+  if (text.empty()) text = extra;
+  ClassifyOptions options;
+  if (SaysSessionStage(context) || SaysSessionStage(r->diagnostic)) {
+    options.stage = Stage::kSession;
+  }
+  ReplyClassification c = ClassifyReply(classify_code, enhanced, text, options);
+  r->reason = c.reason;
+  r->bounce_class = c.bounce_class;
+  r->rule = c.rule;
+  // Generic enhanced codes ("other" details, and X.7.1 which receivers use
+  // for any refusal) leave room for the bounce-body rules too.
+  const bool generic_enhanced =
+      enhanced && absl::StartsWith(r->rule, "enhanced:") &&
+      (enhanced->detail == 0 ||
+       (enhanced->subject == 7 && enhanced->detail == 1));
+  if (r->reason == Reason::kUnknown || IsGenericRule(r->rule) ||
+      generic_enhanced) {
+    std::string rule;
+    std::optional<Reason> body = BodyRuleReason(text, &rule);
+    if (!body && !extra.empty() && text.data() != extra.data()) {
+      body = BodyRuleReason(extra, &rule);
+    }
+    // A body rule may not turn a policy (subject 7) code hard.
+    if (body && !((options.stage == Stage::kSession ||
+                   (enhanced && enhanced->subject == 7)) &&
+                  ClassOfReason(*body) == BounceClass::kHard)) {
+      r->reason = *body;
+      r->bounce_class = ClassOfReason(*body);
+      r->rule = rule;
+    }
+  }
+  // Reputation, spam, rate or sender wording in the receiver's text vetoes a
+  // hard result that came from an address-subject code (receivers and
+  // reporting MTAs put 5.1.x on blocklist refusals too).
+  // Only the reply's own words (the start of the diagnostic) count here.
+  if (ClassOfReason(r->reason) == BounceClass::kHard &&
+      !r->diagnostic.empty()) {
+    ReplyClassification text_only =
+        ClassifyReply(classify_code, std::nullopt,
+                      absl::string_view(r->diagnostic).substr(0, 512), options);
+    static constexpr const char* kVetoRules[] = {"text:virus",
+                                                 "text:sender_rejected",
+                                                 "text:blocklist",
+                                                 "text:spam",
+                                                 "text:message_auth",
+                                                 "text:blocked",
+                                                 "text:too_many_recipients",
+                                                 "text:rate"};
+    for (const char* rule : kVetoRules) {
+      if (text_only.rule == rule) {
+        r->reason = text_only.reason;
+        r->bounce_class = text_only.bounce_class;
+        r->rule = absl::StrCat("dsn:sender_side_text,", text_only.rule);
+        break;
+      }
+    }
+  }
+  // A security/policy code quoted later in the diagnostic (a relay quoting
+  // the receiver's "550 5.7.1 ...") vetoes a hard result, as a subject-7
+  // code does in ClassifyReply().
+  if (ClassOfReason(r->reason) == BounceClass::kHard) {
+    std::optional<EnhancedStatusCode> policy = FindPolicyCode(r->diagnostic);
+    if (policy && !(policy->detail == 17 || policy->detail == 18)) {
+      ReplyClassification again = ClassifyReply(policy->klass * 100 + 50,
+                                                policy, r->diagnostic, options);
+      r->reason = again.reason;
+      r->bounce_class = again.bounce_class;
+      r->rule = absl::StrCat("dsn:quoted_policy_code,", again.rule);
+    }
+  }
+  if (ClassOfReason(r->reason) == BounceClass::kHard) {
+    // "Mailbox disabled" (X.2.1) names an existing mailbox.
+    const bool specific_code =
+        enhanced && !(enhanced->subject == 0 && enhanced->detail == 0) &&
+        absl::StartsWith(r->rule, "enhanced:");
+    if (enhanced && enhanced->subject == 2 && enhanced->detail == 1 &&
+        absl::StrContains(Lower(r->status), "disabled")) {
+      r->reason = Reason::kSuspended;
+      r->bounce_class = BounceClass::kSoft;
+      r->rule = absl::StrCat("dsn:mailbox_disabled,", r->rule);
+    } else if (!specific_code &&
+               (SaysAfterData(context) || SaysAfterData(r->diagnostic))) {
+      // Refused after DATA: the address passed RCPT TO.
+      r->reason = Reason::kContentRejected;
+      r->bounce_class = BounceClass::kSoft;
+      r->rule = absl::StrCat("dsn:after_data,", r->rule);
+    }
+  }
+  // "Host not found, try again": a temporary DNS failure (Postfix words
+  // SERVFAIL so), not a nonexistent domain.
+  if (r->reason == Reason::kHostUnknown &&
+      absl::StrContains(Lower(r->diagnostic), "try again")) {
+    r->reason = Reason::kNetworkError;
+    r->bounce_class = BounceClass::kSoft;
+    r->rule = absl::StrCat("dsn:dns_try_again,", r->rule);
+  }
+  // The MTA retried until its queue lifetime ran out: expired, whatever
+  // network trouble caused the retries.
+  if ((r->reason == Reason::kNetworkError || r->reason == Reason::kUnknown ||
+       r->reason == Reason::kSystemError || IsGenericRule(r->rule)) &&
+      (SaysExpired(extra) ||
+       (transient_failure && r->reason == Reason::kNetworkError &&
+        absl::StrContains(Lower(r->diagnostic), "timed out")))) {
+    r->reason = Reason::kExpired;
+    r->bounce_class = BounceClass::kSoft;
+    r->rule = absl::StrCat("dsn:expired,", r->rule);
+  }
+  if (transient_failure || action == "delayed") {
+    if (r->reason == Reason::kUnknown || r->reason == Reason::kSystemError ||
+        IsGenericRule(r->rule)) {
+      r->reason = Reason::kExpired;
+      r->rule = absl::StrCat("dsn:gave_up,", r->rule);
+    } else if (r->reason == Reason::kHostUnknown) {
+      // A transient DNS failure, not a nonexistent domain.
+      r->reason = Reason::kNetworkError;
+      r->rule = absl::StrCat("dsn:transient_dns,", r->rule);
+    }
+    r->bounce_class = BounceClass::kSoft;
+  }
+  if (r->bounce_class == BounceClass::kNone &&
+      r->reason != Reason::kDelivered) {
+    r->bounce_class = ClassOfReason(r->reason);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// DSN.
+
+bool IsRecipientField(absl::string_view name) {
+  return name == "final-recipient" || name == "original-recipient" ||
+         name == "action" || name == "status" || name == "diagnostic-code" ||
+         name == "remote-mta" || name == "last-attempt-date" ||
+         name == "will-retry-until" || name == "final-log-id" ||
+         name == "x-actual-recipient";
+}
+
+void ParseDsn(absl::string_view text, BounceReport* report) {
+  std::vector<Field> fields = ParseFields(text, 4096);
+  std::optional<BounceRecipient> current;
+  int current_block = -1;
+  auto flush = [&]() {
+    if (current &&
+        (!current->address.empty() || !current->status.empty() ||
+         !current->diagnostic.empty()) &&
+        report->recipients.size() < kMaxBounceRecipients) {
+      report->recipients.push_back(std::move(*current));
+    }
+    current.reset();
+  };
+  for (const Field& f : fields) {
+    if (f.name == "reporting-mta" && report->reporting_mta.empty()) {
+      report->reporting_mta = StripType(f.value);
+      continue;
+    }
+    if (!IsRecipientField(f.name)) continue;
+    bool starts = f.name == "final-recipient" || f.name == "original-recipient";
+    if (current &&
+        ((starts && f.block != current_block) ||
+         (f.name == "final-recipient" && !current->address.empty()) ||
+         (f.name == "original-recipient" &&
+          !current->original_recipient.empty()))) {
+      flush();
+    }
+    if (!current) {
+      current.emplace();
+      current_block = f.block;
+    }
+    if (f.name == "final-recipient") {
+      current->address = NormalizeAddress(f.value);
+    } else if (f.name == "original-recipient") {
+      current->original_recipient = NormalizeAddress(f.value);
+    } else if (f.name == "action") {
+      std::string a = Lower(absl::StripAsciiWhitespace(f.value));
+      current->action = a.substr(0, a.find_first_of(" \t("));
+    } else if (f.name == "status") {
+      current->status = std::string(absl::StripAsciiWhitespace(f.value));
+    } else if (f.name == "diagnostic-code") {
+      current->diagnostic = StripType(f.value);
+    } else if (f.name == "remote-mta") {
+      current->remote_mta = StripType(f.value);
+    }
+  }
+  flush();
+  for (BounceRecipient& r : report->recipients) {
+    if (r.address.empty()) r.address = r.original_recipient;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Non-standard bounces.
+
+constexpr const char* kBounceSubjects[] = {
+    "undelivered mail",
+    "undeliverable",
+    "delivery status notification",
+    "mail delivery failed",
+    "mail delivery failure",
+    "delivery failure",
+    "failure notice",
+    "returned mail",
+    "delivery failed",
+    "non remis",
+    "nondeliverable",
+    "non-deliverable",
+    "not delivered",
+    "could not be delivered",
+    "delivery notification",
+    "mail system error",
+    "message delivery failure",
+    "undeliverable mail",
+    "delivery problem",
+    "mail could not be delivered",
+    "warning: could not send message",
+    "permanent delivery failure",
+    "delivery has failed",
+    "delivery final failure",
+    "mail failure",
+    "failed delivery",
+    "rejected:",
+    "unzustellbar",
+    "nicht zustellbar",
+    "returned to sender",
+    "delayed mail",
+    "warning: message",
+    "delivery delayed",
+    "message not delivered",
+    "error sending message",
+    "fallo en la entrega",
+};
+
+constexpr const char* kAutoReplySubjects[] = {
+    "out of office",   "out of the office",   "auto reply",    "auto-reply",
+    "autoreply",       "automatic reply",     "vacation",      "away from",
+    "absence",         "abwesenheit",         "auto response", "autoresponse",
+    "respuesta autom", "réponse automatique", "i am away",     "on leave",
+};
+
+bool SenderLooksLikeDaemon(absl::string_view from) {
+  std::string lower = Lower(from);
+  return lower.find("mailer-daemon") != std::string::npos ||
+         lower.find("mailer_daemon") != std::string::npos ||
+         lower.find("mail-daemon") != std::string::npos ||
+         lower.find("postmaster@") != std::string::npos ||
+         lower.find("mail delivery subsystem") != std::string::npos ||
+         lower.find("mail delivery system") != std::string::npos ||
+         lower.find("maildaemon") != std::string::npos;
+}
+
+bool SubjectLooksLikeBounce(absl::string_view subject) {
+  std::string lower = Lower(subject);
+  for (const char* s : kBounceSubjects) {
+    if (lower.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Where the returned copy of the original message starts in a plain body.
+size_t ReturnedMessageStart(absl::string_view body) {
+  static constexpr const char* kMarkers[] = {
+      "below this line is a copy of the message",
+      "------ this is a copy of the message",
+      "----- original message follows",
+      "original message follows",
+      "----- original message -----",
+      "------ original message",
+      "----- unsent message below",
+      "---- the original message",
+      "--- original message",
+      "message headers follow",
+      "the headers of your message follow",
+      "original message headers",
+      "----- the following addresses had",
+      "----- message header follows",
+      "----- original message header",
+      "------ the header of the original",
+      "original message header",
+      "your original message follows",
+      "copy of your message",
+      "included is the original message",
+      "a copy of the original message",
+  };
+  std::string lower = Lower(body);
+  size_t best = body.size();
+  for (const char* m : kMarkers) {
+    size_t pos = lower.find(m);
+    // "----- The following addresses had permanent fatal errors" precedes the
+    // failed addresses (Sendmail); it is not a copy marker.
+    if (absl::StartsWith(m, "----- the following")) continue;
+    if (pos != std::string::npos && pos < best && pos > 0) best = pos;
+  }
+  // A block of returned headers ("Received: ", "Return-Path: ") at a line
+  // start after some text.
+  for (const char* h : {"\nreturn-path: ", "\nreceived: from ", "\nreceived: (",
+                        "\ndkim-signature: "}) {
+    size_t pos = lower.find(h);
+    if (pos != std::string::npos && pos > 80 && pos < best) best = pos;
+  }
+  return best;
+}
+
+void ParseNonStandard(const Collected& c, absl::string_view from_header,
+                      absl::string_view to_header, BounceReport* report) {
+  std::string body = c.body_text;
+  if (absl::StripAsciiWhitespace(body).empty() && !c.html_text.empty()) {
+    body = HtmlToText(c.html_text);
+  }
+  absl::string_view section(body);
+  section = section.substr(0, ReturnedMessageStart(section));
+  // A delay warning rather than a failure.
+  const std::string lower_section = Lower(section);
+  const bool delayed =
+      absl::StrContains(lower_section, "warning message only") ||
+      absl::StrContains(lower_section, "has been delayed") ||
+      absl::StrContains(lower_section, "will be retried") ||
+      absl::StrContains(lower_section, "delivery attempts will continue") ||
+      absl::StrContains(lower_section, "still trying");
+
+  std::vector<std::string> exclude;
+  for (const AddressHit& h : FindAddresses(from_header, 8)) {
+    exclude.push_back(Lower(h.address));
+  }
+  for (const AddressHit& h : FindAddresses(to_header, 8)) {
+    exclude.push_back(Lower(h.address));
+  }
+  bool allow_system = false;
+  auto excluded = [&](absl::string_view a) {
+    if (IsVerpAddress(a)) return true;
+    if (IsSystemLocalPart(a) &&
+        !(allow_system && !absl::StartsWithIgnoreCase(a, "mailer") &&
+          !absl::StartsWithIgnoreCase(a, "bounce"))) {
+      return true;
+    }
+    std::string lower = Lower(a);
+    return std::find(exclude.begin(), exclude.end(), lower) != exclude.end();
+  };
+
+  // Recipients: X-Failed-Recipients (Exim), else addresses in the text.
+  std::vector<std::string> rcpts;
+  std::string failed = TopHeader(c, "x-failed-recipients");
+  for (const AddressHit& h : FindAddresses(failed, kMaxBounceRecipients)) {
+    if (std::find(rcpts.begin(), rcpts.end(), h.address) == rcpts.end()) {
+      rcpts.push_back(h.address);
+    }
+  }
+  std::vector<AddressHit> hits = FindAddresses(section, 4096);
+  // Drop hits on lines that are header fields or message ids. System
+  // mailboxes (postmaster@, ...) count only when nothing else is named.
+  std::vector<AddressHit> kept;
+  auto keep_hits = [&]() {
+    for (const AddressHit& h : hits) {
+      size_t line_start = section.rfind('\n', h.pos);
+      line_start = line_start == absl::string_view::npos ? 0 : line_start + 1;
+      std::string prefix =
+          Lower(section.substr(line_start, h.pos - line_start));
+      absl::string_view p = absl::StripLeadingAsciiWhitespace(prefix);
+      if (absl::StartsWith(p, "message-id") || absl::StartsWith(p, "from:") ||
+          absl::StartsWith(p, "reply-to") || absl::StartsWith(p, "sender:") ||
+          absl::StartsWith(p, "return-path") ||
+          absl::StartsWith(p, "received") ||
+          absl::StartsWith(p, "in-reply-to") ||
+          absl::StartsWith(p, "references") ||
+          prefix.find("mail from:") != std::string::npos ||
+          prefix.find("message-id") != std::string::npos ||
+          prefix.find("sent by") != std::string::npos) {
+        continue;
+      }
+      // A message id "<...@...>" preceded by "id" is not an address.
+      if (h.pos >= 4 && section[h.pos - 1] == '<' &&
+          ContainsCi(section.substr(h.pos - 4, 3), "id")) {
+        continue;
+      }
+      if (excluded(h.address)) continue;
+      kept.push_back(h);
+    }
+  };
+  keep_hits();
+  if (kept.empty() && rcpts.empty()) {
+    allow_system = true;
+    keep_hits();
+  }
+  if (rcpts.empty()) {
+    for (const AddressHit& h : kept) {
+      if (rcpts.size() >= kMaxBounceRecipients) break;
+      bool seen = false;
+      for (const std::string& r : rcpts) {
+        if (absl::EqualsIgnoreCase(r, h.address)) seen = true;
+      }
+      if (!seen) rcpts.push_back(h.address);
+    }
+  }
+  if (rcpts.empty()) {
+    // A bounce that names nobody: one entry without an address.
+    BounceRecipient r;
+    r.diagnostic =
+        std::string(absl::StripAsciiWhitespace(section.substr(0, 2048)));
+    r.action = delayed ? "delayed" : "failed";
+    Classify(&r, section, section);
+    report->recipients.push_back(std::move(r));
+    return;
+  }
+  for (size_t i = 0; i < rcpts.size(); ++i) {
+    BounceRecipient r;
+    r.address = rcpts[i];
+    // The text from this recipient's first mention up to the first mention
+    // of another recipient after it.
+    size_t begin = absl::string_view::npos;
+    for (const AddressHit& h : kept) {
+      if (absl::EqualsIgnoreCase(h.address, r.address)) {
+        begin = h.pos;
+        break;
+      }
+    }
+    std::string segment;
+    if (begin != absl::string_view::npos) {
+      size_t end = section.size();
+      for (const AddressHit& h : kept) {
+        if (h.pos > begin && !absl::EqualsIgnoreCase(h.address, r.address)) {
+          end = h.pos;
+          break;
+        }
+      }
+      end = std::min(end, begin + 4096);
+      // Include the two lines before the mention (the command an MTA's
+      // transcript names), without reaching back into another recipient's.
+      size_t floor = 0;
+      for (const AddressHit& h : kept) {
+        if (h.pos < begin && !absl::EqualsIgnoreCase(h.address, r.address)) {
+          floor = h.end;
+        }
+      }
+      size_t from = begin;
+      for (int lines = 0; lines < 3 && from > floor; ++lines) {
+        size_t nl = section.rfind('\n', from - 1);
+        if (nl == absl::string_view::npos || nl < floor) {
+          from = floor;
+          break;
+        }
+        from = nl;
+      }
+      segment = std::string(section.substr(from, end - from));
+    }
+    FoundStatusCodes found = FindStatusCodesInText(segment);
+    if (!found.reply_code && !found.enhanced) {
+      segment = std::string(section.substr(0, 8192));
+    }
+    r.diagnostic = std::string(absl::StripAsciiWhitespace(segment));
+    if (r.diagnostic.size() > 2048) r.diagnostic.resize(2048);
+    r.action = delayed ? "delayed" : "failed";
+    Classify(&r, section, segment);
+    report->recipients.push_back(std::move(r));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// ARF.
+
+// One entry per Original-Rcpt-To (RFC 5965 allows several); else the
+// recipient named in the returned message.
+void ParseArf(const Collected& c, BounceReport* report) {
+  std::string feedback_type;
+  std::vector<std::string> addresses;
+  for (const std::string& text : c.feedback_reports) {
+    for (const Field& f : ParseFields(text, 512)) {
+      if (f.name == "feedback-type" && feedback_type.empty()) {
+        feedback_type = Lower(absl::StripAsciiWhitespace(f.value));
+      } else if ((f.name == "original-rcpt-to" ||
+                  f.name == "removal-recipient") &&
+                 addresses.size() < kMaxBounceRecipients) {
+        std::string a = NormalizeAddress(f.value);
+        if (!a.empty() && std::find(addresses.begin(), addresses.end(), a) ==
+                              addresses.end()) {
+          addresses.push_back(a);
+        }
+      } else if (f.name == "reporting-mta" && report->reporting_mta.empty()) {
+        report->reporting_mta = StripType(f.value);
+      }
+    }
+  }
+  if (addresses.empty()) {
+    std::vector<AddressHit> hits = FindAddresses(c.returned_rcpt, 1);
+    if (hits.empty()) hits = FindAddresses(c.returned_to, 1);
+    addresses.push_back(hits.empty() ? "" : hits[0].address);
+  }
+  if (feedback_type.empty()) feedback_type = "abuse";
+  for (const std::string& a : addresses) {
+    BounceRecipient r;
+    r.address = a;
+    r.feedback_type = feedback_type;
+    r.reason = Reason::kComplaint;
+    r.bounce_class = BounceClass::kNone;
+    r.rule = "arf";
+    report->recipients.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+absl::string_view BounceKindName(BounceKind kind) {
+  switch (kind) {
+    case BounceKind::kNone:
+      return "none";
+    case BounceKind::kDsn:
+      return "dsn";
+    case BounceKind::kArf:
+      return "arf";
+    case BounceKind::kAutoReply:
+      return "auto_reply";
+    case BounceKind::kNonStandard:
+      return "non_standard";
+  }
+  return "none";
+}
+
+absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
+  if (raw_message.empty()) {
+    return absl::InvalidArgumentError("bounce.empty: no bytes");
+  }
+  if (raw_message.size() > kMaxBounceOctets) {
+    return absl::InvalidArgumentError("bounce.too_long: over 25 MiB");
+  }
+  EnsureGMimeInitialized();
+  BounceReport report;
+  Collected c;
+
+  // GMime builds every part it sees before our walk's limits apply; a message
+  // with a huge number of boundary lines is cut before the one that would
+  // exceed kMaxMimeBoundaryLines (the tail is then an unterminated part).
+  absl::string_view mime_input = raw_message;
+  {
+    size_t count = 0, pos = 0;
+    while ((pos = mime_input.find("\n--", pos)) != absl::string_view::npos) {
+      if (++count > kMaxMimeBoundaryLines) {
+        mime_input = mime_input.substr(0, pos + 1);
+        break;
+      }
+      pos += 3;
+    }
+  }
+  GObjectPtr<GMimeStream> stream(
+      g_mime_stream_mem_new_with_buffer(mime_input.data(), mime_input.size()));
+  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
+  GObjectPtr<GMimeMessage> message(
+      g_mime_parser_construct_message(parser.get(), nullptr));
+  if (message == nullptr) return report;  // nothing that parses as a message
+
+  GMimeHeaderList* headers =
+      g_mime_object_get_header_list(GMIME_OBJECT(message.get()));
+  int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
+  for (int i = 0; i < count && i < 1024; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
+    if (h == nullptr) continue;
+    std::string value = Str(g_mime_header_get_value(h));
+    if (value.size() > 8192) value.resize(8192);
+    c.top_headers.emplace_back(Lower(Str(g_mime_header_get_name(h))),
+                               std::move(value));
+  }
+  Walk(g_mime_message_get_mime_part(message.get()), 0, false, &c);
+
+  const std::string from = TopHeader(c, "from");
+  const std::string to = TopHeader(c, "to");
+  report.subject = TopHeader(c, "subject");
+
+  // VERP address of the bounce itself.
+  for (const char* name :
+       {"delivered-to", "x-original-to", "envelope-to", "to"}) {
+    for (const auto& [n, v] : c.top_headers) {
+      if (n != name || !report.verp_address.empty()) continue;
+      for (const AddressHit& h : FindAddresses(v, 8)) {
+        if (IsVerpAddress(h.address)) {
+          report.verp_address = h.address;
+          break;
+        }
+      }
+    }
+  }
+  report.original_message_id = c.returned_message_id;
+  report.deliverd_id = c.returned_deliverd_id;
+
+  if (c.delivery_status.empty()) {
+    c.delivery_status = std::move(c.nested_delivery_status);
+  }
+  // A multipart whose boundaries are missing yields no parts: fall back to
+  // the raw body after the top-level header.
+  if (c.body_text.empty() && c.html_text.empty() && c.delivery_status.empty() &&
+      c.feedback_reports.empty()) {
+    absl::string_view raw = raw_message;
+    size_t split = raw.find("\n\n");
+    size_t split_crlf = raw.find("\r\n\r\n");
+    if (split_crlf != absl::string_view::npos &&
+        (split == absl::string_view::npos || split_crlf < split)) {
+      split = split_crlf;
+    }
+    if (split != absl::string_view::npos) {
+      AppendBounded(&c.body_text, raw.substr(split));
+    }
+  }
+  // DSN fields in a plain body (a report whose MIME structure is broken).
+  if (c.delivery_status.empty() && c.feedback_reports.empty()) {
+    std::string lower_body = Lower(c.body_text);
+    size_t pos = lower_body.find("\nfinal-recipient:");
+    if (pos == std::string::npos) {
+      pos = lower_body.find("\noriginal-recipient:");
+    }
+    if (pos != std::string::npos &&
+        lower_body.find("\naction:", pos) != std::string::npos) {
+      size_t start = lower_body.rfind("\nreporting-mta:", pos);
+      c.delivery_status.push_back(
+          c.body_text.substr(start == std::string::npos ? pos : start));
+    }
+  }
+
+  if (report.original_message_id.empty() || report.deliverd_id.empty()) {
+    // Returned headers quoted in a plain body.
+    absl::string_view body(c.body_text);
+    size_t start = ReturnedMessageStart(body);
+    if (start < body.size()) {
+      size_t nl = body.find('\n', start);
+      if (nl != absl::string_view::npos) {
+        Collected tmp;
+        absl::string_view rest = body.substr(nl + 1);
+        // Skip blank lines before the headers.
+        while (!rest.empty() &&
+               (rest.front() == '\n' || rest.front() == '\r')) {
+          rest.remove_prefix(1);
+        }
+        NoteReturnedHeaders(rest, &tmp);
+        if (report.original_message_id.empty()) {
+          report.original_message_id = tmp.returned_message_id;
+        }
+        if (report.deliverd_id.empty())
+          report.deliverd_id = tmp.returned_deliverd_id;
+        if (c.returned_to.empty()) c.returned_to = tmp.returned_to;
+      }
+    }
+  }
+
+  // Last resort: "Message-ID:" / "X-Deliverd-Id:" lines quoted anywhere in
+  // the body (indented or not).
+  if (report.original_message_id.empty() || report.deliverd_id.empty()) {
+    for (absl::string_view line : absl::StrSplit(c.body_text, '\n')) {
+      line = absl::StripLeadingAsciiWhitespace(line);
+      if (report.original_message_id.empty() &&
+          absl::StartsWithIgnoreCase(line, "message-id:")) {
+        std::string id = StripAngles(line.substr(strlen("message-id:")));
+        if (id.find('@') != std::string::npos && id.size() < 1000) {
+          report.original_message_id = id;
+        }
+      } else if (report.deliverd_id.empty() &&
+                 absl::StartsWithIgnoreCase(line, "x-deliverd-id:")) {
+        report.deliverd_id = std::string(absl::StripAsciiWhitespace(
+            line.substr(strlen("x-deliverd-id:")).substr(0, 256)));
+      }
+    }
+  }
+
+  // Feedback reports; also the older non-ARF complaint format that returns
+  // the message under a "complaint about message from ..." subject.
+  if (c.report_type == "feedback-report" || !c.feedback_reports.empty() ||
+      (c.has_returned_message &&
+       absl::StartsWith(Lower(absl::StripAsciiWhitespace(report.subject)),
+                        "complaint about message"))) {
+    report.is_bounce = true;
+    report.kind = BounceKind::kArf;
+    ParseArf(c, &report);
+    return report;
+  }
+  if (!c.delivery_status.empty()) {
+    for (const std::string& text : c.delivery_status) {
+      ParseDsn(text, &report);
+    }
+    if (!report.recipients.empty()) {
+      report.is_bounce = true;
+      report.kind = BounceKind::kDsn;
+      std::string context = c.body_text.substr(
+          0, std::min<size_t>(c.body_text.size(),
+                              ReturnedMessageStart(c.body_text)));
+      for (BounceRecipient& r : report.recipients) {
+        Classify(&r, context, Around(context, r.address));
+      }
+      return report;
+    }
+  }
+
+  const bool daemon = SenderLooksLikeDaemon(from);
+  const bool bounce_subject = SubjectLooksLikeBounce(report.subject);
+  const bool failed_header = !TopHeader(c, "x-failed-recipients").empty();
+  if (daemon || bounce_subject || failed_header ||
+      c.report_type == "delivery-status") {
+    report.is_bounce = true;
+    report.kind = BounceKind::kNonStandard;
+    ParseNonStandard(c, from, to, &report);
+    return report;
+  }
+
+  std::string auto_submitted = Lower(TopHeader(c, "auto-submitted"));
+  std::string lower_subject = Lower(report.subject);
+  bool auto_reply = absl::StartsWith(auto_submitted, "auto-replied") ||
+                    !TopHeader(c, "x-autoreply").empty() ||
+                    !TopHeader(c, "x-autorespond").empty() ||
+                    !TopHeader(c, "x-autoreply-from").empty() ||
+                    Lower(TopHeader(c, "precedence")) == "auto_reply";
+  for (const char* s : kAutoReplySubjects) {
+    if (lower_subject.find(s) != std::string::npos) auto_reply = true;
+  }
+  if (auto_reply) {
+    report.is_bounce = true;
+    report.kind = BounceKind::kAutoReply;
+    BounceRecipient r;
+    std::vector<AddressHit> hits = FindAddresses(from, 1);
+    if (!hits.empty()) r.address = hits[0].address;
+    r.reason = Reason::kAutoReply;
+    r.bounce_class = BounceClass::kNone;
+    r.rule = "auto_reply";
+    report.recipients.push_back(std::move(r));
+    return report;
+  }
+  return report;
+}
+
+}  // namespace deliverd::hygiene::bounce

@@ -1,0 +1,630 @@
+// Tests for hygiene/bounce/bounce_message. Every sample below is written for
+// this test (invented hosts under example.* and documentation IP ranges),
+// modelled on the shapes common MTAs produce; none is copied from a corpus.
+#include "hygiene/bounce/bounce_message.h"
+
+#include <random>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "hygiene/bounce/reason.h"
+
+namespace deliverd::hygiene::bounce {
+namespace {
+
+// Builds an RFC 3464 report with the given per-recipient blocks.
+std::string Dsn(absl::string_view recipient_blocks,
+                absl::string_view returned_headers =
+                    "Message-ID: <orig-1@sender.example>\n"
+                    "X-Deliverd-Id: msg_0001\n"
+                    "From: news@sender.example\n"
+                    "To: someone@example.net\n"
+                    "Subject: Hello\n") {
+  return absl::StrCat(
+      "Return-Path: <>\n"
+      "Delivered-To: bounce+AbC123@sender.example\n"
+      "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n"
+      "To: bounce+AbC123@sender.example\n"
+      "Subject: Undelivered Mail Returned to Sender\n"
+      "Auto-Submitted: auto-replied\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=delivery-status;\n"
+      "\tboundary=\"BOUNDARY-1\"\n"
+      "\n"
+      "This is a MIME-encapsulated message.\n"
+      "\n"
+      "--BOUNDARY-1\n"
+      "Content-Type: text/plain; charset=us-ascii\n"
+      "\n"
+      "This is the mail system at host mx.sender.example.\n"
+      "I'm sorry to have to inform you that your message could not\n"
+      "be delivered to one or more recipients.\n"
+      "\n"
+      "--BOUNDARY-1\n"
+      "Content-Type: message/delivery-status\n"
+      "\n"
+      "Reporting-MTA: dns; mx.sender.example\n"
+      "Arrival-Date: Mon, 2 Mar 2026 10:00:00 +0000\n"
+      "\n",
+      recipient_blocks,
+      "\n"
+      "--BOUNDARY-1\n"
+      "Content-Type: text/rfc822-headers\n"
+      "\n",
+      returned_headers,
+      "\n"
+      "--BOUNDARY-1--\n");
+}
+
+BounceReport Parse(absl::string_view raw) {
+  absl::StatusOr<BounceReport> r = ParseBounce(raw);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : BounceReport();
+}
+
+TEST(BounceMessageTest, DsnUserUnknownIsHard) {
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; Nobody@Example.NET\n"
+          "Original-Recipient: rfc822;Nobody@Example.NET\n"
+          "Action: failed\n"
+          "Status: 5.1.1\n"
+          "Remote-MTA: dns; mx1.example.net\n"
+          "Diagnostic-Code: smtp; 550 5.1.1 <Nobody@Example.NET>: Recipient\n"
+          "    address rejected: User unknown in local recipient table\n"));
+  EXPECT_TRUE(r.is_bounce);
+  EXPECT_EQ(r.kind, BounceKind::kDsn);
+  EXPECT_EQ(r.reporting_mta, "mx.sender.example");
+  ASSERT_EQ(r.recipients.size(), 1u);
+  const BounceRecipient& rc = r.recipients[0];
+  EXPECT_EQ(rc.address, "Nobody@example.net");
+  EXPECT_EQ(rc.action, "failed");
+  EXPECT_EQ(rc.status, "5.1.1");
+  EXPECT_EQ(rc.reply_code, 550);
+  EXPECT_EQ(rc.remote_mta, "mx1.example.net");
+  EXPECT_NE(rc.diagnostic.find("User unknown"), std::string::npos);
+  EXPECT_EQ(rc.reason, Reason::kUserUnknown);
+  EXPECT_EQ(rc.bounce_class, BounceClass::kHard);
+  EXPECT_FALSE(rc.rule.empty());
+}
+
+TEST(BounceMessageTest, DsnMailboxFullIsSoft) {
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; full@example.net\n"
+          "Action: failed\n"
+          "Status: 5.2.2\n"
+          "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full: quota exceeded\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kMailboxFull);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+  EXPECT_EQ(r.recipients[0].reply_code, 552);
+}
+
+TEST(BounceMessageTest, DsnTwoRecipientsFailedAndDelayed) {
+  BounceReport r = Parse(Dsn(
+      "Final-Recipient: rfc822; gone@example.net\n"
+      "Action: failed\n"
+      "Status: 5.1.1\n"
+      "Diagnostic-Code: smtp; 550 5.1.1 No such user\n"
+      "\n"
+      "Final-Recipient: rfc822; slow@example.org\n"
+      "Action: delayed\n"
+      "Status: 4.4.1\n"
+      "Diagnostic-Code: X-Postfix; connect to mx.example.org[192.0.2.7]:25:\n"
+      "    Connection timed out\n"
+      "Will-Retry-Until: Thu, 5 Mar 2026 10:00:00 +0000\n"));
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_EQ(r.recipients[0].address, "gone@example.net");
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+  EXPECT_EQ(r.recipients[1].address, "slow@example.org");
+  EXPECT_EQ(r.recipients[1].action, "delayed");
+  EXPECT_EQ(r.recipients[1].bounce_class, BounceClass::kSoft);
+  EXPECT_EQ(r.recipients[1].reason, Reason::kNetworkError);
+}
+
+TEST(BounceMessageTest, DelayedUserUnknownStaysSoft) {
+  BounceReport r =
+      Parse(Dsn("Final-Recipient: rfc822; maybe@example.net\n"
+                "Action: delayed\n"
+                "Status: 4.1.1\n"
+                "Diagnostic-Code: smtp; 450 4.1.1 Recipient address rejected: "
+                "unverified address\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, ReputationBlockIsNeverHard) {
+  BounceReport r = Parse(Dsn(
+      "Final-Recipient: rfc822; someone@example.net\n"
+      "Action: failed\n"
+      "Status: 5.7.1\n"
+      "Diagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host\n"
+      "    [198.51.100.9] blocked using a reputation list; user unknown\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kBlocked);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, StatusWithoutDiagnosticIsUsedAsEnhancedCode) {
+  BounceReport r =
+      Parse(Dsn("Final-Recipient: rfc822; who@example.net\n"
+                "Action: failed\n"
+                "Status: 5.1.1\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, DeliveredActionIsNone) {
+  BounceReport r =
+      Parse(Dsn("Final-Recipient: rfc822; ok@example.net\n"
+                "Action: delivered\n"
+                "Status: 2.0.0\n"
+                "Diagnostic-Code: smtp; 250 2.0.0 Ok: queued\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kDelivered);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kNone);
+}
+
+TEST(BounceMessageTest, IdentifiersFromReturnedHeaders) {
+  BounceReport r =
+      Parse(Dsn("Final-Recipient: rfc822; nobody@example.net\n"
+                "Action: failed\n"
+                "Status: 5.1.1\n"));
+  EXPECT_EQ(r.verp_address, "bounce+AbC123@sender.example");
+  EXPECT_EQ(r.original_message_id, "orig-1@sender.example");
+  EXPECT_EQ(r.deliverd_id, "msg_0001");
+}
+
+TEST(BounceMessageTest, IdentifiersFromReturnedMessage) {
+  std::string raw =
+      "From: postmaster@mx.example.net\n"
+      "To: bounce-77@sender.example\n"
+      "Subject: Delivery Status Notification (Failure)\n"
+      "Content-Type: multipart/report; report-type=delivery-status; "
+      "boundary=b2\n"
+      "\n"
+      "--b2\n"
+      "Content-Type: message/delivery-status\n"
+      "\n"
+      "Reporting-MTA: dns; mx.example.net\n"
+      "\n"
+      "Final-Recipient: rfc822; a@example.net\n"
+      "Action: failed\n"
+      "Status: 5.1.1\n"
+      "\n"
+      "--b2\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "Message-ID: <returned-2@sender.example>\n"
+      "X-Deliverd-Id: msg_0002\n"
+      "Subject: hi\n"
+      "\n"
+      "body\n"
+      "--b2--\n";
+  BounceReport r = Parse(raw);
+  EXPECT_EQ(r.verp_address, "bounce-77@sender.example");
+  EXPECT_EQ(r.original_message_id, "returned-2@sender.example");
+  EXPECT_EQ(r.deliverd_id, "msg_0002");
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, ArfComplaint) {
+  std::string raw =
+      "From: feedback@isp.example\n"
+      "To: abuse@sender.example\n"
+      "Subject: Complaint about message\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/report; report-type=feedback-report;\n"
+      "  boundary=\"arf\"\n"
+      "\n"
+      "--arf\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "This is an abuse report.\n"
+      "--arf\n"
+      "Content-Type: message/feedback-report\n"
+      "\n"
+      "Feedback-Type: abuse\n"
+      "User-Agent: ExampleFBL/1.0\n"
+      "Version: 1\n"
+      "Original-Rcpt-To: <Reader@Example.COM>\n"
+      "\n"
+      "--arf\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "From: news@sender.example\n"
+      "To: reader@example.com\n"
+      "Message-ID: <fbl-3@sender.example>\n"
+      "X-Deliverd-Id: msg_0003\n"
+      "\n"
+      "Spam?\n"
+      "--arf--\n";
+  BounceReport r = Parse(raw);
+  EXPECT_TRUE(r.is_bounce);
+  EXPECT_EQ(r.kind, BounceKind::kArf);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "Reader@example.com");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kComplaint);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kNone);
+  EXPECT_EQ(r.recipients[0].feedback_type, "abuse");
+  EXPECT_EQ(r.deliverd_id, "msg_0003");
+  EXPECT_EQ(r.original_message_id, "fbl-3@sender.example");
+}
+
+TEST(BounceMessageTest, AutoReply) {
+  std::string raw =
+      "From: Pat Reader <pat@example.com>\n"
+      "To: news@sender.example\n"
+      "Subject: Out of Office: Hello\n"
+      "Auto-Submitted: auto-replied\n"
+      "\n"
+      "I am away until Monday.\n";
+  BounceReport r = Parse(raw);
+  EXPECT_TRUE(r.is_bounce);
+  EXPECT_EQ(r.kind, BounceKind::kAutoReply);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "pat@example.com");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kAutoReply);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kNone);
+}
+
+TEST(BounceMessageTest, OrdinaryMessageIsNotABounce) {
+  std::string raw =
+      "From: Alice <alice@example.com>\n"
+      "To: bob@example.org\n"
+      "Subject: Lunch on Friday?\n"
+      "Message-ID: <lunch@example.com>\n"
+      "\n"
+      "Are you free? My old address alice@example.net no longer works.\n";
+  BounceReport r = Parse(raw);
+  EXPECT_FALSE(r.is_bounce);
+  EXPECT_EQ(r.kind, BounceKind::kNone);
+  EXPECT_TRUE(r.recipients.empty());
+}
+
+TEST(BounceMessageTest, QmailStyle) {
+  std::string raw =
+      "From: MAILER-DAEMON@mail.example.org\n"
+      "To: bounce+q1@sender.example\n"
+      "Subject: failure notice\n"
+      "\n"
+      "Hi. This is the qmail-send program at mail.example.org.\n"
+      "I'm afraid I wasn't able to deliver your message to the following "
+      "addresses.\n"
+      "This is a permanent error; I've given up. Sorry it didn't work out.\n"
+      "\n"
+      "<missing@example.org>:\n"
+      "Sorry, no mailbox here by that name. (#5.1.1)\n"
+      "\n"
+      "--- Below this line is a copy of the message.\n"
+      "\n"
+      "Return-Path: <bounce+q1@sender.example>\n"
+      "Message-ID: <q-4@sender.example>\n"
+      "X-Deliverd-Id: msg_0004\n"
+      "From: news@sender.example\n"
+      "To: missing@example.org\n"
+      "\n"
+      "Hello\n";
+  BounceReport r = Parse(raw);
+  EXPECT_TRUE(r.is_bounce);
+  EXPECT_EQ(r.kind, BounceKind::kNonStandard);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "missing@example.org");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+  EXPECT_EQ(r.original_message_id, "q-4@sender.example");
+  EXPECT_EQ(r.deliverd_id, "msg_0004");
+  EXPECT_EQ(r.verp_address, "bounce+q1@sender.example");
+}
+
+TEST(BounceMessageTest, EximStyle) {
+  std::string raw =
+      "From: Mail Delivery System <Mailer-Daemon@relay.example.com>\n"
+      "To: bounce+e5@sender.example\n"
+      "Subject: Mail delivery failed: returning message to sender\n"
+      "X-Failed-Recipients: full@example.com\n"
+      "Auto-Submitted: auto-replied\n"
+      "\n"
+      "This message was created automatically by mail delivery software.\n"
+      "\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) "
+      "failed:\n"
+      "\n"
+      "  full@example.com\n"
+      "    host mx.example.com [203.0.113.5]\n"
+      "    SMTP error from remote mail server after RCPT "
+      "TO:<full@example.com>:\n"
+      "    552 5.2.2 The mailbox is over quota\n"
+      "\n"
+      "------ This is a copy of the message, including all the headers. "
+      "------\n"
+      "\n"
+      "Message-ID: <e-5@sender.example>\n"
+      "\n"
+      "Hi\n";
+  BounceReport r = Parse(raw);
+  EXPECT_EQ(r.kind, BounceKind::kNonStandard);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "full@example.com");
+  EXPECT_EQ(r.recipients[0].reply_code, 552);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kMailboxFull);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+  EXPECT_EQ(r.original_message_id, "e-5@sender.example");
+}
+
+TEST(BounceMessageTest, SessionStageRefusalIsNeverHard) {
+  // The refusal answered MAIL FROM: it is about our sender, not the address.
+  std::string raw =
+      "From: Mail Delivery System <Mailer-Daemon@relay.example.com>\n"
+      "To: bounce+s1@sender.example\n"
+      "Subject: Mail delivery failed: returning message to sender\n"
+      "\n"
+      "A message that you sent could not be delivered to one or more of its\n"
+      "recipients. This is a permanent error. The following address(es) "
+      "failed:\n"
+      "\n"
+      "  reader@example.com\n"
+      "    host mx.example.com [203.0.113.5]\n"
+      "    SMTP error from remote mail server after MAIL FROM:"
+      "<bounce+s1@sender.example>:\n"
+      "    550 5.1.1 sender domain does not exist, user unknown\n";
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "reader@example.com");
+  EXPECT_NE(r.recipients[0].bounce_class, BounceClass::kHard)
+      << r.recipients[0].rule;
+}
+
+TEST(BounceMessageTest, RefusalAfterDataIsContentNotAddress) {
+  BounceReport r = Parse(absl::StrReplaceAll(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 5.0.0\n"
+          "Diagnostic-Code: smtp; 550 Unknown user reader@example.net\n"),
+      {{"be delivered to one or more recipients.\n",
+        "be delivered to one or more recipients.\n\n"
+        "<reader@example.net>: host mx.example.net[192.0.2.8] said: 550\n"
+        "    Unknown user reader@example.net (in reply to end of DATA\n"
+        "    command)\n"}}));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kContentRejected);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, FailedAfterRetriesIsExpired) {
+  BounceReport r = Parse(Dsn(
+      "Final-Recipient: rfc822; slow@example.org\n"
+      "Action: failed\n"
+      "Status: 4.4.1\n"
+      "Diagnostic-Code: X-Postfix; connect to mx.example.org[192.0.2.7]:25:\n"
+      "    Connection timed out\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kExpired);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, TemporaryDnsFailureIsNotHostUnknown) {
+  std::string raw =
+      "From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)\n"
+      "To: bounce+d1@sender.example\n"
+      "Subject: Undelivered Mail Returned to Sender\n"
+      "\n"
+      "<someone@example.com>: Name service error for domain example.com:\n"
+      "    Host not found, try again\n";
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "someone@example.com");
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, ExchangeStyleNonStandard) {
+  std::string raw =
+      "From: postmaster@corp.example.com\n"
+      "To: bounce+x1@sender.example\n"
+      "Subject: Undeliverable: Hello\n"
+      "\n"
+      "Delivery has failed to these recipients or groups:\n"
+      "\n"
+      "Pat Reader (pat@corp.example.com)\n"
+      "The email address you entered couldn't be found.\n"
+      "\n"
+      "Diagnostic information for administrators:\n"
+      "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not "
+      "found'\n";
+  BounceReport r = Parse(raw);
+  EXPECT_EQ(r.kind, BounceKind::kNonStandard);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "pat@corp.example.com");
+  EXPECT_EQ(r.recipients[0].reply_code, 550);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, GmailStyleNonStandard) {
+  std::string raw =
+      "From: Mail Delivery Subsystem <mailer-daemon@mail.example.com>\n"
+      "To: bounce+g1@sender.example\n"
+      "Subject: Delivery Status Notification (Failure)\n"
+      "\n"
+      "Delivery to the following recipient failed permanently:\n"
+      "\n"
+      "     nobody.here@example.com\n"
+      "\n"
+      "Technical details of permanent failure:\n"
+      "The email account that you tried to reach does not exist. Please try\n"
+      "double-checking the recipient's email address for typos.\n";
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "nobody.here@example.com");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, ArfWithSeveralRecipients) {
+  std::string raw =
+      "From: feedback@isp.example\n"
+      "Content-Type: multipart/report; report-type=feedback-report; "
+      "boundary=f\n"
+      "\n"
+      "--f\n"
+      "Content-Type: message/feedback-report\n"
+      "\n"
+      "Feedback-Type: fraud\n"
+      "Original-Rcpt-To: a@example.com\n"
+      "Original-Rcpt-To: b@example.com\n"
+      "--f--\n";
+  BounceReport r = Parse(raw);
+  EXPECT_EQ(r.kind, BounceKind::kArf);
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_EQ(r.recipients[1].address, "b@example.com");
+  EXPECT_EQ(r.recipients[1].feedback_type, "fraud");
+}
+
+TEST(BounceMessageTest, IdentifiersQuotedInBody) {
+  std::string raw =
+      "From: MAILER-DAEMON@mx.example.org\n"
+      "Delivered-To: bounce+Z9@sender.example\n"
+      "To: news@sender.example\n"
+      "Subject: Returned mail: see transcript for details\n"
+      "\n"
+      "   ----- The following addresses had permanent fatal errors -----\n"
+      "<gone@example.org>\n"
+      "    (reason: 550 5.1.1 User unknown)\n"
+      "\n"
+      "Some details of the message:\n"
+      "    Message-ID: <quoted-7@sender.example>\n"
+      "    X-Deliverd-Id: msg_0007\n";
+  BounceReport r = Parse(raw);
+  EXPECT_EQ(r.verp_address, "bounce+Z9@sender.example");
+  EXPECT_EQ(r.original_message_id, "quoted-7@sender.example");
+  EXPECT_EQ(r.deliverd_id, "msg_0007");
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "gone@example.org");
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, QuotedPolicyCodeVetoesHard) {
+  // A relay's generic "address error" wrapping the receiver's 5.7.1 refusal.
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 5.0.0\n"
+          "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1\n"
+          "    <reader@example.net>... Access denied'\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft)
+      << r.recipients[0].rule;
+}
+
+TEST(BounceMessageTest, BlocklistWordsVetoAnAddressStatus) {
+  // The reporting MTA's Status says 5.1.x, the receiver's words say
+  // blocklist or rate: never hard.
+  BounceReport r = Parse(Dsn(
+      "Final-Recipient: rfc822; a@example.net\n"
+      "Action: failed\n"
+      "Status: 5.1.3\n"
+      "Diagnostic-Code: smtp; 553 see https://dnsbl.example.org/query?ip=\n"
+      "    192.0.2.1\n"
+      "\n"
+      "Final-Recipient: rfc822; b@example.net\n"
+      "Action: failed\n"
+      "Status: 5.1.1\n"
+      "Diagnostic-Code: smtp; 550 5.1.1 <b@example.net> 192.0.2.1 has sent\n"
+      "    to too many recipients this hour\n"));
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[1].bounce_class, BounceClass::kSoft)
+      << r.recipients[1].rule;
+}
+
+TEST(BounceMessageTest, BrokenMimeMissingClosingBoundary) {
+  std::string raw =
+      Dsn("Final-Recipient: rfc822; lost@example.net\n"
+          "Action: failed\n"
+          "Status: 5.1.1\n");
+  raw = raw.substr(0, raw.find("--BOUNDARY-1\nContent-Type: text/rfc822"));
+  BounceReport r = Parse(raw);
+  EXPECT_TRUE(r.is_bounce);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "lost@example.net");
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, BrokenMimeWrongBoundaryDoesNotCrash) {
+  std::string raw =
+      Dsn("Final-Recipient: rfc822; lost@example.net\n"
+          "Action: failed\n"
+          "Status: 5.1.1\n");
+  raw =
+      absl::StrReplaceAll(raw, {{"boundary=\"BOUNDARY-1\"", "boundary=\"x\""}});
+  absl::StatusOr<BounceReport> r = ParseBounce(raw);
+  ASSERT_TRUE(r.ok());
+  // The DSN fields are still found in the (now single-part) body.
+  EXPECT_TRUE(r->is_bounce);
+}
+
+TEST(BounceMessageTest, RejectsNonMessages) {
+  EXPECT_FALSE(ParseBounce("").ok());
+  std::string huge(kMaxBounceOctets + 1, 'a');
+  EXPECT_FALSE(ParseBounce(huge).ok());
+  EXPECT_TRUE(ParseBounce("just some text without headers").ok());
+}
+
+TEST(BounceMessageTest, HostileInputNeverCrashes) {
+  std::string base =
+      Dsn("Final-Recipient: rfc822; x@example.net\n"
+          "Action: failed\n"
+          "Status: 5.1.1\n"
+          "Diagnostic-Code: smtp; 550 5.1.1 unknown\n");
+  std::mt19937 rng(42);
+  for (int i = 0; i < 300; ++i) {
+    std::string s = base;
+    int edits = 1 + rng() % 20;
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = rng() % s.size();
+      switch (rng() % 4) {
+        case 0:
+          s[pos] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          s.erase(pos, rng() % 40);
+          break;
+        case 2:
+          s.insert(pos, std::string(rng() % 40, '\0'));
+          break;
+        default:
+          s.insert(pos, "\n--BOUNDARY-1\nContent-Type: multipart/mixed\n\n");
+      }
+      if (s.empty()) s = "x";
+    }
+    absl::StatusOr<BounceReport> r = ParseBounce(s);
+    EXPECT_TRUE(r.ok());
+  }
+  // A huge header and deep nesting.
+  std::string big = absl::StrCat("Subject: ", std::string(1 << 20, 'a'),
+                                 "\nFrom: mailer-daemon@x.example\n\n");
+  for (int i = 0; i < 200; ++i) {
+    absl::StrAppend(&big, "Final-Recipient: rfc822; u", i, "@example.net\n",
+                    "Action: failed\nStatus: 5.1.1\n\n");
+  }
+  absl::StatusOr<BounceReport> r = ParseBounce(big);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LE(r->recipients.size(), kMaxBounceRecipients);
+  std::string nested = "Content-Type: multipart/mixed; boundary=a0\n\n";
+  for (int i = 0; i < 100; ++i) {
+    absl::StrAppend(&nested, "--a", i,
+                    "\nContent-Type: multipart/mixed; "
+                    "boundary=a",
+                    i + 1, "\n\n");
+  }
+  EXPECT_TRUE(ParseBounce(nested).ok());
+}
+
+}  // namespace
+}  // namespace deliverd::hygiene::bounce
