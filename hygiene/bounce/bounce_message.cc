@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "hygiene/bounce/reply_classifier.h"
 #include "hygiene/bounce/smtp_reply.h"
+#include "hygiene/gmime_init.h"
 
 namespace deliverd::hygiene::bounce {
 namespace {
@@ -28,11 +29,6 @@ namespace {
 // ---------------------------------------------------------------------------
 // GMime plumbing.
 
-// See the header: g_mime_init() keeps a plain counter.
-void EnsureGMimeInitialized() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
 
 struct GObjectUnref {
   void operator()(void* p) const {
@@ -1170,7 +1166,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   if (raw_message.size() > kMaxBounceOctets) {
     return absl::InvalidArgumentError("bounce.too_long: over 25 MiB");
   }
-  EnsureGMimeInitialized();
+  hygiene::EnsureGMimeInitialized();
   BounceReport report;
   Collected c;
 

@@ -84,12 +84,8 @@
 //     examined and recipients are capped, see the constants below). A
 //     multipart whose boundaries are all missing is read as plain text, so
 //     its DSN fields or bounce wording are still found.
-//   * Thread-safe. GMime is initialised once per process (std::call_once).
-//     g_mime_init() of GMime 3.2 keeps a plain counter, so a second call (the
-//     composer in server/delivery has its own call_once) is harmless; two
-//     concurrent *first* calls from different once-flags could race, so a
-//     process that may parse bounces and compose messages concurrently at
-//     start-up should make one call first (the server starts single-threaded).
+//   * Thread-safe. GMime is initialised once per process, through the one
+//     initialiser every GMime user shares (hygiene/gmime_init).
 //   * Output strings are the bytes found (headers unfolded, trimmed); they are
 //     not guaranteed valid UTF-8.
 #ifndef DELIVERD_HYGIENE_BOUNCE_BOUNCE_MESSAGE_H_

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "hygiene/gmime_init.h"
 
 namespace deliverd::delivery {
 namespace {
@@ -54,13 +55,6 @@ struct GDateTimeUnref {
 struct GFree {
   void operator()(void* p) const { g_free(p); }
 };
-
-// g_mime_init keeps a plain counter and fills global tables, so concurrent
-// first calls would race; every entry point goes through here.
-void EnsureGMimeInitialized() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
 
 // ---------------------------------------------------------------------------
 // Validation.
@@ -777,7 +771,7 @@ absl::Status CheckWireFormat(absl::string_view message) {
 
 absl::StatusOr<std::string> ComposeMessage(const ComposeInput& input) {
   if (absl::Status s = ValidateInput(input); !s.ok()) return s;
-  EnsureGMimeInitialized();
+  hygiene::EnsureGMimeInitialized();
 
   std::unique_ptr<GDateTime, GDateTimeUnref> date(
       g_date_time_new_from_unix_utc(absl::ToUnixSeconds(input.date)));
