@@ -69,17 +69,24 @@ std::optional<absl::Time> NextRetry(const hygiene::RetrySchedule& schedule,
   return absl::FromChrono(decision->at);
 }
 
+// What hygiene/bounce makes of a reply as the transport recorded it (the
+// enhanced code kept as text; an unparsable one counts as absent).
+hygiene::bounce::ReplyClassification ClassifyStoredReply(
+    const store::Reply& reply) {
+  std::optional<hygiene::bounce::EnhancedStatusCode> enhanced;
+  absl::StatusOr<hygiene::bounce::EnhancedStatusCode> parsed =
+      hygiene::bounce::ParseEnhancedStatusCode(reply.enhanced_code);
+  if (parsed.ok()) enhanced = *parsed;
+  return hygiene::bounce::ClassifyReply(reply.code, enhanced, reply.text);
+}
+
 // "Slow down" from a receiver: 421 (closing the channel), or a transient
 // reply the classifier reads as a rate limit (4.7.x throttling and the
 // providers' wordings).
 bool IsRateLimit(const store::Reply& reply) {
   if (reply.code == 421) return true;
-  std::optional<hygiene::bounce::EnhancedStatusCode> enhanced;
-  absl::StatusOr<hygiene::bounce::EnhancedStatusCode> parsed =
-      hygiene::bounce::ParseEnhancedStatusCode(reply.enhanced_code);
-  if (parsed.ok()) enhanced = *parsed;
-  return hygiene::bounce::ClassifyReply(reply.code, enhanced, reply.text)
-             .reason == hygiene::bounce::Reason::kRateLimited;
+  return ClassifyStoredReply(reply).reason ==
+         hygiene::bounce::Reason::kRateLimited;
 }
 
 bool HasNonAscii(absl::string_view text) {
@@ -374,14 +381,8 @@ absl::Status Dispatcher::Deliver(store::Message m) {
       }
       case Outcome::kPermanent:
       default: {
-        std::optional<hygiene::bounce::EnhancedStatusCode> enhanced;
-        absl::StatusOr<hygiene::bounce::EnhancedStatusCode> parsed =
-            hygiene::bounce::ParseEnhancedStatusCode(
-                outcome.reply.enhanced_code);
-        if (parsed.ok()) enhanced = *parsed;
         hygiene::bounce::ReplyClassification verdict =
-            hygiene::bounce::ClassifyReply(outcome.reply.code, enhanced,
-                                           outcome.reply.text);
+            ClassifyStoredReply(outcome.reply);
         r.detail = absl::StrCat(
             hygiene::bounce::ReasonName(verdict.reason), " (", verdict.rule,
             "): ", outcome.reply.text);
