@@ -23,12 +23,9 @@ v1::ClassifyBounceResponse BounceReportToProto(
   v1::ClassifyBounceResponse out;
   out.set_bounce(report.is_bounce);
   // The returned header is whatever the bounce says: only a well-formed id
-  // of ours is believed (the VERP parser checks the same shape).
+  // of ours is believed.
   std::optional<std::string> returned_id =
-      report.deliverd_id.empty()
-          ? std::nullopt
-          : delivery::MessageIdFromReturnPath("bounce+" + report.deliverd_id +
-                                              "@returned.invalid");
+      delivery::ParseMessageId(report.deliverd_id);
   if (returned_id.has_value()) {
     out.set_original_message_id(*returned_id);
   } else if (std::optional<std::string> id =

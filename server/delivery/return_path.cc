@@ -22,16 +22,11 @@ std::string ReturnPathFor(const ReturnPathOptions& options,
   return absl::StrCat(kPrefix, message_id, "@", domain);
 }
 
-std::optional<std::string> MessageIdFromReturnPath(absl::string_view address) {
-  size_t at = address.rfind('@');
-  if (at == absl::string_view::npos) return std::nullopt;
-  absl::string_view local = address.substr(0, at);
-  if (!absl::StartsWithIgnoreCase(local, kPrefix)) return std::nullopt;
-  local.remove_prefix(kPrefix.size());
-  if (local.size() != 28 || !absl::StartsWithIgnoreCase(local, "m_")) {
+std::optional<std::string> ParseMessageId(absl::string_view text) {
+  if (text.size() != 28 || !absl::StartsWithIgnoreCase(text, "m_")) {
     return std::nullopt;
   }
-  std::string id = absl::StrCat("m_", absl::AsciiStrToLower(local.substr(2)));
+  std::string id = absl::StrCat("m_", absl::AsciiStrToLower(text.substr(2)));
   for (char c : id.substr(2)) {
     // Crockford base32 as our ids spell it: digits and lower-case letters
     // except i, l, o, u.
@@ -42,6 +37,15 @@ std::optional<std::string> MessageIdFromReturnPath(absl::string_view address) {
     }
   }
   return id;
+}
+
+std::optional<std::string> MessageIdFromReturnPath(absl::string_view address) {
+  size_t at = address.rfind('@');
+  if (at == absl::string_view::npos) return std::nullopt;
+  absl::string_view local = address.substr(0, at);
+  if (!absl::StartsWithIgnoreCase(local, kPrefix)) return std::nullopt;
+  local.remove_prefix(kPrefix.size());
+  return ParseMessageId(local);
 }
 
 }  // namespace deliverd::delivery

@@ -25,6 +25,11 @@ std::string ReturnPathFor(const ReturnPathOptions& options,
                           absl::string_view from_address,
                           absl::string_view message_id);
 
+// `text` as one of our message ids ("m_" and 26 Crockford base32
+// characters, compared case-insensitively, returned in our lower case), or
+// nullopt. For ids read from hostile text (a bounce's returned headers).
+std::optional<std::string> ParseMessageId(absl::string_view text);
+
 // The message id a VERP address carries ("bounce+m_x@d" -> "m_x"; the
 // local part is compared case-insensitively, as some MTAs fold it), or
 // nullopt for any other address.

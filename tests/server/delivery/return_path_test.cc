@@ -32,6 +32,16 @@ TEST(ReturnPathTest, RoundTripsAndToleratesCaseFolding) {
             kId);
 }
 
+TEST(ReturnPathTest, ParseMessageIdAcceptsOnlyOurShape) {
+  EXPECT_EQ(ParseMessageId(kId), kId);
+  EXPECT_EQ(ParseMessageId("M_01M8BKQCK3VG0061H4VF49Y71A"), kId);
+  EXPECT_EQ(ParseMessageId(""), std::nullopt);
+  EXPECT_EQ(ParseMessageId("m_01m8bkqck3vg0061h4vf49y71"), std::nullopt);
+  EXPECT_EQ(ParseMessageId("m_01m8bkqck3vg0061h4vf49y71u"), std::nullopt);
+  EXPECT_EQ(ParseMessageId("x_01m8bkqck3vg0061h4vf49y71a"), std::nullopt);
+  EXPECT_EQ(ParseMessageId("m_01m8bkqck3vg0061h4vf49y7\r\n"), std::nullopt);
+}
+
 TEST(ReturnPathTest, RejectsAddressesThatAreNotOurs) {
   EXPECT_EQ(MessageIdFromReturnPath("someone@b.example"), std::nullopt);
   EXPECT_EQ(MessageIdFromReturnPath("bounce+m_short@b.example"), std::nullopt);
