@@ -138,6 +138,55 @@ TEST(RelayScriptedTest, StartTlsWithAVerifiedCertificateAndAuth) {
   EXPECT_EQ(got[0].auth_user, "deliverd");
 }
 
+TEST(RelayScriptedTest, SmtpsRelayIsTlsFromTheFirstByte) {
+  SmtpServerOptions options;
+  options.implicit_tls = true;
+  SmtpServer relay(options);
+  ASSERT_OK(relay.Start());
+  ASSERT_OK_AND_ASSIGN(
+      auto server,
+      Deliverd::Start({"--smtp-relay",
+                       absl::StrCat("smtps://localhost:", relay.port()),
+                       "--smtp-tls-ca-file", relay.cert_file(),
+                       "--smtp-timeout", "5s"}));
+  Client client = server->NewClient();
+  ASSERT_OK_AND_ASSIGN(
+      v1::Message queued,
+      client.Send(MakeSend("a@example.com", "b@example.org", "TLS", "Hi")));
+  ASSERT_OK(client.WaitForStatus(queued.id(), v1::MESSAGE_STATUS_SENT).status());
+  ASSERT_EQ(relay.messages().size(), 1u);
+  EXPECT_TRUE(relay.messages()[0].tls);
+}
+
+TEST(RelayScriptedTest, ReturnPathSettings) {
+  SmtpServer relay;
+  ASSERT_OK(relay.Start());
+  {
+    ASSERT_OK_AND_ASSIGN(
+        auto server,
+        Deliverd::Start(RelayFlags(
+            relay, {"--return-path-domain", "bounces.example.net"})));
+    Client client = server->NewClient();
+    ASSERT_OK_AND_ASSIGN(
+        v1::Message queued,
+        client.Send(MakeSend("news@shop.example", "b@example.org", "R", "Hi")));
+    ASSERT_OK(
+        client.WaitForStatus(queued.id(), v1::MESSAGE_STATUS_SENT).status());
+    ASSERT_EQ(relay.messages().size(), 1u);
+    EXPECT_EQ(relay.messages()[0].mail_from,
+              "bounce+" + queued.id() + "@bounces.example.net");
+  }
+  ASSERT_OK_AND_ASSIGN(auto server,
+                       Deliverd::Start(RelayFlags(relay, {"--verp", "false"})));
+  Client client = server->NewClient();
+  ASSERT_OK_AND_ASSIGN(
+      v1::Message queued,
+      client.Send(MakeSend("news@shop.example", "b@example.org", "R", "Hi")));
+  ASSERT_OK(client.WaitForStatus(queued.id(), v1::MESSAGE_STATUS_SENT).status());
+  ASSERT_EQ(relay.messages().size(), 2u);
+  EXPECT_EQ(relay.messages()[1].mail_from, "news@shop.example");
+}
+
 TEST(RelayScriptedTest, RefusedCredentialsFailTheMessageWithTheReply) {
   SmtpServerOptions options;
   options.auth = true;

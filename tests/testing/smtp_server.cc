@@ -401,6 +401,17 @@ void SmtpServer::Session::Run() {
     Finish(Next::kClose);
     return;
   }
+  if (o.implicit_tls) {
+    // SMTPS: the handshake comes before the greeting (RFC 8314).
+    ssl_ = SSL_new(server_->ssl_ctx_);
+    ERR_clear_error();
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1 || SSL_accept(ssl_) != 1) {
+      if (ssl_ != nullptr) SSL_free(ssl_);
+      ssl_ = nullptr;
+      Finish(Next::kDrop);
+      return;
+    }
+  }
   std::string greeting = o.greeting_reply.empty()
                              ? absl::StrCat("220 ", o.hostname, " ESMTP")
                              : o.greeting_reply;

@@ -98,6 +98,8 @@ struct SmtpServerOptions {
   bool smtputf8 = false;
   bool dsn = false;
   bool starttls = false;  // STARTTLS (until the session is under TLS).
+  // TLS from the first byte (SMTPS, RFC 8314), with the same certificate.
+  bool implicit_tls = false;
   bool auth = false;      // AUTH PLAIN LOGIN, checked against user/password.
   std::string user = "user";
   std::string password = "secret";

@@ -221,6 +221,20 @@ TEST_F(SmtpSessionTest, StartTlsVerifiesTheCertificateAndHostName) {
   EXPECT_TRUE(messages[0].tls);
 }
 
+TEST_F(SmtpSessionTest, ImplicitTlsFromTheFirstByte) {
+  SmtpServerOptions o;
+  o.implicit_tls = true;
+  StartServer(o);
+  SmtpSessionOptions options = Options(TlsMode::kImplicit);
+  options.host = "localhost";
+  auto session = SmtpSession::Open(options);
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_TRUE((*session)->tls());
+  ASSERT_TRUE((*session)->Send(Txn({"a@example.org"}), kMessage).ok());
+  ASSERT_EQ(server_->messages().size(), 1u);
+  EXPECT_TRUE(server_->messages()[0].tls);
+}
+
 TEST_F(SmtpSessionTest, UntrustedCertificateIsRefused) {
   SmtpServerOptions o;
   o.starttls = true;
