@@ -449,9 +449,11 @@ constexpr BodyRule kBodyRules[] = {
      "could not be delivered for|will be deleted from queue|"
      "in the queue too long|"
      "did not accept our requests to connect"},
+    // As reply_classifier's not_accept rule: no MX, no mail from us.
+    {Reason::kNotAccept, "body:not_accept", "no mx record"},
     {Reason::kHostUnknown, "body:host_unknown",
      "host not found|host unknown|domain not found|unrouteable address|"
-     "unroutable address|no mx record|mx lookup|name or service not known|"
+     "unroutable address|mx lookup|name or service not known|"
      "nonexistent domain|dns error|unknown mail domain|domain does not exist"},
     {Reason::kUserUnknown, "body:user_unknown",
      "unknown user|user unknown|no mailbox here by that name|"
@@ -473,11 +475,11 @@ constexpr BodyRule kBodyRules[] = {
      "could not connect|unable to connect|connection died|"
      "no connection could be made|lost connection|network error"},
     {Reason::kMessageTooLarge, "body:size",
-     "message too large|message size exceeds|too big|size limit"},
+     "message too large|message size exceeds|too big|size limit|"
+     "line limit exceeded|line too long"},
     {Reason::kSystemError, "body:system",
      "service currently unavailable|transaction failed|protocol violation|"
-     "could not load|local delivery failed|mailer error|"
-     "line limit exceeded|line too long"},
+     "could not load|local delivery failed|mailer error"},
     {Reason::kBlocked, "body:blocked",
      "blocked|blacklist|blocklist|reputation|rejected by policy|"
      "reverse dns|ptr record|rdns|open relay"},
@@ -586,6 +588,99 @@ bool SaysSessionStage(absl::string_view text) {
   return false;
 }
 
+// "550 : User unknown", "550: : User unknown", "550 <>: User unknown": a
+// reply code, then an empty address, then "user unknown".
+bool SaysEmptyAddressUnknown(absl::string_view text) {
+  std::string lower = Lower(CollapseSpace(text.substr(0, 4096)));
+  for (const char* p : {" : user unknown", ": : user unknown",
+                        "<>: user unknown", "<> user unknown"}) {
+    size_t pos = lower.find(p);
+    if (pos == std::string::npos) continue;
+    // Only right after the reply code ("550 : ...", "550: : ...").
+    size_t digits = pos;
+    if (digits > 0 && lower[digits - 1] == ':') --digits;
+    if (absl::StartsWith(p, "<>") && digits > 0 && lower[digits - 1] == ' ') {
+      --digits;
+    }
+    if (digits >= 3 && absl::ascii_isdigit(lower[digits - 1]) &&
+        absl::ascii_isdigit(lower[digits - 2]) &&
+        absl::ascii_isdigit(lower[digits - 3])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// In an SMTP transcript (Sendmail's ">>> COMMAND" / "<<< reply" lines), the
+// command whose reply concerns `address`: the ">>>" line naming it, or the
+// last ">>>" line before a "<<<" line naming it. Upper case ("RCPT",
+// "DATA", "MAIL", "EHLO", ...); empty when the text has no such transcript.
+// The address is matched by its local part (transcripts may show the
+// domain rewritten).
+struct TranscriptHit {
+  std::string command;  // upper case, empty when not found
+  std::string reply;    // the "<<<" reply lines answering it, joined
+  // A connection's first "<<<" line, before any ">>>" command, was a 5xx
+  // reply, and no later connection got further: refused at the greeting.
+  bool greeting_refused = false;
+};
+TranscriptHit FindTranscript(absl::string_view text,
+                             absl::string_view address) {
+  TranscriptHit hit;
+  size_t at = address.find('@');
+  if (at == absl::string_view::npos || at == 0) return hit;
+  std::string needle = Lower(address.substr(0, at + 1));
+  std::string last;
+  bool found = false;
+  bool more = true;  // the reply may go on (a sent line awaits its reply)
+  int lines = 0;
+  for (absl::string_view line :
+       absl::StrSplit(text.substr(0, 16 * 1024), '\n')) {
+    if (++lines > 400) break;
+    line = absl::StripAsciiWhitespace(line);
+    const bool sent = absl::StartsWith(line, ">>> ");
+    const bool got = absl::StartsWith(line, "<<< ");
+    if (found) {
+      // The reply: the "<<<" lines after the matching one, while they are
+      // one multi-line reply ("550-..." continues, "550 ..." ends).
+      if (!got || !more) break;
+      absl::string_view reply = line.substr(4);
+      absl::StrAppend(&hit.reply, hit.reply.empty() ? "" : " ", reply);
+      more = reply.size() > 3 && reply[3] == '-';
+      continue;
+    }
+    if (absl::StartsWith(line, "... while talking to")) {
+      last.clear();  // a new connection
+      continue;
+    }
+    if (!sent && !got) continue;
+    if (got && last.empty() && line.size() > 4 && line[4] == '5') {
+      hit.greeting_refused = true;
+    }
+    if (sent) {
+      absl::string_view cmd = line.substr(4);
+      cmd = cmd.substr(0, cmd.find_first_of(" :"));
+      last = absl::AsciiStrToUpper(cmd);
+      // A later connection got past its greeting.
+      if (last != "QUIT") hit.greeting_refused = false;
+    }
+    std::string lower = Lower(line);
+    size_t pos = lower.find(needle);
+    if (pos != std::string::npos &&
+        (pos == 0 ||
+         !IsLocalChar(static_cast<unsigned char>(lower[pos - 1])))) {
+      hit.command = last;
+      found = true;
+      if (got) {
+        absl::string_view reply = line.substr(4);
+        hit.reply = std::string(reply);
+        more = reply.size() > 3 && reply[3] == '-';
+      }
+    }
+  }
+  return hit;
+}
+
 // Text near the first mention of `address` in `text` (for the command the
 // reply answered); empty when it is not mentioned.
 absl::string_view Around(absl::string_view text, absl::string_view address) {
@@ -647,11 +742,31 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
   std::string extra = CollapseSpace(extra_text.substr(0, 16 * 1024));
   absl::string_view text = r->diagnostic;
   if (text.empty()) text = extra;
+  const TranscriptHit transcript = FindTranscript(extra_text, r->address);
+  const std::string& command = transcript.command;
   ClassifyOptions options;
-  if (SaysSessionStage(context) || SaysSessionStage(r->diagnostic)) {
+  if (SaysSessionStage(context) || SaysSessionStage(r->diagnostic) ||
+      command == "MAIL" || command == "EHLO" || command == "HELO" ||
+      (command.empty() && transcript.greeting_refused)) {
     options.stage = Stage::kSession;
   }
   ReplyClassification c = ClassifyReply(classify_code, enhanced, text, options);
+  // A generic X.7.0/X.7.1 taken from the DSN Status only (the receiver's
+  // reply carries a code but no enhanced code) is the reporting MTA's
+  // guess; the receiver's own words, read without it, decide when they are
+  // precise ("553 Invalid recipient"). Sender-side and reputation wording
+  // still wins there (those rules come first), and the vetoes below apply.
+  if (!found.enhanced && found.reply_code && enhanced && status &&
+      enhanced->subject == 7 &&
+      (enhanced->detail == 0 || enhanced->detail == 1) &&
+      absl::StartsWith(c.rule, "enhanced:")) {
+    ReplyClassification own =
+        ClassifyReply(classify_code, std::nullopt, text, options);
+    if (absl::StartsWith(own.rule, "text:")) {
+      c = own;
+      c.rule = absl::StrCat("dsn:status_guess_ignored,", own.rule);
+    }
+  }
   r->reason = c.reason;
   r->bounce_class = c.bounce_class;
   r->rule = c.rule;
@@ -726,25 +841,60 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
       r->reason = Reason::kSuspended;
       r->bounce_class = BounceClass::kSoft;
       r->rule = absl::StrCat("dsn:mailbox_disabled,", r->rule);
-    } else if (!specific_code &&
-               (SaysAfterData(context) || SaysAfterData(r->diagnostic))) {
+    } else if (!specific_code && (command == "DATA" || SaysAfterData(context) ||
+                                  SaysAfterData(r->diagnostic))) {
       // Refused after DATA: the address passed RCPT TO.
       r->reason = Reason::kContentRejected;
       r->bounce_class = BounceClass::kSoft;
       r->rule = absl::StrCat("dsn:after_data,", r->rule);
     }
   }
+  // "550 : User unknown" with the address slot left empty: the wording of
+  // carrier domain filters (the address exists, the filter refused the
+  // sender), not a nonexistent mailbox, unless an X.1.x code says so.
+  if (r->reason == Reason::kUserUnknown &&
+      !(enhanced && enhanced->subject == 1) &&
+      !(status && status->subject == 1) && SaysEmptyAddressUnknown(text)) {
+    r->reason = Reason::kContentRejected;
+    r->bounce_class = BounceClass::kSoft;
+    r->rule = absl::StrCat("dsn:empty_address_unknown,", r->rule);
+  }
+  // A "recipient" that is a pipe to a program (Exim's "pipe to |...",
+  // Final-Recipient "|/path"): the local delivery program failed, a system
+  // error on the receiving side whatever code the MTA put on it.
+  if ((r->reason == Reason::kUnknown || IsGenericRule(r->rule)) &&
+      absl::StartsWith(absl::StripLeadingAsciiWhitespace(r->address), "|")) {
+    r->reason = Reason::kSystemError;
+    r->bounce_class = BounceClass::kSoft;
+    r->rule = absl::StrCat("dsn:pipe_failed,", r->rule);
+  }
+  // A reply to a session command (greeting, EHLO, MAIL FROM) refused us,
+  // not the recipient: a vague or policy result there is a block of the
+  // sender. So is "suspended": no mailbox state is known before RCPT TO
+  // (Postfix's "delivery temporarily suspended: ... refused to talk to me"
+  // is about the destination refusing us).
+  if (options.stage == Stage::kSession &&
+      (r->reason == Reason::kPolicy || r->reason == Reason::kUnknown ||
+       r->reason == Reason::kSuspended || IsGenericRule(r->rule))) {
+    r->reason = Reason::kBlocked;
+    r->bounce_class = BounceClass::kSoft;
+    r->rule = absl::StrCat("dsn:session_refusal,", r->rule);
+  }
   // "Host not found, try again": a temporary DNS failure (Postfix words
   // SERVFAIL so), not a nonexistent domain.
   if (r->reason == Reason::kHostUnknown &&
-      absl::StrContains(Lower(r->diagnostic), "try again")) {
+      // Not "check the domain and try again" (advice, not a DNS result).
+      absl::StrContains(Lower(r->diagnostic), "not found, try again")) {
     r->reason = Reason::kNetworkError;
     r->bounce_class = BounceClass::kSoft;
     r->rule = absl::StrCat("dsn:dns_try_again,", r->rule);
   }
   // The MTA retried until its queue lifetime ran out: expired, whatever
   // network trouble caused the retries.
-  if ((r->reason == Reason::kNetworkError || r->reason == Reason::kUnknown ||
+  // A delay warning ("could not be delivered for 2 hours, will retry") has
+  // not run out of anything yet: its cause stays the reason.
+  if (action != "delayed" &&
+      (r->reason == Reason::kNetworkError || r->reason == Reason::kUnknown ||
        r->reason == Reason::kSystemError || IsGenericRule(r->rule)) &&
       (SaysExpired(extra) ||
        (transient_failure && r->reason == Reason::kNetworkError &&
@@ -946,6 +1096,20 @@ size_t ReturnedMessageStart(absl::string_view body) {
   return best;
 }
 
+// Google Groups answers a posting it refuses (the group does not exist or
+// the sender may not post to it) with a localised text and no reply code;
+// the language-independent signs are the googlegroups.com recipient and
+// the groups.google.com help link. Either way the sender was refused, not
+// a mailbox found missing: blocked, soft. Only a vague result is replaced.
+void MailingListRefusal(absl::string_view text, BounceRecipient* r) {
+  if (!(r->reason == Reason::kUnknown || IsGenericRule(r->rule))) return;
+  if (!absl::EndsWithIgnoreCase(r->address, "@googlegroups.com")) return;
+  if (!ContainsCi(text.substr(0, 16 * 1024), "groups.google.com")) return;
+  r->reason = Reason::kBlocked;
+  r->bounce_class = BounceClass::kSoft;
+  r->rule = absl::StrCat("list:posting_refused,", r->rule);
+}
+
 void ParseNonStandard(const Collected& c, absl::string_view from_header,
                       absl::string_view to_header, BounceReport* report) {
   std::string body = c.body_text;
@@ -1092,11 +1256,256 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
       segment = std::string(section.substr(0, 8192));
     }
     r.diagnostic = std::string(absl::StripAsciiWhitespace(segment));
+    // A transcript's reply to this recipient's command is the receiver's own
+    // words; the rest of the text may be about other hosts or attempts.
+    TranscriptHit transcript = FindTranscript(section, r.address);
+    if (FindStatusCodesInText(transcript.reply).reply_code) {
+      r.diagnostic = std::move(transcript.reply);
+    }
     if (r.diagnostic.size() > 2048) r.diagnostic.resize(2048);
     r.action = delayed ? "delayed" : "failed";
     Classify(&r, section, segment);
+    MailingListRefusal(section, &r);
     report->recipients.push_back(std::move(r));
   }
+}
+
+// ---------------------------------------------------------------------------
+// Amazon SES notifications delivered by mail (an SNS e-mail subscription):
+// a JSON document with "notificationType" Bounce, Complaint or Delivery.
+// A minimal reader: only the fields used here, strings without nesting.
+
+// Where the JSON value of `"key":` starts in `text`, or npos.
+size_t JsonValueStart(absl::string_view text, absl::string_view key) {
+  std::string quoted = absl::StrCat("\"", key, "\"");
+  size_t pos = text.find(quoted);
+  if (pos == absl::string_view::npos) return pos;
+  pos += quoted.size();
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
+  if (pos >= text.size() || text[pos] != ':') return absl::string_view::npos;
+  ++pos;
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) ++pos;
+  return pos < text.size() ? pos : absl::string_view::npos;
+}
+
+// The string at text[pos] (which must be '"'), unescaped; `end` is set past
+// it.
+std::string JsonStringAt(absl::string_view text, size_t pos, size_t* end) {
+  std::string out;
+  *end = pos;
+  if (pos >= text.size() || text[pos] != '"') return out;
+  for (size_t i = pos + 1; i < text.size() && out.size() < 4096; ++i) {
+    char ch = text[i];
+    if (ch == '"') {
+      *end = i + 1;
+      return out;
+    }
+    if (ch == '\\' && i + 1 < text.size()) {
+      char e = text[++i];
+      out.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e);
+      continue;
+    }
+    out.push_back(ch);
+  }
+  *end = text.size();
+  return out;
+}
+
+std::string JsonString(absl::string_view text, absl::string_view key) {
+  size_t pos = JsonValueStart(text, key);
+  if (pos == absl::string_view::npos) return "";
+  size_t end;
+  return JsonStringAt(text, pos, &end);
+}
+
+// The bracketed value ('[' or '{') at text[pos], brackets balanced outside
+// strings; empty when unbalanced.
+absl::string_view JsonBracketedAt(absl::string_view text, size_t pos) {
+  if (pos >= text.size() || (text[pos] != '[' && text[pos] != '{')) return "";
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = pos; i < text.size(); ++i) {
+    char ch = text[i];
+    if (in_string) {
+      if (ch == '\\') {
+        ++i;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > 16) return "";
+    } else if (ch == ']' || ch == '}') {
+      if (--depth == 0) return text.substr(pos, i - pos + 1);
+    }
+  }
+  return "";
+}
+
+// The elements of a JSON array: objects or strings (other kinds skipped).
+std::vector<std::string> JsonArrayItems(absl::string_view text,
+                                        absl::string_view key) {
+  std::vector<std::string> items;
+  size_t pos = JsonValueStart(text, key);
+  if (pos == absl::string_view::npos) return items;
+  absl::string_view array = JsonBracketedAt(text, pos);
+  if (array.size() < 2 || array[0] != '[') return items;
+  for (size_t i = 1;
+       i + 1 < array.size() && items.size() < kMaxBounceRecipients;) {
+    char ch = array[i];
+    if (ch == '{') {
+      absl::string_view obj = JsonBracketedAt(array, i);
+      if (obj.empty()) break;
+      items.emplace_back(obj);
+      i += obj.size();
+    } else if (ch == '"') {
+      size_t end;
+      items.push_back(JsonStringAt(array, i, &end));
+      i = end;
+    } else {
+      ++i;
+    }
+  }
+  return items;
+}
+
+// Fills `report` from an SES notification in `body`; false when the body is
+// not one.
+bool ParseSesNotification(absl::string_view body, BounceReport* report) {
+  if (body.find("\"notificationType\"") == absl::string_view::npos) {
+    return false;
+  }
+  // SNS mail wraps long lines ("!" + newline + space, or a plain fold).
+  std::string json;
+  json.reserve(std::min<size_t>(body.size(), kMaxBodyTextOctets));
+  body = body.substr(0, kMaxBodyTextOctets);
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\r') continue;
+    if (body[i] == '!' && i + 2 < body.size() && body[i + 1] == '\n' &&
+        body[i + 2] == ' ') {
+      i += 2;
+      continue;
+    }
+    if (body[i] == '\n') {
+      if (i + 1 < body.size() && body[i + 1] == ' ') ++i;
+      continue;
+    }
+    json.push_back(body[i]);
+  }
+  absl::string_view start(json);
+  start = start.substr(std::min(start.size(), start.find('{')));
+  const std::string type = Lower(JsonString(start, "notificationType"));
+  if (type == "bounce") {
+    size_t pos = JsonValueStart(start, "bounce");
+    absl::string_view bounce =
+        pos == absl::string_view::npos ? "" : JsonBracketedAt(start, pos);
+    const bool transient =
+        Lower(JsonString(bounce, "bounceType")) == "transient";
+    for (const std::string& item :
+         JsonArrayItems(bounce, "bouncedRecipients")) {
+      BounceRecipient r;
+      r.address = NormalizeAddress(JsonString(item, "emailAddress"));
+      r.action = Lower(JsonString(item, "action"));
+      if (r.action.empty()) r.action = transient ? "delayed" : "failed";
+      r.status = JsonString(item, "status");
+      r.diagnostic = StripType(JsonString(item, "diagnosticCode"));
+      Classify(&r, "", "");
+      report->recipients.push_back(std::move(r));
+    }
+    report->kind = BounceKind::kDsn;
+  } else if (type == "complaint") {
+    size_t pos = JsonValueStart(start, "complaint");
+    absl::string_view complaint =
+        pos == absl::string_view::npos ? "" : JsonBracketedAt(start, pos);
+    std::string feedback = JsonString(complaint, "complaintFeedbackType");
+    for (const std::string& item :
+         JsonArrayItems(complaint, "complainedRecipients")) {
+      BounceRecipient r;
+      r.address = NormalizeAddress(JsonString(item, "emailAddress"));
+      r.feedback_type = feedback;
+      r.reason = Reason::kComplaint;
+      r.bounce_class = BounceClass::kNone;
+      r.rule = "ses:complaint";
+      report->recipients.push_back(std::move(r));
+    }
+    report->kind = BounceKind::kArf;
+  } else if (type == "delivery") {
+    size_t pos = JsonValueStart(start, "delivery");
+    absl::string_view delivery =
+        pos == absl::string_view::npos ? "" : JsonBracketedAt(start, pos);
+    for (const std::string& item : JsonArrayItems(delivery, "recipients")) {
+      BounceRecipient r;
+      r.address = NormalizeAddress(item);
+      r.action = "delivered";
+      r.reason = Reason::kDelivered;
+      r.bounce_class = BounceClass::kNone;
+      r.rule = "ses:delivery";
+      report->recipients.push_back(std::move(r));
+    }
+    report->kind = BounceKind::kDsn;
+  }
+  if (report->recipients.empty()) {
+    report->kind = BounceKind::kNone;
+    return false;
+  }
+  report->is_bounce = true;
+  return true;
+}
+
+bool ListRefusedPost(const Collected& c, absl::string_view from,
+                     absl::string_view to, BounceReport* report) {
+  const bool list_headers = !TopHeader(c, "list-id").empty() ||
+                            !TopHeader(c, "x-ml-name").empty() ||
+                            !TopHeader(c, "x-mlserver").empty() ||
+                            !TopHeader(c, "mailing-list").empty() ||
+                            !TopHeader(c, "list-subscribe").empty();
+  if (!list_headers) return false;
+  std::vector<AddressHit> from_hits = FindAddresses(from, 1);
+  if (from_hits.empty()) return false;
+  std::string from_local =
+      Lower(from_hits[0].address.substr(0, from_hits[0].address.find('@')));
+  bool admin = false;
+  for (const char* p : {"admin", "owner", "request", "-ctl", "bounce",
+                        "mailman", "majordomo", "listserv", "fml"}) {
+    if (absl::StrContains(from_local, p)) admin = true;
+  }
+  if (!admin) return false;
+  absl::string_view head = absl::string_view(c.body_text).substr(0, 2048);
+  bool refused = false;
+  for (const char* p :
+       {"you are not a member", "are not a member of", "not allowed to post",
+        "non-member posts", "only members may post", "members-only list"}) {
+    if (ContainsCi(head, p)) refused = true;
+  }
+  if (!refused) return false;
+  std::vector<std::string> exclude;
+  for (const AddressHit& h : FindAddresses(from, 8)) {
+    exclude.push_back(Lower(h.address));
+  }
+  for (const AddressHit& h : FindAddresses(to, 8)) {
+    exclude.push_back(Lower(h.address));
+  }
+  for (const AddressHit& h : FindAddresses(head, 32)) {
+    if (std::find(exclude.begin(), exclude.end(), Lower(h.address)) !=
+        exclude.end()) {
+      continue;
+    }
+    BounceRecipient r;
+    r.address = NormalizeAddress(h.address);
+    r.action = "failed";
+    r.diagnostic = std::string(absl::StripAsciiWhitespace(head.substr(0, 512)));
+    r.reason = Reason::kBlocked;
+    r.bounce_class = BounceClass::kSoft;
+    r.rule = "list:non_member_post";
+    report->recipients.push_back(std::move(r));
+    report->is_bounce = true;
+    report->kind = BounceKind::kNonStandard;
+    return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -1330,16 +1739,34 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
     }
   }
 
+  if (ParseSesNotification(c.body_text, &report)) return report;
+
   const bool daemon = SenderLooksLikeDaemon(from);
   const bool bounce_subject = SubjectLooksLikeBounce(report.subject);
   const bool failed_header = !TopHeader(c, "x-failed-recipients").empty();
-  if (daemon || bounce_subject || failed_header ||
+  // A message that returns another (a message/rfc822 part) and says, before
+  // it, that it "could not be delivered to:" someone: a bounce from a sender
+  // and subject we do not know (carrier gateways send from no-reply@ with a
+  // localised subject).
+  const bool returned_with_failure =
+      !daemon && !bounce_subject && !failed_header && c.has_returned_message &&
+      ContainsCi(absl::string_view(c.body_text)
+                     .substr(0, std::min<size_t>(
+                                    ReturnedMessageStart(c.body_text), 8192)),
+                 "could not be delivered to:");
+  if (daemon || bounce_subject || failed_header || returned_with_failure ||
       c.report_type == "delivery-status") {
     report.is_bounce = true;
     report.kind = BounceKind::kNonStandard;
     ParseNonStandard(c, from, to, &report);
     return report;
   }
+
+  // A mailing list's server refusing a post from a non-member (fml,
+  // Mailman, Majordomo wording), sent from the list's administrative
+  // address: the list refused the sender. One entry for the list address
+  // named in the text (the sender excluded), reason blocked.
+  if (ListRefusedPost(c, from, to, &report)) return report;
 
   std::string auto_submitted = Lower(TopHeader(c, "auto-submitted"));
   std::string lower_subject = Lower(report.subject);

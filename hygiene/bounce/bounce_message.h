@@ -18,11 +18,26 @@
 //                 subject.
 //   kDsn          multipart/report; report-type=delivery-status (or any
 //                 message carrying a message/delivery-status part).
+//   (SES)         an Amazon SES notification mailed through SNS (a JSON
+//                 body with "notificationType"): Bounce -> kDsn, one entry
+//                 per bouncedRecipients element classified like a DSN
+//                 recipient; Complaint -> kArf, complaint/none; Delivery ->
+//                 kDsn, delivered/none. A small bounded reader of just these
+//                 fields (no JSON library in the tree); SNS's wrapped lines
+//                 are re-joined. Checked after kDsn/kArf, before the rest.
 //   kNonStandard  a bounce recognised by its sender (mailer-daemon,
 //                 postmaster, ...), subject ("Undelivered Mail Returned to
-//                 Sender", "failure notice", ...) or X-Failed-Recipients;
+//                 Sender", "failure notice", ...), X-Failed-Recipients, or
+//                 a returned message/rfc822 part preceded by "could not be
+//                 delivered to:" (carrier gateways with unknown senders and
+//                 localised subjects);
 //                 recipients and diagnostics come from the text body
 //                 (qmail, Exim, Exchange, Gmail, Sendmail wording).
+//   (list)        a mailing list's administrative address (owner, admin,
+//                 -request, ...) with list headers (List-Id, X-ML-Name, ...)
+//                 saying the sender is "not a member" / "not allowed to
+//                 post": kNonStandard, one entry for the list address named,
+//                 reason blocked (the list refused the poster).
 //   kAutoReply    RFC 3834 Auto-Submitted: auto-replied, X-Autoreply,
 //                 vacation / out-of-office subjects: reason auto_reply, class
 //                 none (a recipient entry for the sender when known).
@@ -39,12 +54,25 @@
 //     kSession when the text says the reply answered MAIL FROM, EHLO/HELO,
 //     STARTTLS, AUTH or the greeting ("after MAIL FROM", "in reply to MAIL
 //     FROM command", ">>> MAIL From", "my name was rejected", ...).
+//   * SMTP transcripts (Sendmail's ">>> COMMAND" / "<<< reply" lines): the
+//     command whose reply names the recipient decides the stage (MAIL,
+//     EHLO, HELO: session; DATA: after the data), and in a non-standard
+//     bounce the "<<<" reply to it is the diagnostic, so later lines about
+//     other hosts or retries do not decide. A 5xx "<<<" reply before any
+//     command of a connection, with no later connection getting further, is
+//     a refusal at the greeting: session stage.
 //   * Bounce-body rules (kBodyRules in the .cc: MTA wording such as "retry
 //     timeout exceeded", "no mailbox here by that name", "Host not found",
 //     "reverse DNS") apply only when ClassifyReply() fell back to a default
 //     (rule "code:", "subject:", a generic X.0.0 / X.7.1 code, or unknown).
 //     They never make a result hard under a subject-7 code or a session
 //     stage. reply_classifier itself is not changed.
+//   * A generic X.7.0/X.7.1 that comes only from the DSN Status (the
+//     receiver's reply has a code but no enhanced code) is the reporting
+//     MTA's guess: when ClassifyReply() on the reply alone decides by its
+//     words ("553 Invalid recipient"), that result stands (rule
+//     "dsn:status_guess_ignored,..."); sender-side and reputation words
+//     still come first there, and the vetoes below still apply.
 //   * Adjustments, each recorded in `rule` ("dsn:..." prefix):
 //       - a hard result whose diagnostic (its first 512 bytes) reads, on its
 //         own, as a blocklist, spam, rate, virus, message-authentication or
@@ -59,20 +87,39 @@
 //         content_rejected, soft (the address passed RCPT TO);
 //       - a hard result with Status X.2.1 whose comment says "disabled" ->
 //         suspended, soft;
+//       - "550 : User unknown" with the address slot empty and no X.1.x
+//         code -> content_rejected, soft: carrier domain filters answer so
+//         when they refuse the sender; the mailbox exists;
+//       - a session-stage reply whose result is policy, unknown or a code
+//         default -> blocked (the receiver refused us, not the address);
+//       - Google Groups refusals (googlegroups.com recipient, the
+//         groups.google.com help link, localised text without a code) ->
+//         blocked: the group refused the poster;
+//       - a failed pipe recipient ("|/path/program") with a vague result ->
+//         system_error (the local delivery program failed);
 //       - host_unknown with "try again" (a temporary DNS failure) ->
 //         network_error, soft;
 //       - text saying the queue lifetime ran out, or a timed-out connection
-//         under a failed Action with a 4.x.x status -> expired, soft;
+//         under a failed Action with a 4.x.x status -> expired, soft (not
+//         for Action delayed: a delay warning's "could not be delivered for
+//         2 hours" has not run out of anything; its cause stays);
 //       - Action failed with a transient code, or Action delayed: class soft;
 //         a vague reason becomes expired, host_unknown becomes network_error.
 //   * Safety: adjustments only ever make a result softer; hard comes only
-//     from ClassifyReply() or a body rule whose reason ClassOfReason() calls
-//     hard, outside the guards above. A reputation block is never hard.
+//     from ClassifyReply() (also on the reply without a Status guess, above)
+//     or a body rule whose reason ClassOfReason() calls hard, outside the
+//     guards above. A reputation block is never hard.
 //
-// Deliberate differences from other bounce parsers' labels: a refused sender
-// (X.1.7/X.1.8, "after MAIL FROM") is policy, as reason.h defines it, not
-// blocked; "550 User unknown" without evidence of a DATA-stage refusal is
-// user_unknown (hard), as the receiver said.
+// Conventions, checked against a corpus of real bounces: a refused sender
+// (X.1.7/X.1.8, "sender address rejected", any refusal after MAIL FROM or at
+// the greeting) is blocked, not policy: the receiver refused *us*, which is
+// what users read "blocked" as and how other bounce parsers label it (this
+// was a deliberate difference before; the corpus showed it was the less
+// useful one). Deliberate difference kept: "550 User unknown" without
+// evidence of a DATA-stage refusal (transcript, "end of DATA", an empty
+// address slot) is user_unknown (hard), as the receiver said; Sisimai-style
+// labels call some of these content_rejected, from knowledge of individual
+// MTAs rather than from the text.
 //
 // Contract
 //   * ParseBounce() returns INVALID_ARGUMENT only for input that is not a

@@ -31,9 +31,10 @@ enum class Reason {
   kUserUnknown,      // the mailbox does not exist
   kMailboxFull,      // over quota
   kHostUnknown,      // the domain or host does not exist / cannot be routed
-  kBlocked,          // sender IP or domain blocked (blocklist, reputation)
+  kBlocked,          // sender IP, domain or address refused (blocklist,
+                     // reputation, sender rejected, refused at MAIL FROM)
   kSpamDetected,     // this message judged spam
-  kPolicy,           // refused by a local policy (sender rejected, ACL, ...)
+  kPolicy,           // refused by a local policy on the message (ACL, ...)
   kRateLimited,      // throttled: too many messages, connections, recipients
   kExpired,          // retries exhausted / delivery time expired
   kMessageTooLarge,  // size limit

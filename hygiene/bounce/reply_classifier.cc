@@ -3,6 +3,7 @@
 #include "hygiene/bounce/reply_classifier.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -39,8 +40,8 @@ constexpr CodeEntry kCodes[] = {
     {1, 3, Reason::kUserUnknown, Perm::kFail, true},  // bad mailbox syntax
     {1, 4, Reason::kUserUnknown, Perm::kFail, true},  // ambiguous mailbox
     {1, 6, Reason::kHasMoved, Perm::kFail, true},     // moved, no forwarding
-    {1, 7, Reason::kPolicy, Perm::kBlock, true},      // bad *sender* syntax
-    {1, 8, Reason::kPolicy, Perm::kBlock, true},      // bad *sender* system
+    {1, 7, Reason::kBlocked, Perm::kBlock, true},     // bad *sender* syntax
+    {1, 8, Reason::kBlocked, Perm::kBlock, true},     // bad *sender* system
     // RFC 7505 null MX; Microsoft also uses it for "recipient not found", so
     // text may refine it (both are hard).
     {1, 10, Reason::kNotAccept, Perm::kFail, false},
@@ -139,11 +140,13 @@ constexpr TextRule kTextRules[] = {
     // The receiver rejects our *sender* (address, domain, its verification).
     // Such texts often quote a "user unknown" about the sender, which must
     // not make the recipient hard, hence before the address rules.
-    {"sender_rejected", Reason::kPolicy, Perm::kBlock,
+    {"sender_rejected", Reason::kBlocked, Perm::kBlock,
      "sender address rejected|sender verify failed|sender verification|"
      "verification failed for|sender rejected|sender domain|"
      "sender is not allowed|sender not allowed|from address rejected|"
-     "envelope sender|return path"},
+     "envelope sender|return path|provide a valid from|"
+     "from address is invalid|invalid from address|mismatches client ip|"
+     "does not match client ip"},
     // Named blocklists and reputation: about us, never the address.
     {"blocklist", Reason::kBlocked, Perm::kBlock,
      "spamhaus|spamcop|barracuda|sorbs|dnsbl|rbl|blacklist|black list|"
@@ -155,7 +158,19 @@ constexpr TextRule kTextRules[] = {
      "accepted"},
     // This message looked like spam or phishing.
     {"spam", Reason::kSpamDetected, Perm::kBlock,
-     "spam|unsolicited|junk mail|bulk mail|phish"},
+     "spam|unsolicited|junk mail|bulk mail|phish|ube,|ube |ube)|ube;"},
+    // A refusal of this message because its content (attachments, links)
+    // is a security risk to the recipient (Gmail's wording): the receiver's
+    // content policy, not our reputation, so before the "blocked" word.
+    {"content_security", Reason::kPolicy, Perm::kBlock,
+     "security issue|security risk|potential security|because its content"},
+    // The message itself is malformed (RFC 5322 header rules): its content,
+    // before the authentication words a "duplicate DKIM-Signature header"
+    // would match.
+    {"message_format", Reason::kContentRejected, Perm::kBlock,
+     "duplicate header|header are not accepted|header is not accepted|"
+     "headers are not accepted|malformed header|invalid header|"
+     "rfc 5322 compliant|rfc5322 compliant|not rfc 5322|not rfc5322"},
     // The message failed the receiver's authentication checks.
     {"message_auth", Reason::kSecurityError, Perm::kBlock,
      "dmarc|dkim|spf|sender policy framework|unauthenticated|"
@@ -167,7 +182,10 @@ constexpr TextRule kTextRules[] = {
      "relay access denied|relaying denied|relay denied|relay not permitted|"
      "not permitted to relay|unable to relay|relaying not allowed|"
      "relay prohibited|we do not relay|allowed rcpthosts|"
-     "not allowed to relay|relaying to"},
+     "not allowed to relay|relaying to|configured to relay|"
+     // A sending relay (a provider's submission service) refusing a sender
+     // identity we have not verified with it: the relay refuses us.
+     "address is not verified|identities failed the check"},
     // RFC 5321 4.5.3.1.10: too many recipients is temporary even as 552.
     {"too_many_recipients", Reason::kRateLimited, Perm::kRetry,
      "too many recipients|recipient limit|too many rcpt"},
@@ -183,11 +201,17 @@ constexpr TextRule kTextRules[] = {
      "authentication required|authentication failed|"
      "authentication credentials|auth failed|invalid credentials|"
      "must issue a starttls|must use starttls|starttls required|"
-     "tls required|encryption required|requires encryption"},
+     "tls required|encryption required|requires encryption|"
+     // The other side cannot do the TLS our policy requires.
+     "does not support tls|doesn't support tls|tls is not supported|"
+     "tls not available|starttls failed|tls negotiation failed"},
     {"size", Reason::kMessageTooLarge, Perm::kFail,
      "message too large|message is too large|too big|size limit|"
      "size exceeds|exceeds size|maximum message size|message size|"
-     "message length exceeds|exceeded the size|message exceeds"},
+     "message length exceeds|exceeded the size|message exceeds|"
+     // RFC 5322 2.1.1 line-length limit: a size limit on the message's
+     // lines; the next message, wrapped, passes.
+     "line limit exceeded|line too long|line length exceeded"},
     {"content", Reason::kContentRejected, Perm::kBlock,
      "content rejected|message content|content policy|"
      "prohibited attachment|attachment not allowed|"
@@ -199,7 +223,8 @@ constexpr TextRule kTextRules[] = {
     {"network", Reason::kNetworkError, Perm::kFail,
      "connection timed out|timed out|connection refused|connection reset|"
      "no route to host|network is unreachable|lost connection|mail loop|"
-     "routing loop|too many hops|hop count exceeded|loops back to myself"},
+     "routing loop|too many hops|hop count exceeded|loops back to myself|"
+     "network error"},
     // Explicit policy words, still before the address rules: RFC 5321's
     // example text for 550 mentions "policy reasons".
     {"policy", Reason::kPolicy, Perm::kBlock,
@@ -219,13 +244,16 @@ constexpr TextRule kTextRules[] = {
      "not local; please try"},
     // RFC 7505 / 7504 wording.
     {"not_accept", Reason::kNotAccept, Perm::kFail,
-     "null mx|does not accept mail|doesn't accept mail|accepts no mail"},
+     "null mx|does not accept mail|doesn't accept mail|accepts no mail|"
+     // No MX at all: the sending receiver will not fall back to the A
+     // record, so the domain takes no mail from it (both hard).
+     "no mx record|no mx records"},
     {"host_unknown", Reason::kHostUnknown, Perm::kFail,
      "host unknown|unknown host|host not found|domain not found|"
      "no such domain|unknown domain|domain does not exist|"
      "domain doesn't exist|name service error|nxdomain|unrouteable|"
      "unroutable|no mx|bad destination system|host or domain name not found|"
-     "domain name not found|invalid domain"},
+     "domain name not found|invalid domain|domain is not reachable"},
     // The mailbox does not exist. "mailbox unavailable" is RFC 5321's 550
     // example; receivers overwhelmingly use it for nonexistent recipients,
     // and the policy variants are caught by the rules above.
@@ -286,9 +314,31 @@ bool KeywordMatches(absl::string_view lower, absl::string_view keyword) {
   return true;
 }
 
-bool RuleMatches(const TextRule& rule, absl::string_view lower) {
-  for (absl::string_view keyword : absl::StrSplit(rule.keywords, '|')) {
-    if (!keyword.empty() && KeywordMatches(lower, keyword)) return true;
+// kTextRules' keywords split once (views into the static strings).
+const std::vector<std::vector<absl::string_view>>& SplitKeywords() {
+  static const auto* split = [] {
+    auto* out = new std::vector<std::vector<absl::string_view>>();
+    for (const TextRule& rule : kTextRules) {
+      std::vector<absl::string_view> keywords;
+      for (absl::string_view k : absl::StrSplit(rule.keywords, '|')) {
+        if (!k.empty()) keywords.push_back(k);
+      }
+      out->push_back(std::move(keywords));
+    }
+    return out;
+  }();
+  return *split;
+}
+
+bool RuleMatches(size_t rule_index, absl::string_view lower) {
+  for (absl::string_view keyword : SplitKeywords()[rule_index]) {
+    if (keyword.find('*') == absl::string_view::npos) {
+      if (FindAtWordStart(lower, keyword, 0) != absl::string_view::npos) {
+        return true;
+      }
+    } else if (KeywordMatches(lower, keyword)) {
+      return true;
+    }
   }
   return false;
 }
@@ -423,11 +473,12 @@ ReplyClassification ClassifyReply(
   if (!decision && !text.empty()) {
     std::string lower = absl::AsciiStrToLower(
         text.substr(0, std::min<size_t>(text.size(), kMaxReplyOctets)));
-    for (const TextRule& rule : kTextRules) {
+    for (size_t i = 0; i < sizeof(kTextRules) / sizeof(kTextRules[0]); ++i) {
+      const TextRule& rule = kTextRules[i];
       if (policy_subject && ClassOfReason(rule.reason) == BounceClass::kHard) {
         continue;  // a policy code is never turned into a hard bounce
       }
-      if (RuleMatches(rule, lower)) {
+      if (RuleMatches(i, lower)) {
         decision =
             Decision{rule.reason, rule.perm, absl::StrCat("text:", rule.name)};
         break;
@@ -461,8 +512,9 @@ ReplyClassification ClassifyReply(
   // 5xx.
   if (options.stage == Stage::kSession &&
       ClassOfReason(out.reason) == BounceClass::kHard) {
-    // Session replies are about our sender or session, not the recipient.
-    out.reason = Reason::kPolicy;
+    // Session replies are about our sender or session, not the recipient:
+    // the receiver refused *us* (see "refused sender" in the header).
+    out.reason = Reason::kBlocked;
     out.outcome = Outcome::kBlocked;
     out.bounce_class = BounceClass::kSoft;
     out.rule = absl::StrCat(out.rule, ",session");

@@ -47,7 +47,8 @@
 //     owner); hard keyword matches are skipped there.
 //   * Stage::kSession (greeting, EHLO, STARTTLS, AUTH, MAIL FROM): the reply
 //     is about our session or our sender, never the recipient, so a hard
-//     result becomes reason policy, outcome kBlocked.
+//     result becomes reason blocked, outcome kBlocked (a refused sender,
+//     see below).
 //
 // Mapping decisions worth knowing:
 //   * 5.2.2 mailbox full on a 5xx: kTransient, reason mailbox_full, soft.
@@ -64,7 +65,14 @@
 //     (RFC 3463 says either); repeated ones suppress through the soft-bounce
 //     score in hygiene/policy.
 //   * 5.1.3 bad mailbox syntax, 5.1.4 ambiguous: user_unknown, hard.
-//   * 5.1.7 / 5.1.8 bad *sender* address or domain: policy, blocked.
+//   * 5.1.7 / 5.1.8 bad *sender* address or domain, "sender address
+//     rejected", "sender verify failed": reason blocked, kBlocked. The
+//     receiver refused us; users (and other bounce parsers) call that
+//     blocked, and it keeps "policy" for rules about the message.
+//   * "UBE" (unsolicited bulk email) is spam_detected; a message refused
+//     because its content is a "security issue/risk" (Gmail's attachment
+//     wording) is policy, not a reputation block, although it says
+//     "blocked".
 //   * 5.4.4 unable to route: host_unknown, hard (Postfix and Exim report
 //     nonexistent domains with it); 4.4.4 stays transient.
 //   * 5.7.8 / 5.7.9 / 5.7.11-5.7.14, 530, 535: our relay refused our

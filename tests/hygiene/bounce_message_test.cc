@@ -396,6 +396,380 @@ TEST(BounceMessageTest, RefusalAfterDataIsContentNotAddress) {
   EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
 }
 
+TEST(BounceMessageTest, SessionStageRefusalIsBlocked) {
+  // A vague refusal of MAIL FROM in a Sendmail transcript: the receiver
+  // refused us (reason blocked, see "refused sender" in the header).
+  std::string raw =
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.sender.example>\n"
+      "To: bounce+t1@sender.example\n"
+      "Subject: Returned mail: see transcript for details\n"
+      "\n"
+      "   ----- The following addresses had permanent fatal errors -----\n"
+      "<reader@example.org>\n"
+      "\n"
+      "   ----- Transcript of session follows -----\n"
+      "... while talking to mx.example.org.:\n"
+      ">>> MAIL From:<bounce+t1@sender.example> SIZE=1200\n"
+      "<<< 550 Go away\n";
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "reader@example.org");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kBlocked) << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, TranscriptReplyToRcptIsTheDiagnostic) {
+  // The reply to ">>> RCPT To:" is the receiver's verdict on the address; a
+  // later line about a timed-out retry to another host is not.
+  std::string raw =
+      "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.sender.example>\n"
+      "To: bounce+t2@sender.example\n"
+      "Subject: Returned mail: User unknown\n"
+      "\n"
+      "   ----- Transcript of session follows -----\n"
+      "While talking to mx.example.org:\n"
+      ">>> RCPT To:<gone@example.org>\n"
+      "<<< 550 <gone@example.org>... No such user\n"
+      "451 backup.example.org: Connection timed out while opening queue\n";
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "gone@example.org");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, TranscriptReplyToDataIsContent) {
+  // Sendmail's transcript shows the "user unknown" answered DATA: the
+  // address had passed RCPT TO, the message was refused.
+  BounceReport r = Parse(absl::StrReplaceAll(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 5.2.0\n"
+          "Diagnostic-Code: smtp; 550 5.2.0 <reader@example.net>... no such "
+          "user\n"),
+      {{"be delivered to one or more recipients.\n",
+        "be delivered to one or more recipients.\n\n"
+        "   ----- Transcript of session follows -----\n"
+        ">>> DATA\n"
+        "<<< 550 5.2.0 <reader@example.net>... no such user\n"}}));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kContentRejected)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, EmptyAddressUserUnknownIsAFilter) {
+  for (const char* diag :
+       {"550 : User unknown", "550: : User unknown", "550 <>: User unknown"}) {
+    BounceReport r = Parse(
+        Dsn(absl::StrCat("Final-Recipient: rfc822; phone@carrier.example\n"
+                         "Action: failed\n"
+                         "Status: 5.0.0\n"
+                         "Diagnostic-Code: smtp; ",
+                         diag, "\n")));
+    ASSERT_EQ(r.recipients.size(), 1u) << diag;
+    EXPECT_EQ(r.recipients[0].reason, Reason::kContentRejected)
+        << diag << " " << r.recipients[0].rule;
+    EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft) << diag;
+  }
+  // With the address named, or with an X.1.1 code, it is a missing mailbox.
+  for (const char* diag : {"550 <phone@carrier.example>: User unknown",
+                           "550 5.1.1 : User unknown"}) {
+    BounceReport r = Parse(
+        Dsn(absl::StrCat("Final-Recipient: rfc822; phone@carrier.example\n"
+                         "Action: failed\n"
+                         "Diagnostic-Code: smtp; ",
+                         diag, "\n")));
+    ASSERT_EQ(r.recipients.size(), 1u) << diag;
+    EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown) << diag;
+    EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard) << diag;
+  }
+}
+
+TEST(BounceMessageTest, GoogleGroupsRefusalIsBlocked) {
+  // Localised (here German-like placeholder) text, no reply code: the
+  // googlegroups.com recipient and the help link identify the refusal.
+  std::string raw =
+      "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
+      "To: writer@sender.example\n"
+      "Subject: Delivery Status Notification (Failure)\n"
+      "X-Failed-Recipients: ourlist@googlegroups.com\n"
+      "\n"
+      "Hallo writer@sender.example,\n"
+      "\n"
+      "Gruppe ourlist: Nachricht nicht zugestellt.\n"
+      "Hilfe: https://groups.google.com/support/\n"
+      "\n"
+      "Google Groups\n";
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "ourlist@googlegroups.com");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kBlocked) << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+  // The same text for an ordinary address is not read as a group refusal.
+  BounceReport other = Parse(absl::StrReplaceAll(
+      raw, {{"ourlist@googlegroups.com", "ourlist@lists.example"}}));
+  ASSERT_EQ(other.recipients.size(), 1u);
+  EXPECT_NE(other.recipients[0].reason, Reason::kBlocked);
+}
+
+std::string SesMail(absl::string_view json) {
+  return absl::StrCat(
+      "From: Notifications <no-reply@sns.notify.example>\n"
+      "To: ops@sender.example\n"
+      "Subject: Notification Message\n"
+      "Content-Type: text/plain; charset=UTF-8\n"
+      "\n",
+      json, "\n");
+}
+
+TEST(BounceMessageTest, SesBounceNotification) {
+  // Written for this test in the documented SES notification shape; the
+  // long line is wrapped the way SNS mail wraps it ("!" newline space).
+  BounceReport r = Parse(SesMail(
+      "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+      "\"Permanent\",\"bouncedRecipients\":[{\"emailAddress\":"
+      "\"gone@example.net\",\"action\":\"failed\",\"status\":\"5.1.1\","
+      "\"diagnosticCode\":\"smtp; 550 5.1.1 <gone@example.net>: no such "
+      "user\"},{\"emailAddress\":\"busy@exa!\n mple.org\",\"status\":"
+      "\"4.2.2\",\"diagnosticCode\":\"smtp; 452 4.2.2 mailbox full\"}]},"
+      "\"mail\":{\"source\":\"news@sender.example\"}}"));
+  EXPECT_TRUE(r.is_bounce);
+  ASSERT_EQ(r.recipients.size(), 2u);
+  EXPECT_EQ(r.recipients[0].address, "gone@example.net");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+  EXPECT_EQ(r.recipients[1].address, "busy@example.org");
+  EXPECT_EQ(r.recipients[1].reason, Reason::kMailboxFull);
+  EXPECT_EQ(r.recipients[1].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, SesComplaintAndDeliveryNotifications) {
+  BounceReport c = Parse(SesMail(
+      "{\"notificationType\":\"Complaint\",\"complaint\":{"
+      "\"complainedRecipients\":[{\"emailAddress\":\"reader@example.com\"}],"
+      "\"complaintFeedbackType\":\"abuse\"},\"mail\":{}}"));
+  EXPECT_EQ(c.kind, BounceKind::kArf);
+  ASSERT_EQ(c.recipients.size(), 1u);
+  EXPECT_EQ(c.recipients[0].address, "reader@example.com");
+  EXPECT_EQ(c.recipients[0].reason, Reason::kComplaint);
+  EXPECT_EQ(c.recipients[0].bounce_class, BounceClass::kNone);
+  EXPECT_EQ(c.recipients[0].feedback_type, "abuse");
+
+  BounceReport d = Parse(
+      SesMail("{\"notificationType\":\"Delivery\",\"mail\":{\"destination\":"
+              "[\"reader@example.com\"]},\"delivery\":{\"recipients\":"
+              "[\"reader@example.com\"],\"smtpResponse\":\"250 2.6.0 ok\"}}"));
+  ASSERT_EQ(d.recipients.size(), 1u);
+  EXPECT_EQ(d.recipients[0].reason, Reason::kDelivered);
+  EXPECT_EQ(d.recipients[0].bounce_class, BounceClass::kNone);
+
+  // A notification naming nobody, or broken JSON, is not a bounce.
+  EXPECT_FALSE(Parse(SesMail("{\"notificationType\":\"Bounce\",\"bounce\":{"
+                             "\"bouncedRecipients\":[{\"emailAddress\":"))
+                   .is_bounce);
+}
+
+TEST(BounceMessageTest, RefusedAtGreetingIsBlocked) {
+  // Every MX answered the connection with a 5xx before any command: the
+  // receiver refused us, not the address.
+  std::string raw = absl::StrReplaceAll(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 5.0.0\n"
+          "Diagnostic-Code: SMTP; 554 mx2.example.net closed, try another "
+          "day\n"),
+      {{"be delivered to one or more recipients.\n",
+        "be delivered to one or more recipients.\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "... while talking to mx1.example.net.:\n"
+        "<<< 554 mx1.example.net closed, try another day\n"
+        ">>> QUIT\n"
+        "... while talking to mx2.example.net.:\n"
+        "<<< 554 mx2.example.net closed, try another day\n"
+        "554 5.0.0 Service unavailable\n"}});
+  BounceReport r = Parse(raw);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kBlocked) << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+
+  // A refused greeting at one MX followed by a full session at another is
+  // not a greeting refusal.
+  BounceReport later = Parse(absl::StrReplaceAll(
+      raw, {{"<<< 554 mx2.example.net closed, try another day\n",
+             "<<< 220 mx2.example.net ready\n"
+             ">>> DATA\n"
+             "<<< 554 mx2.example.net closed, try another day\n"}}));
+  ASSERT_EQ(later.recipients.size(), 1u);
+  EXPECT_NE(later.recipients[0].reason, Reason::kBlocked)
+      << later.recipients[0].rule;
+}
+
+TEST(BounceMessageTest, DelayWarningKeepsItsCause) {
+  // "could not be delivered for more than 2 hours" in a delay warning: the
+  // message has not expired, the cause (a network error) is the reason.
+  BounceReport r = Parse(absl::StrReplaceAll(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: delayed\n"
+          "Status: 4.4.1\n"
+          "Diagnostic-Code: X-Postfix; connect to mx.example.net[192.0.2.4]:25:"
+          " No route to host\n"),
+      {{"be delivered to one or more recipients.\n",
+        "be delivered to one or more recipients.\n"
+        "Your message could not be delivered for more than 3 hour(s).\n"
+        "It will be retried until it is 5 day(s) old.\n"}}));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kNetworkError)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+  // The same text in a failure report is an expiry.
+  BounceReport failed = Parse(absl::StrReplaceAll(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 4.4.1\n"
+          "Diagnostic-Code: X-Postfix; connect to mx.example.net[192.0.2.4]:25:"
+          " No route to host\n"),
+      {{"be delivered to one or more recipients.\n",
+        "be delivered to one or more recipients.\n"
+        "Your message could not be delivered for more than 5 day(s).\n"}}));
+  ASSERT_EQ(failed.recipients.size(), 1u);
+  EXPECT_EQ(failed.recipients[0].reason, Reason::kExpired)
+      << failed.recipients[0].rule;
+}
+
+TEST(BounceMessageTest, ReturnedMessageWithFailureWordsIsABounce) {
+  // Unknown sender, localised subject; the text before the returned
+  // message says who could not be reached and why.
+  std::string raw =
+      "From: no-reply@gateway.carrier.example\n"
+      "To: writer@sender.example\n"
+      "Subject: =?UTF-8?B?8J+TqA==?=\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=\"B1\"\n"
+      "\n"
+      "--B1\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "Sent: Mon, 2 Mar 2026 10:00:00 +0900\n"
+      "   Could not be delivered to: <phone@carrier.example>\n"
+      "   As their mailbox is full.\n"
+      "\n"
+      "--B1\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "From: writer@sender.example\n"
+      "To: phone@carrier.example\n"
+      "Message-ID: <m-1@sender.example>\n"
+      "Subject: hi\n"
+      "\n"
+      "hi\n"
+      "--B1--\n";
+  BounceReport r = Parse(raw);
+  EXPECT_TRUE(r.is_bounce);
+  EXPECT_EQ(r.kind, BounceKind::kNonStandard);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "phone@carrier.example");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kMailboxFull);
+  // Forwarding a message with other words is not a bounce.
+  EXPECT_FALSE(Parse(absl::StrReplaceAll(raw, {{"Could not be delivered to:",
+                                                "Forwarded to:"}}))
+                   .is_bounce);
+}
+
+TEST(BounceMessageTest, FailedPipeIsSystemError) {
+  BounceReport r =
+      Parse(Dsn("Final-Recipient: rfc822;|/usr/local/bin/autoreply reader\n"
+                "Action: failed\n"
+                "Status: 5.0.0\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kSystemError)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, TryAgainAdviceIsNotATemporaryDnsFailure) {
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; reader@nowhere.example\n"
+          "Action: failed\n"
+          "Status: 5.5.0\n"
+          "Diagnostic-Code: smtp;554 The mail could not be delivered to the "
+          "recipient because the domain is not reachable. Please check the "
+          "domain and try again\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kHostUnknown)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+}
+
+TEST(BounceMessageTest, StatusGuessDoesNotOverrideReceiverWords) {
+  // The receiver said only "553 Invalid recipient"; the 5.7.1 is the
+  // reporting MTA's Status. The receiver's words decide.
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; gone@example.org\n"
+          "Action: failed\n"
+          "Status: 5.7.1\n"
+          "Diagnostic-Code: smtp; 553 Invalid recipient gone@example.org\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+  // With the 5.7.1 in the receiver's own reply, it is never hard.
+  BounceReport own =
+      Parse(Dsn("Final-Recipient: rfc822; gone@example.org\n"
+                "Action: failed\n"
+                "Status: 5.7.1\n"
+                "Diagnostic-Code: smtp; 553 5.7.1 Invalid recipient "
+                "gone@example.org\n"));
+  ASSERT_EQ(own.recipients.size(), 1u);
+  EXPECT_NE(own.recipients[0].bounce_class, BounceClass::kHard);
+  // Reputation words in the reply are never hard either.
+  BounceReport listed = Parse(
+      Dsn("Final-Recipient: rfc822; gone@example.org\n"
+          "Action: failed\n"
+          "Status: 5.7.1\n"
+          "Diagnostic-Code: smtp; 553 Invalid recipient: your IP is listed "
+          "at bl.example\n"));
+  ASSERT_EQ(listed.recipients.size(), 1u);
+  EXPECT_EQ(listed.recipients[0].reason, Reason::kBlocked);
+  EXPECT_EQ(listed.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
+TEST(BounceMessageTest, ListRefusesNonMemberPost) {
+  std::string raw =
+      "From: ourlist-owner@lists.example\n"
+      "To: writer@sender.example\n"
+      "Subject: Your post to ourlist was rejected\n"
+      "List-Id: <ourlist.lists.example>\n"
+      "\n"
+      "You are not a member of the list <ourlist@lists.example>; only\n"
+      "members may post.\n";
+  BounceReport r = Parse(raw);
+  EXPECT_TRUE(r.is_bounce);
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "ourlist@lists.example");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kBlocked);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+  // An ordinary list post saying the same words is not a refusal.
+  EXPECT_FALSE(Parse(absl::StrReplaceAll(raw, {{"ourlist-owner@", "alice@"}}))
+                   .is_bounce);
+}
+
+TEST(BounceMessageTest, DestinationRefusingToTalkIsNotASuspendedMailbox) {
+  // Postfix: "delivery temporarily suspended" names the destination's
+  // state in our queue, and the server refused us at its greeting.
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 4.0.0\n"
+          "Diagnostic-Code: X-Postfix; delivery temporarily suspended: "
+          "connect to mx.example.net[192.0.2.7]: server refused to talk to "
+          "me: 554 go away\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kBlocked) << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
 TEST(BounceMessageTest, FailedAfterRetriesIsExpired) {
   BounceReport r = Parse(Dsn(
       "Final-Recipient: rfc822; slow@example.org\n"

@@ -204,7 +204,7 @@ TEST(ReplyClassifierTest, PostfixDefaults) {
        Reason::kSystemError},
       {"550 5.1.0 <me@sender.example>: Sender address rejected: User "
        "unknown in virtual mailbox table",
-       Outcome::kBlocked, Reason::kPolicy},
+       Outcome::kBlocked, Reason::kBlocked},  // refused sender
       {"450 4.1.2 <a@nosuch.example>: Recipient address rejected: Domain "
        "not found",
        Outcome::kTransient, Reason::kHostUnknown},
@@ -212,7 +212,7 @@ TEST(ReplyClassifierTest, PostfixDefaults) {
        Outcome::kBounced, Reason::kHostUnknown},
       {"504 5.5.2 <me>: Sender address rejected: need fully-qualified "
        "address",
-       Outcome::kBlocked, Reason::kPolicy},
+       Outcome::kBlocked, Reason::kBlocked},  // refused sender
       {"452 4.5.3 Error: too many recipients", Outcome::kTransient,
        Reason::kRateLimited},
   };
@@ -234,7 +234,7 @@ TEST(ReplyClassifierTest, EximDefaults) {
        "550-Sent:     RCPT TO:<me@sender.example>\r\n"
        "550-Response: 550 No such user here\r\n"
        "550 Sender verify failed\r\n",
-       Outcome::kBlocked, Reason::kPolicy},
+       Outcome::kBlocked, Reason::kBlocked},
   };
   CheckAll(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -282,8 +282,53 @@ TEST(ReplyClassifierTest, OtherServers) {
       {"421 Too many concurrent SMTP connections; please try again later",
        Outcome::kTransient, Reason::kRateLimited},
       {"550 5.4.7 delivery time expired", Outcome::kFailed, Reason::kExpired},
+      // Our submission relay has not verified the sender identity.
+      {"554 Message rejected: Email address is not verified. The following "
+       "identities failed the check in region X: me@sender.example",
+       Outcome::kFailed, Reason::kRelayDenied},
+      // "Network error" before the weaker "temporary failure" words.
+      {"451 Network error on destination MXs, temporary failure",
+       Outcome::kTransient, Reason::kNetworkError},
+      // The message breaks RFC 5322 header rules: content, even when the
+      // header named is an authentication one.
+      {"554 Transaction failed: Duplicate header 'DKIM-Signature'.",
+       Outcome::kBlocked, Reason::kContentRejected},
+      {"550 5.7.1 Messages with multiple addresses in From: header are not "
+       "accepted.",
+       Outcome::kBlocked, Reason::kContentRejected},
+      // Exchange-style relay refusal.
+      {"550 5.7.1 This system is not configured to relay mail from "
+       "<a@b.example> to <c@d.example>",
+       Outcome::kFailed, Reason::kRelayDenied},
+      // The sender's From: or connecting IP refused: blocked.
+      {"550 5.2.0 From: Domain is invalid. Please provide a valid From:",
+       Outcome::kBlocked, Reason::kBlocked},
+      {"550 domain [sender.example] mismatches client ip 192.0.2.1",
+       Outcome::kBlocked, Reason::kBlocked},
+      // The recipient's domain does not resolve (Outlook.com wording).
+      {"554 The mail could not be delivered to the recipient because the "
+       "domain is not reachable. Please check the domain and try again",
+       Outcome::kBounced, Reason::kHostUnknown},
+      // No MX: the domain takes no mail from this receiver (hard).
+      {"554 No mx record found for domain=nomail.example", Outcome::kBounced,
+       Reason::kNotAccept},
+      // Line-length limit: a size problem of this message.
+      {"500 Line limit exceeded", Outcome::kFailed, Reason::kMessageTooLarge},
+      // The other side lacks the TLS we require.
+      {"500 Remote server does not support TLS (state 6)", Outcome::kFailed,
+       Reason::kSecurityError},
+      // UBE: unsolicited bulk email, a spam verdict.
+      {"550 5.7.1 Message content rejected, UBE, id=1234-56", Outcome::kBlocked,
+       Reason::kSpamDetected},
+      // Content judged a security risk: the receiver's content policy, not
+      // a block of our reputation.
+      {"552 5.7.0 This message was blocked because its content presents a "
+       "potential security issue",
+       Outcome::kBlocked, Reason::kPolicy},
       {"550 5.1.8 Sender domain does not resolve", Outcome::kBlocked,
-       Reason::kPolicy},
+       Reason::kBlocked},
+      {"553 5.1.7 The sender address is syntactically invalid",
+       Outcome::kBlocked, Reason::kBlocked},
       // "listed" means a blocklist only when the sender is listed.
       {"550 Recipient not listed in our directory", Outcome::kBounced,
        Reason::kUserUnknown},
@@ -362,7 +407,7 @@ TEST(ReplyClassifierTest, SessionStageIsNeverHard) {
     ReplyClassification c = ClassifyRaw(raw, session);
     EXPECT_NE(c.bounce_class, BounceClass::kHard) << raw << Describe(c);
     EXPECT_EQ(c.outcome, Outcome::kBlocked) << raw << Describe(c);
-    EXPECT_EQ(c.reason, Reason::kPolicy) << raw << Describe(c);
+    EXPECT_EQ(c.reason, Reason::kBlocked) << raw << Describe(c);
     // The same reply at the recipient stage is hard.
     EXPECT_EQ(ClassifyRaw(raw).bounce_class, BounceClass::kHard) << raw;
   }
