@@ -200,6 +200,44 @@ std::vector<CommandSpec> BuildSpecs() {
                        "apply)"),
               }));
 
+  specs.push_back(Command(
+      "subscriptions subscribe", "", 0, 0, "Subscribe an address to a list",
+      {
+          Required(Flag("address", kValue, "ADDR", "the address")),
+          Required(Flag("list", kValue, "LIST", "the list")),
+          Flag("meta", kRepeated, "KEY=VALUE",
+               "metadata to keep with the subscription (repeatable)"),
+          Flag("double-opt-in", kBool, "",
+               "create it pending until confirmed with --confirm"),
+          Flag("confirm", kBool, "", "confirm a pending subscription"),
+          Flag("request-id", kValue, "ID", "idempotency key"),
+      },
+      "Subscribing again lifts the list's unsubscribe suppression (never a\n"
+      "bounce, complaint or manual one). Prints LIST STATE SOURCE CREATED\n"
+      "UPDATED; --json prints the Subscription."));
+
+  specs.push_back(Command(
+      "subscriptions unsubscribe", "", 0, 0,
+      "Unsubscribe an address from a list, or from every list",
+      {
+          Required(Flag("address", kValue, "ADDR", "the address")),
+          Flag("list", kValue, "LIST",
+               "the list (default: every list it is subscribed to)"),
+          Required(Flag("reason", kValue, "TEXT", "why (recorded)")),
+          Flag("request-id", kValue, "ID", "idempotency key"),
+      },
+      "Suppresses the address for each list it leaves (transactional mail\n"
+      "is not affected). --json prints the (first) Subscription."));
+
+  specs.push_back(Command(
+      "subscriptions get", "", 0, 0, "Show an address's subscriptions",
+      {
+          Required(Flag("address", kValue, "ADDR", "the address")),
+          Flag("list", kValue, "LIST", "only this list (default: every list)"),
+      },
+      "Prints LIST STATE SOURCE CREATED UPDATED; --json prints the\n"
+      "Subscription (with --list) or the ListSubscriptionsResponse."));
+
   specs.push_back(
       Command("health", "", 0, 0, "Check the server's health (grpc.health.v1)",
               {Flag("service", kValue, "NAME", "ask about one service")},
@@ -254,6 +292,22 @@ std::vector<CommandSpec> BuildSpecs() {
   classify.supports_local = true;
   specs.push_back(classify);
 
+  specs.push_back(Command(
+      "ingest", "FILE...", 1, 1000,
+      "Apply bounces, complaints and provider events to your messages",
+      {Flag("provider", kValue, "NAME",
+            "each FILE is one webhook body of ses, mailgun, postmark or "
+            "sendgrid")},
+      "Each FILE is a raw bounce, DSN or feedback report, or an mbox export\n"
+      "of many (\"-\" reads standard input). The server matches each to the\n"
+      "message it is about (VERP return path, then Message-ID), records the\n"
+      "event, updates the status, and suppresses hard bounces and\n"
+      "complainers. Ingesting the same feedback again changes nothing\n"
+      "(outcome \"duplicate\"). One row per recipient: kind, reason, class,\n"
+      "outcome (applied, duplicate, unmatched, ignored) and message; --json\n"
+      "prints one object per line. Exit 1 if any input could not be read or\n"
+      "was refused."));
+
   CommandSpec verify = Command(
       "verify", "ADDR...", 1, 1000, "Verify addresses: one verdict each",
       {Flag("offline", kBool, "", "syntax, typos, disposable and role only; no DNS")},
@@ -282,10 +336,14 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"suppressions add", RunSuppressionsAdd},
       {"suppressions remove", RunSuppressionsRemove},
       {"suppressions check", RunSuppressionsCheck},
+      {"subscriptions subscribe", RunSubscriptionsSubscribe},
+      {"subscriptions unsubscribe", RunSubscriptionsUnsubscribe},
+      {"subscriptions get", RunSubscriptionsGet},
       {"health", RunHealth},
       {"spf", RunSpf},
       {"check-domain", RunCheckDomain},
       {"classify-bounce", RunClassifyBounce},
+      {"ingest", RunIngest},
       {"verify", RunVerify},
   };
   return *handlers;

@@ -70,10 +70,14 @@ int RunSuppressionsList(const Invocation& invocation);
 int RunSuppressionsAdd(const Invocation& invocation);
 int RunSuppressionsRemove(const Invocation& invocation);
 int RunSuppressionsCheck(const Invocation& invocation);
+int RunSubscriptionsSubscribe(const Invocation& invocation);
+int RunSubscriptionsUnsubscribe(const Invocation& invocation);
+int RunSubscriptionsGet(const Invocation& invocation);
 int RunHealth(const Invocation& invocation);
 int RunSpf(const Invocation& invocation);
 int RunCheckDomain(const Invocation& invocation);
 int RunClassifyBounce(const Invocation& invocation);
+int RunIngest(const Invocation& invocation);
 int RunVerify(const Invocation& invocation);
 
 }  // namespace deliverd::client

@@ -107,6 +107,41 @@ double SoftBounceWeight(Reason reason) {
   }
 }
 
+namespace {
+
+// AddSoftBounce for a policy already validated.
+SoftScoreStep SoftStep(const SoftBouncePolicy& policy, SoftScore current,
+                       PolicyTime at, Reason reason) {
+  SoftScoreStep step;
+  step.next = current;
+  double w = SoftBounceWeight(reason);
+  if (w == 0) return step;
+  if (at < current.time) at = current.time;
+  double dt = std::chrono::duration<double>(at - current.time).count();
+  double decayed = current.score == 0
+                       ? 0
+                       : current.score * std::exp2(-dt / Seconds(policy.half_life));
+  step.next = SoftScore{decayed + w, at};
+  if (step.next.score >= policy.threshold) {
+    step.suppress = true;
+    step.until = at + policy.suppress_for;
+    step.next.score = 0;
+  }
+  return step;
+}
+
+}  // namespace
+
+absl::StatusOr<SoftScoreStep> AddSoftBounce(const SoftBouncePolicy& policy,
+                                            SoftScore current, PolicyTime at,
+                                            Reason reason) {
+  if (absl::Status s = ValidateSoftBouncePolicy(policy); !s.ok()) return s;
+  if (!std::isfinite(current.score) || current.score < 0) {
+    return absl::InvalidArgumentError("soft score must be finite and >= 0");
+  }
+  return SoftStep(policy, current, at, reason);
+}
+
 absl::StatusOr<SuppressionDecision> EvaluateSuppression(
     const SoftBouncePolicy& policy, std::vector<DeliveryEvent> events,
     PolicyTime now) {
@@ -142,15 +177,14 @@ absl::StatusOr<SuppressionDecision> EvaluateSuppression(
         }
         break;
       case BounceClass::kSoft: {
-        double w = SoftBounceWeight(e.reason);
-        if (w == 0) break;
-        score = score * decay(score_time, e.time) + w;
-        score_time = e.time;
-        if (score >= policy.threshold) {
+        SoftScoreStep step =
+            SoftStep(policy, SoftScore{score, score_time}, e.time, e.reason);
+        score = step.next.score;
+        score_time = step.next.time;
+        if (step.suppress) {
           window = true;
           window_since = e.time;
-          window_until = e.time + policy.suppress_for;
-          score = 0;
+          window_until = step.until;
         }
         break;
       }

@@ -118,6 +118,27 @@ struct SuppressionDecision {
   double score = 0;        // the soft score decayed to `now`
 };
 
+// The running form of the soft score, for callers that keep one number per
+// address instead of its history (feedback ingestion): the score as of
+// `time`.
+struct SoftScore {
+  double score = 0;
+  PolicyTime time{};
+};
+
+struct SoftScoreStep {
+  SoftScore next;         // store this; zero again after a suppression
+  bool suppress = false;  // the threshold was reached at `at`
+  PolicyTime until{};     // at + suppress_for, when suppress
+};
+
+// One soft event with `reason` at `at`: decays `current` to `at` (an `at`
+// before current.time counts as current.time) and adds the reason's weight.
+// Gives the same scores as EvaluateSuppression over the same soft events.
+absl::StatusOr<SoftScoreStep> AddSoftBounce(const SoftBouncePolicy& policy,
+                                            SoftScore current, PolicyTime at,
+                                            bounce::Reason reason);
+
 absl::StatusOr<SuppressionDecision> EvaluateSuppression(
     const SoftBouncePolicy& policy, std::vector<DeliveryEvent> events,
     PolicyTime now);

@@ -264,6 +264,17 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
       return BadValue(key, value, "a duration such as 30s");
     }
     config->shutdown_grace = d;
+  } else if (key == "feedback-maildir") {
+    if (value.empty() || HasControl(value)) {
+      return BadValue(key, value, "a folder path");
+    }
+    config->feedback_maildir = value;
+  } else if (key == "feedback-maildir-poll") {
+    if (absl::Status s =
+            ParseDurationValue(key, value, &config->feedback_maildir_poll);
+        !s.ok()) {
+      return s;
+    }
   } else if (key == "dns") {
     if (value.rfind(':') == std::string::npos) {
       return BadValue(key, value, "HOST:PORT");
@@ -396,6 +407,10 @@ flags (also settable in --config FILE as "name = value"):
                              --smtp-connections with a relay; 0 = queue only)
   --shutdown-grace DURATION  how long in-flight calls may finish (default 30s)
   --dns HOST:PORT            DNS server (default: the system resolver)
+  --feedback-maildir DIR     read bounces and feedback reports delivered to
+                             this Maildir (new/, cur/); each file moves to
+                             done/ or failed/ once read
+  --feedback-maildir-poll DURATION  how often to look (default 10s)
 )";
 }
 

@@ -69,6 +69,9 @@ struct Config {
   absl::Duration shutdown_grace = absl::Seconds(30);
   // DNS server for lookups ("HOST:PORT"); empty means the system resolver.
   std::string dns;
+  // A Maildir of returned mail to read feedback from; empty: none.
+  std::string feedback_maildir;
+  absl::Duration feedback_maildir_poll = absl::Seconds(10);
 
   std::string StorePath() const;
   std::string OutboxDir() const;

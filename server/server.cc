@@ -1,5 +1,8 @@
 #include "server/server.h"
 
+#include "server/feedback/ingester.h"
+#include "server/feedback/maildir_intake.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -138,6 +141,9 @@ absl::Status Server::Start() {
   context_->limits.max_recipients = config_.max_recipients;
   context_->limits.max_message_bytes = config_.max_message_bytes;
   context_->on_queued = [d = dispatcher_.get()] { d->Nudge(); };
+  ingester_ = std::make_unique<feedback::FeedbackIngester>(
+      store_.get(), hygiene::SoftBouncePolicy{});
+  context_->ingester = ingester_.get();
   messages_ = std::make_unique<api::MessagesService>(context_.get());
   subscriptions_ = std::make_unique<api::SubscriptionsService>(context_.get());
   auth_checks::dns::CaresOptions dns_options;
@@ -177,6 +183,14 @@ absl::Status Server::Start() {
   }
   dispatcher_->Start();
   dispatcher_->Nudge();
+  if (!config_.feedback_maildir.empty()) {
+    feedback::MaildirIntakeOptions intake;
+    intake.dir = config_.feedback_maildir;
+    intake.poll_interval = config_.feedback_maildir_poll;
+    maildir_intake_ = std::make_unique<feedback::MaildirIntake>(
+        store_.get(), ingester_.get(), intake);
+    if (absl::Status s = maildir_intake_->Start(); !s.ok()) return s;
+  }
 
   if (!config_.port_file.empty()) {
     std::string temp = absl::StrCat(config_.port_file, ".tmp");
@@ -208,6 +222,7 @@ void Server::Shutdown() {
     grpc_server_->Wait();
   }
   if (dispatcher_) dispatcher_->Stop();
+  maildir_intake_.reset();  // finishes the file it is reading
   if (store_) store_->SetEventListener(nullptr);
   grpc_server_.reset();
   hygiene_.reset();  // waits for running DNS checks

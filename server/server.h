@@ -29,6 +29,10 @@ namespace delivery {
 class Transport;
 class Dispatcher;
 }
+namespace feedback {
+class FeedbackIngester;
+class MaildirIntake;
+}
 namespace api {
 class Authenticator;
 class SendGate;
@@ -64,6 +68,8 @@ class Server {
   std::unique_ptr<delivery::Dispatcher> dispatcher_;
   std::unique_ptr<api::Authenticator> auth_;
   std::unique_ptr<api::EventHub> hub_;
+  std::unique_ptr<feedback::FeedbackIngester> ingester_;
+  std::unique_ptr<feedback::MaildirIntake> maildir_intake_;
   std::unique_ptr<api::ServiceContext> context_;
   std::unique_ptr<api::MessagesService> messages_;
   std::unique_ptr<api::SubscriptionsService> subscriptions_;

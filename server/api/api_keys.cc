@@ -2,7 +2,7 @@
 
 #include <grpcpp/server_context.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
+#include "server/store/sha256.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -42,12 +42,7 @@ std::string NewApiKey() {
   return key;
 }
 
-std::string HashApiKey(absl::string_view key) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-         digest);
-  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
-}
+std::string HashApiKey(absl::string_view key) { return store::Sha256(key); }
 
 std::string ApiKeyPrefix(absl::string_view key) {
   return std::string(key.substr(0, 10));

@@ -5,9 +5,8 @@
 #include "server/delivery/return_path.h"
 
 namespace deliverd::api {
-namespace {
 
-v1::BounceClass ClassToProto(hygiene::bounce::BounceClass c) {
+v1::BounceClass BounceClassToProto(hygiene::bounce::BounceClass c) {
   switch (c) {
     case hygiene::bounce::BounceClass::kHard: return v1::BOUNCE_CLASS_HARD;
     case hygiene::bounce::BounceClass::kSoft: return v1::BOUNCE_CLASS_SOFT;
@@ -15,8 +14,6 @@ v1::BounceClass ClassToProto(hygiene::bounce::BounceClass c) {
   }
   return v1::BOUNCE_CLASS_UNSPECIFIED;
 }
-
-}  // namespace
 
 v1::ClassifyBounceResponse BounceReportToProto(
     const hygiene::bounce::BounceReport& report) {
@@ -42,7 +39,7 @@ v1::ClassifyBounceResponse BounceReportToProto(
     p->set_diagnostic(r.diagnostic);
     p->set_remote_host(r.remote_mta);
     p->set_reason(std::string(hygiene::bounce::ReasonName(r.reason)));
-    p->set_class_(ClassToProto(r.bounce_class));
+    p->set_class_(BounceClassToProto(r.bounce_class));
     if (!r.feedback_type.empty() && out.feedback_type().empty()) {
       out.set_feedback_type(r.feedback_type);
     }

@@ -9,6 +9,8 @@
 
 namespace deliverd::api {
 
+v1::BounceClass BounceClassToProto(hygiene::bounce::BounceClass c);
+
 v1::ClassifyBounceResponse BounceReportToProto(
     const hygiene::bounce::BounceReport& report);
 

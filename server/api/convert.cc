@@ -55,7 +55,10 @@ void ToProto(const store::Reply& reply, v1::SmtpReply* out) {
 
 void ToProto(const store::Event& event, v1::Event* out) {
   out->set_cursor(EventCursor(event.id));
-  out->set_message(MessageName(event.message_id));
+  // An event about no message (an unsubscribe through the API) has none.
+  if (!event.message_id.empty()) {
+    out->set_message(MessageName(event.message_id));
+  }
   out->set_type(static_cast<v1::EventType>(event.type));
   ToTimestamp(event.time, out->mutable_time());
   out->set_recipient(event.recipient);
@@ -131,6 +134,31 @@ void ToProto(const store::Suppression& s, v1::Suppression* out) {
   }
   out->set_source_message(s.source_message);
   out->set_evidence(s.evidence);
+}
+
+std::string EncodeSubscriptionMetadata(
+    const google::protobuf::Map<std::string, std::string>& metadata) {
+  std::string out;
+  if (metadata.empty()) return out;
+  v1::Subscription holder;
+  *holder.mutable_metadata() = metadata;
+  holder.SerializeToString(&out);
+  return out;
+}
+
+void ToProto(const store::Subscription& sub, v1::Subscription* out) {
+  out->set_address(sub.address);
+  out->set_list(sub.list);
+  out->set_state(static_cast<v1::SubscriptionState>(sub.state));
+  ToTimestamp(sub.create_time, out->mutable_create_time());
+  ToTimestamp(sub.update_time, out->mutable_update_time());
+  out->set_source(sub.source);
+  if (!sub.metadata.empty()) {
+    v1::Subscription holder;
+    if (holder.ParseFromString(sub.metadata)) {
+      *out->mutable_metadata() = holder.metadata();
+    }
+  }
 }
 
 std::string EventCursor(int64_t event_id) { return absl::StrCat(event_id); }

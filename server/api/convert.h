@@ -34,6 +34,11 @@ void ToProto(const store::Message& message, v1::Message* out);
 // The summary SendBatch returns per item (see SendBatchResult).
 void ToSummaryProto(const store::Message& message, v1::Message* out);
 void ToProto(const store::Suppression& suppression, v1::Suppression* out);
+// Subscription.metadata is stored opaque, as a serialized v1::Subscription
+// holding only its metadata map (the way message metadata is stored).
+std::string EncodeSubscriptionMetadata(
+    const google::protobuf::Map<std::string, std::string>& metadata);
+void ToProto(const store::Subscription& subscription, v1::Subscription* out);
 
 // The opaque cursor of an event id, and back (-1 when malformed).
 std::string EventCursor(int64_t event_id);

@@ -12,6 +12,10 @@
 #include "server/api/domain_report_proto.h"
 #include "hygiene/bounce/bounce_message.h"
 #include "server/api/dkim_selectors.h"
+#include "server/feedback/bounce_feedback.h"
+#include "server/feedback/ingester.h"
+#include "server/feedback/provider_events.h"
+#include "server/store/sha256.h"
 #include "auth_checks/domain_check.h"
 #include "hygiene/domain_name.h"
 
@@ -114,6 +118,101 @@ grpc::ServerUnaryReactor* HygieneService::ClassifyBounce(
   }
   *response = BounceReportToProto(*report);
   return FinishWith(call, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* HygieneService::IngestFeedback(
+    grpc::CallbackServerContext* call,
+    const v1::IngestFeedbackRequest* request,
+    v1::IngestFeedbackResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  switch (request->feedback_case()) {
+    case v1::IngestFeedbackRequest::kRawMessage:
+      if (request->raw_message().empty()) {
+        return FinishWith(call, absl::InvalidArgumentError(
+                                    "raw_message: the message is empty"));
+      }
+      break;
+    case v1::IngestFeedbackRequest::kProviderEvent:
+      if (request->provider_event().provider().empty()) {
+        return FinishWith(call, absl::InvalidArgumentError(
+                                    "provider_event.provider: required (ses, "
+                                    "mailgun, postmark or sendgrid)"));
+      }
+      if (request->provider_event().body().empty()) {
+        return FinishWith(call, absl::InvalidArgumentError(
+                                    "provider_event.body: the event is empty"));
+      }
+      break;
+    default:
+      return FinishWith(call, absl::InvalidArgumentError(
+                                  "feedback: set raw_message or "
+                                  "provider_event"));
+  }
+  if (ctx_->ingester == nullptr) {
+    return FinishWith(call, absl::UnimplementedError(
+                                "feedback ingestion is not configured"));
+  }
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  int64_t tenant_id = caller->tenant_id;
+  bool started = RunOffThread([this, reactor, request, response, tenant_id] {
+    absl::Status status = Ingest(tenant_id, *request, response);
+    reactor->Finish(ToGrpc(status));
+  });
+  if (!started) reactor->Finish(ToGrpc(Busy()));
+  return reactor;
+}
+
+absl::Status HygieneService::Ingest(int64_t tenant_id,
+                                    const v1::IngestFeedbackRequest& request,
+                                    v1::IngestFeedbackResponse* response) {
+  std::vector<feedback::FeedbackItem> items;
+  feedback::FeedbackSource source;
+  if (request.feedback_case() == v1::IngestFeedbackRequest::kRawMessage) {
+    absl::StatusOr<feedback::RawFeedback> raw =
+        feedback::ReadRawFeedback(request.raw_message());
+    if (!raw.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("raw_message: ", raw.status().message()));
+    }
+    *response->mutable_classification() = BounceReportToProto(raw->report);
+    items = std::move(raw->items);
+    source = std::move(raw->source);
+  } else {
+    const v1::ProviderEvent& event = request.provider_event();
+    absl::StatusOr<std::vector<feedback::FeedbackItem>> parsed =
+        feedback::ParseProviderEvent(event.provider(), event.body());
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("provider_event: ", parsed.status().message()));
+    }
+    items = *std::move(parsed);
+    source.trusted = true;
+    source.digest = store::Sha256Hex(
+        absl::StrCat(event.provider(), "\n", event.body()));
+  }
+  absl::StatusOr<feedback::IngestResult> result =
+      ctx_->ingester->Ingest(tenant_id, items, source, absl::Now());
+  if (!result.ok()) return result.status();
+  for (const std::string& id : result->matched_messages) {
+    response->add_matched_messages(absl::StrCat("messages/", id));
+  }
+  for (const std::string& address : result->suppressed) {
+    response->add_suppressed(address);
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    v1::IngestedFeedback* out = response->add_items();
+    out->set_recipient(items[i].recipient);
+    out->set_kind(std::string(feedback::FeedbackKindName(items[i].kind)));
+    out->set_outcome(
+        std::string(feedback::ItemOutcomeName(result->outcomes[i])));
+    if (!result->message_ids[i].empty()) {
+      out->set_message(absl::StrCat("messages/", result->message_ids[i]));
+    }
+    out->set_reason(std::string(hygiene::bounce::ReasonName(items[i].reason)));
+    out->set_class_(BounceClassToProto(items[i].bounce_class));
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* HygieneService::CheckSpf(

@@ -45,6 +45,13 @@ class HygieneService final : public v1::Hygiene::CallbackService {
       grpc::CallbackServerContext* call,
       const v1::ClassifyBounceRequest* request,
       v1::ClassifyBounceResponse* response) override;
+  // A raw bounce/DSN/ARF message (hygiene/bounce) or a provider event
+  // (feedback/provider_events), applied by feedback/ingester. Store work
+  // runs off the gRPC thread.
+  grpc::ServerUnaryReactor* IngestFeedback(
+      grpc::CallbackServerContext* call,
+      const v1::IngestFeedbackRequest* request,
+      v1::IngestFeedbackResponse* response) override;
   grpc::ServerUnaryReactor* CheckSpf(grpc::CallbackServerContext* call,
                                      const v1::CheckSpfRequest* request,
                                      v1::CheckSpfResponse* response) override;
@@ -61,6 +68,10 @@ class HygieneService final : public v1::Hygiene::CallbackService {
   // Runs `work` on a thread of its own (DNS may take seconds), counting it
   // against kMaxConcurrentChecks; false when the limit is reached.
   bool RunOffThread(std::function<void()> work);
+  // IngestFeedback's work, on its own thread.
+  absl::Status Ingest(int64_t tenant_id,
+                      const v1::IngestFeedbackRequest& request,
+                      v1::IngestFeedbackResponse* response);
 
   ServiceContext* ctx_;
   auth_checks::dns::Resolver* resolver_;

@@ -1,7 +1,7 @@
 #include "server/api/send_gate.h"
 #include "server/api/messages_service.h"
 
-#include <openssl/sha.h>
+#include "server/store/sha256.h"
 
 #include <deque>
 #include <memory>
@@ -23,13 +23,6 @@ constexpr int kMaxBatch = 1000;
 constexpr size_t kMaxBatchRequestId = 124;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
-
-std::string Sha256(absl::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         digest);
-  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
-}
 
 store::Event NewEvent(const store::Message& m, store::EventType type,
                       absl::Time now, std::string recipient,
@@ -510,7 +503,7 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
     if (!request->request_id().empty()) {
       copy.request_id = absl::StrCat(request->request_id(), "#", id);
     }
-    std::string hash = Sha256(absl::StrCat(
+    std::string hash = store::Sha256(absl::StrCat(
         id, "|", request->override_suppression() ? "1" : "0", "|", reason));
     absl::StatusOr<store::NewMessage> item = PrepareMessage(
         *ctx_->store, tenant_id, std::move(copy), absl::InfinitePast(),

@@ -1,6 +1,6 @@
 #include "server/api/send_validation.h"
 
-#include <openssl/sha.h>
+#include "server/store/sha256.h"
 
 #include <set>
 
@@ -118,10 +118,7 @@ std::string RequestHash(const v1::SendRequest& request) {
     coded.SetSerializationDeterministic(true);
     copy.SerializeToCodedStream(&coded);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         digest);
-  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+  return store::Sha256(bytes);
 }
 
 }  // namespace

@@ -15,6 +15,10 @@
 #include "server/api/send_validation.h"
 #include "server/store/store.h"
 
+namespace deliverd::feedback {
+class FeedbackIngester;
+}  // namespace deliverd::feedback
+
 namespace deliverd::api {
 
 class SendGate;
@@ -29,6 +33,8 @@ struct ServiceContext {
   // Refuses sends from unauthenticated domains for tenants that ask; null:
   // no gating.
   SendGate* send_gate = nullptr;
+  // Applies bounces, complaints and provider events (IngestFeedback).
+  feedback::FeedbackIngester* ingester = nullptr;
 };
 
 // Splits "field.path: reason" into its field and the whole message, for

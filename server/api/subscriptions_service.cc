@@ -1,11 +1,21 @@
 #include "server/api/subscriptions_service.h"
 
+#include <openssl/rand.h>
+
+#include <atomic>
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "hygiene/address.h"
 #include "server/api/convert.h"
 #include "server/api/send_validation.h"
+#include "server/feedback/unsubscribe.h"
+#include "server/store/sha256.h"
 
 namespace deliverd::api {
 namespace {
@@ -13,6 +23,13 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 constexpr int kMaxCheck = 1000;
+constexpr size_t kMaxListLength = 64;
+constexpr int kMaxMetadata = 20;
+constexpr size_t kMaxMetadataKey = 64;
+constexpr size_t kMaxMetadataValue = 1024;
+// Every change through these RPCs is recorded with this source.
+constexpr char kApiSource[] = "api";
+constexpr char kResubscribeNote[] = "subscribed again via API";
 
 // Suppressions key on the whole address lower-cased: over-matching a
 // suppression is safe, missing one is not.
@@ -54,7 +71,280 @@ absl::Status CheckNote(absl::string_view field, const std::string& note,
   return absl::OkStatus();
 }
 
+// A list name: required, a label like a stream.
+absl::Status CheckList(absl::string_view field, const std::string& list) {
+  if (list.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  }
+  if (list.size() > kMaxListLength || !IsLabel(list, kMaxListLength)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be 1-64 characters of A-Z a-z 0-9 _ . : -"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMetadata(
+    const google::protobuf::Map<std::string, std::string>& metadata) {
+  if (metadata.size() > kMaxMetadata) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metadata: more than ", kMaxMetadata, " entries"));
+  }
+  for (const auto& [key, value] : metadata) {
+    if (!IsLabel(key, kMaxMetadataKey)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metadata[", key, "]: keys must be 1-64 characters of "
+                       "A-Z a-z 0-9 _ . : -"));
+    }
+    if (value.size() > kMaxMetadataValue) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metadata[", key, "]: values must be at most 1024 bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The commit's idempotency key: derived from the request id when there is
+// one, so a replay is recognised; otherwise unique to this call.
+std::string Fingerprint(absl::string_view rpc, const std::string& request_id) {
+  if (!request_id.empty()) {
+    return store::Sha256Hex(
+        absl::StrCat("subscriptions:", rpc, ":", request_id));
+  }
+  static std::atomic<uint64_t> counter{0};
+  unsigned char random[16] = {};
+  std::string basis = absl::StrCat("subscriptions:", rpc, ":once:",
+                                   absl::ToUnixNanos(absl::Now()), ":",
+                                   counter.fetch_add(1));
+  if (RAND_bytes(random, sizeof(random)) == 1) {
+    const absl::string_view bytes(reinterpret_cast<const char*>(random),
+                                  sizeof(random));
+    absl::StrAppend(&basis, ":", absl::BytesToHexString(bytes));
+  }
+  return store::Sha256Hex(basis);
+}
+
 }  // namespace
+
+absl::Status SubscriptionsService::ReadSubscription(int64_t tenant_id,
+                                                    const std::string& address,
+                                                    const std::string& list,
+                                                    v1::Subscription* out) {
+  absl::StatusOr<std::vector<store::Subscription>> subs =
+      ctx_->store->GetSubscriptions(tenant_id, address, list);
+  if (!subs.ok()) return subs.status();
+  if (subs->empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "address: ", address, " has no subscription to list ", list));
+  }
+  ToProto(subs->front(), out);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* SubscriptionsService::Subscribe(
+    grpc::CallbackServerContext* call, const v1::SubscribeRequest* request,
+    v1::Subscription* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  if (absl::Status s = ValidateRequestId(request->request_id(), "request_id");
+      !s.ok()) {
+    return FinishWith(call, s);
+  }
+  absl::StatusOr<std::string> address =
+      SuppressionAddress("address", request->address());
+  if (!address.ok()) return FinishWith(call, address.status());
+  if (absl::Status s = CheckList("list", request->list()); !s.ok()) {
+    return FinishWith(call, s);
+  }
+  if (absl::Status s = CheckMetadata(request->metadata()); !s.ok()) {
+    return FinishWith(call, s);
+  }
+  if (request->confirm() && request->double_opt_in()) {
+    return FinishWith(call, absl::InvalidArgumentError(
+                                "confirm: cannot be combined with "
+                                "double_opt_in"));
+  }
+  const int64_t tenant_id = caller->tenant_id;
+  const std::string& list = request->list();
+
+  absl::StatusOr<std::vector<store::Subscription>> existing =
+      ctx_->store->GetSubscriptions(tenant_id, *address, list);
+  if (!existing.ok()) return FinishWith(call, existing.status());
+  std::optional<store::Subscription> current;
+  if (!existing->empty()) current = existing->front();
+  const bool subscribed =
+      current.has_value() &&
+      current->state == store::SubscriptionState::kSubscribed;
+
+  store::SubscriptionState state = store::SubscriptionState::kSubscribed;
+  if (request->confirm()) {
+    // Confirming twice (a confirmation link clicked again, a replay) is
+    // not an error; confirming what was never asked for is.
+    if (subscribed) {
+      ToProto(*current, response);
+      return FinishWith(call, absl::OkStatus());
+    }
+    if (!current.has_value() ||
+        current->state != store::SubscriptionState::kPending) {
+      return FinishWith(call, absl::FailedPreconditionError(absl::StrCat(
+                                  "confirm: ", *address,
+                                  " has no pending subscription to list ",
+                                  list)));
+    }
+  } else if (request->double_opt_in() && !subscribed) {
+    // Already subscribed stays subscribed: double opt-in never demotes.
+    state = store::SubscriptionState::kPending;
+  }
+
+  const absl::Time now = absl::Now();
+  store::FeedbackUpdate update;
+  update.tenant_id = tenant_id;
+  update.fingerprint = Fingerprint("Subscribe", request->request_id());
+  store::Subscription sub;
+  sub.tenant_id = tenant_id;
+  sub.address = *address;
+  sub.list = list;
+  sub.state = state;
+  sub.create_time = now;  // kept by the store for an existing row
+  sub.update_time = now;
+  sub.source = kApiSource;
+  if (!request->metadata().empty()) {
+    sub.metadata = EncodeSubscriptionMetadata(request->metadata());
+  } else if (current.has_value()) {
+    sub.metadata = current->metadata;
+  }
+  update.subscriptions.push_back(std::move(sub));
+
+  // Only a confirmed subscription lifts the list's unsubscribe; a
+  // suppression of any other reason is somebody else's decision.
+  if (state == store::SubscriptionState::kSubscribed) {
+    absl::StatusOr<std::optional<store::Suppression>> suppression =
+        feedback::ScopedSuppression(*ctx_->store, tenant_id, *address, list);
+    if (!suppression.ok()) return FinishWith(call, suppression.status());
+    if (suppression->has_value() &&
+        (*suppression)->reason == store::SuppressionReason::kUnsubscribed) {
+      update.removed_suppressions.emplace_back(*address, list);
+      update.removal_note = kResubscribeNote;
+    }
+  }
+
+  absl::StatusOr<bool> applied = ctx_->store->ApplyFeedback(update);
+  if (!applied.ok()) return FinishWith(call, applied.status());
+  // Applied or replayed: answer what is stored now.
+  return FinishWith(call,
+                    ReadSubscription(tenant_id, *address, list, response));
+}
+
+grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
+    grpc::CallbackServerContext* call, const v1::UnsubscribeRequest* request,
+    v1::Subscription* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  if (absl::Status s = ValidateRequestId(request->request_id(), "request_id");
+      !s.ok()) {
+    return FinishWith(call, s);
+  }
+  absl::StatusOr<std::string> address =
+      SuppressionAddress("address", request->address());
+  if (!address.ok()) return FinishWith(call, address.status());
+  // Empty: every list.
+  if (!request->list().empty()) {
+    if (absl::Status s = CheckList("list", request->list()); !s.ok()) {
+      return FinishWith(call, s);
+    }
+  }
+  if (absl::Status s = CheckNote("reason", request->reason(), true); !s.ok()) {
+    return FinishWith(call, s);
+  }
+  const int64_t tenant_id = caller->tenant_id;
+
+  absl::StatusOr<std::vector<store::Subscription>> subs =
+      ctx_->store->GetSubscriptions(tenant_id, *address, request->list());
+  if (!subs.ok()) return FinishWith(call, subs.status());
+  if (subs->empty()) {
+    return FinishWith(
+        call, absl::NotFoundError(
+                  request->list().empty()
+                      ? absl::StrCat("address: ", *address,
+                                     " has no subscriptions")
+                      : absl::StrCat("list: ", *address,
+                                     " has no subscription to list ",
+                                     request->list())));
+  }
+  std::vector<store::Subscription> affected;
+  for (const store::Subscription& sub : *subs) {
+    if (feedback::IsActiveSubscription(sub.state)) affected.push_back(sub);
+  }
+  // Already unsubscribed everywhere asked (or a replay): nothing to change.
+  if (affected.empty()) {
+    ToProto(subs->front(), response);
+    return FinishWith(call, absl::OkStatus());
+  }
+
+  const absl::Time now = absl::Now();
+  store::FeedbackUpdate update;
+  update.tenant_id = tenant_id;
+  update.fingerprint = Fingerprint("Unsubscribe", request->request_id());
+  feedback::UnsubscribeRequest unsubscribe;
+  unsubscribe.tenant_id = tenant_id;
+  unsubscribe.address = *address;
+  for (const store::Subscription& sub : affected) {
+    unsubscribe.lists.push_back(sub.list);
+  }
+  unsubscribe.when = now;
+  unsubscribe.source = kApiSource;
+  unsubscribe.evidence = request->reason();
+  absl::StatusOr<std::vector<store::Subscription>> changed =
+      feedback::AddUnsubscribe(*ctx_->store, unsubscribe, &update);
+  if (!changed.ok()) return FinishWith(call, changed.status());
+  for (const store::Subscription& sub : *changed) {
+    store::Event event;
+    event.tenant_id = tenant_id;
+    event.type = store::EventType::kUnsubscribed;
+    event.time = now;
+    event.recipient = *address;
+    event.source = kApiSource;
+    event.detail = absl::StrCat("list ", sub.list, ": ", request->reason());
+    update.events.push_back(std::move(event));
+  }
+
+  absl::StatusOr<bool> applied = ctx_->store->ApplyFeedback(update);
+  if (!applied.ok()) return FinishWith(call, applied.status());
+  return FinishWith(call, ReadSubscription(tenant_id, *address,
+                                           affected.front().list, response));
+}
+
+grpc::ServerUnaryReactor* SubscriptionsService::GetSubscription(
+    grpc::CallbackServerContext* call,
+    const v1::GetSubscriptionRequest* request, v1::Subscription* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  absl::StatusOr<std::string> address =
+      SuppressionAddress("address", request->address());
+  if (!address.ok()) return FinishWith(call, address.status());
+  if (absl::Status s = CheckList("list", request->list()); !s.ok()) {
+    return FinishWith(call, s);
+  }
+  return FinishWith(call, ReadSubscription(caller->tenant_id, *address,
+                                           request->list(), response));
+}
+
+grpc::ServerUnaryReactor* SubscriptionsService::ListSubscriptions(
+    grpc::CallbackServerContext* call,
+    const v1::ListSubscriptionsRequest* request,
+    v1::ListSubscriptionsResponse* response) {
+  absl::StatusOr<Caller> caller = ctx_->auth->Authenticate(*call);
+  if (!caller.ok()) return FinishWith(call, caller.status());
+  absl::StatusOr<std::string> address =
+      SuppressionAddress("address", request->address());
+  if (!address.ok()) return FinishWith(call, address.status());
+  absl::StatusOr<std::vector<store::Subscription>> subs =
+      ctx_->store->GetSubscriptions(caller->tenant_id, *address, "");
+  if (!subs.ok()) return FinishWith(call, subs.status());
+  for (const store::Subscription& sub : *subs) {
+    ToProto(sub, response->add_subscriptions());
+  }
+  return FinishWith(call, absl::OkStatus());
+}
 
 grpc::ServerUnaryReactor* SubscriptionsService::ListSuppressions(
     grpc::CallbackServerContext* call,

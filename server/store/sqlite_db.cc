@@ -34,6 +34,14 @@ SqliteStatement& SqliteStatement::Bind(int index, int64_t value) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::Bind(int index, double value) {
+  int rc = sqlite3_bind_double(stmt_, index, value);
+  if (rc != SQLITE_OK && bind_error_.ok()) {
+    bind_error_ = SqliteError(sqlite3_db_handle(stmt_), rc, "bind");
+  }
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::Bind(int index, absl::string_view text) {
   int rc = sqlite3_bind_text(stmt_, index, text.data(),
                              static_cast<int>(text.size()), SQLITE_TRANSIENT);
@@ -76,6 +84,10 @@ absl::Status SqliteStatement::Run() {
 
 int64_t SqliteStatement::Int(int column) const {
   return sqlite3_column_int64(stmt_, column);
+}
+
+double SqliteStatement::Double(int column) const {
+  return sqlite3_column_double(stmt_, column);
 }
 
 bool SqliteStatement::IsNull(int column) const {

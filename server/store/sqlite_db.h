@@ -31,6 +31,7 @@ class SqliteStatement {
 
   // Parameters are 1-based, as in SQLite.
   SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, double value);
   SqliteStatement& Bind(int index, absl::string_view text);
   SqliteStatement& BindBlob(int index, absl::string_view bytes);
   SqliteStatement& BindNull(int index);
@@ -42,6 +43,7 @@ class SqliteStatement {
 
   // Columns are 0-based, as in SQLite.
   int64_t Int(int column) const;
+  double Double(int column) const;
   bool IsNull(int column) const;
   std::string Text(int column) const;
 

@@ -221,6 +221,88 @@ Suppression ReadSuppressionRow(const SqliteStatement& s) {
   return out;
 }
 
+// Deletes the suppression of (address, scope) and logs why; NOT_FOUND when
+// there is none.
+absl::StatusOr<Suppression> RemoveSuppressionRow(SqliteConnection& db,
+                                                 int64_t tenant_id,
+                                                 absl::string_view address,
+                                                 absl::string_view scope,
+                                                 absl::string_view note) {
+  std::string key = absl::AsciiStrToLower(address);
+  std::string scope_text(scope);
+  Suppression removed;
+  static const std::string kFind =
+      absl::StrCat("SELECT ", kSuppressionColumns,
+                   " FROM suppressions WHERE tenant_id = ? AND address = ? "
+                   "AND scope = ?");
+  {
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+    stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat(
+          "address: ", key, " is not suppressed",
+          scope_text.empty() ? "" : absl::StrCat(" in scope ", scope_text)));
+    }
+    removed = ReadSuppressionRow(*stmt);
+  }
+  {
+    ASSIGN_OR_RETURN(stmt, db.Prepare("DELETE FROM suppressions WHERE "
+                                      "tenant_id = ? AND address = ? AND "
+                                      "scope = ?"));
+    stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
+    RETURN_IF_ERROR(stmt->Run());
+  }
+  ASSIGN_OR_RETURN(log, db.Prepare("INSERT INTO suppression_log (tenant_id, "
+                                   "address, scope, action, reason, note, "
+                                   "time) VALUES (?,?,?,'removed',?,?,?)"));
+  log->Bind(1, tenant_id)
+      .Bind(2, key)
+      .Bind(3, scope_text)
+      .Bind(4, static_cast<int64_t>(removed.reason))
+      .Bind(5, note)
+      .Bind(6, ToMicros(absl::Now()));
+  RETURN_IF_ERROR(log->Run());
+  return removed;
+}
+
+constexpr char kSubscriptionColumns[] =
+    "tenant_id, address, list, state, create_time, update_time, source, "
+    "metadata";
+
+Subscription ReadSubscriptionRow(const SqliteStatement& s) {
+  Subscription out;
+  out.tenant_id = s.Int(0);
+  out.address = s.Text(1);
+  out.list = s.Text(2);
+  out.state = static_cast<SubscriptionState>(s.Int(3));
+  out.create_time = FromMicros(s.Int(4));
+  out.update_time = FromMicros(s.Int(5));
+  out.source = s.Text(6);
+  out.metadata = s.Text(7);
+  return out;
+}
+
+absl::Status UpsertSubscriptionRow(SqliteConnection& db,
+                                   const Subscription& sub) {
+  static const std::string kSql =
+      "INSERT INTO subscriptions (tenant_id, address, list, state, "
+      "create_time, update_time, source, metadata) VALUES (?,?,?,?,?,?,?,?) "
+      "ON CONFLICT (tenant_id, address, list) DO UPDATE SET state = "
+      "excluded.state, update_time = excluded.update_time, source = "
+      "excluded.source, metadata = excluded.metadata";
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, sub.tenant_id)
+      .Bind(2, absl::AsciiStrToLower(sub.address))
+      .Bind(3, sub.list)
+      .Bind(4, static_cast<int64_t>(sub.state))
+      .Bind(5, ToMicros(sub.create_time))
+      .Bind(6, ToMicros(sub.update_time))
+      .Bind(7, sub.source)
+      .BindBlob(8, sub.metadata);
+  return stmt->Run();
+}
+
 // Inserts one new message (or finds its earlier twin by request id).
 absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
                                         const NewMessage& item) {
@@ -814,6 +896,16 @@ Event ReadEventRow(const SqliteStatement& s) {
 
 }  // namespace
 
+absl::StatusOr<int64_t> SqliteStore::FindMessageTenant(absl::string_view id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(stmt,
+                   db->Prepare("SELECT tenant_id FROM messages WHERE id = ?"));
+  stmt->Bind(1, id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("message ", id));
+  return stmt->Int(0);
+}
+
 absl::StatusOr<std::vector<Event>> SqliteStore::MessageEvents(
     int64_t tenant_id, absl::string_view id) {
   ASSIGN_OR_RETURN(db, AcquireReader());
@@ -1098,41 +1190,11 @@ absl::StatusOr<Suppression> SqliteStore::RemoveSuppression(
     int64_t tenant_id, absl::string_view address, absl::string_view scope,
     absl::string_view reason) {
   Suppression removed;
-  std::string key = absl::AsciiStrToLower(address);
-  std::string scope_text(scope), reason_text(reason);
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
-    static const std::string kFind =
-        absl::StrCat("SELECT ", kSuppressionColumns,
-                     " FROM suppressions WHERE tenant_id = ? AND address = ? "
-                     "AND scope = ?");
-    {
-      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
-      stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
-      ASSIGN_OR_RETURN(row, stmt->Step());
-      if (!row) {
-        return absl::NotFoundError(absl::StrCat(
-            "address: ", key, " is not suppressed",
-            scope_text.empty() ? "" : absl::StrCat(" in scope ", scope_text)));
-      }
-      removed = ReadSuppressionRow(*stmt);
-    }
-    {
-      ASSIGN_OR_RETURN(stmt, db.Prepare("DELETE FROM suppressions WHERE "
-                                        "tenant_id = ? AND address = ? AND "
-                                        "scope = ?"));
-      stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
-      RETURN_IF_ERROR(stmt->Run());
-    }
-    ASSIGN_OR_RETURN(log, db.Prepare("INSERT INTO suppression_log (tenant_id, "
-                                     "address, scope, action, reason, note, "
-                                     "time) VALUES (?,?,?,'removed',?,?,?)"));
-    log->Bind(1, tenant_id)
-        .Bind(2, key)
-        .Bind(3, scope_text)
-        .Bind(4, static_cast<int64_t>(removed.reason))
-        .Bind(5, reason_text)
-        .Bind(6, ToMicros(absl::Now()));
-    return log->Run();
+    ASSIGN_OR_RETURN(found,
+                     RemoveSuppressionRow(db, tenant_id, address, scope, reason));
+    removed = std::move(found);
+    return absl::OkStatus();
   }));
   return removed;
 }
@@ -1214,6 +1276,145 @@ absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
                                   page.suppressions.back().scope};
   }
   return page;
+}
+
+}  // namespace deliverd::store
+
+namespace deliverd::store {
+
+absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
+  bool applied = false;
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    absl::Time now = absl::Now();
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("INSERT INTO feedback_applied "
+                                        "(tenant_id, fingerprint, message_id, "
+                                        "time) VALUES (?,?,?,?) ON CONFLICT "
+                                        "DO NOTHING"));
+      stmt->Bind(1, update.tenant_id)
+          .Bind(2, update.fingerprint)
+          .Bind(3, update.message_id)
+          .Bind(4, ToMicros(now));
+      RETURN_IF_ERROR(stmt->Run());
+      if (db.Changes() == 0) return absl::OkStatus();  // applied before
+    }
+    std::string tags;
+    if (!update.message_id.empty()) {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("SELECT row_id, tags, update_time "
+                                        "FROM messages WHERE tenant_id = ? "
+                                        "AND id = ?"));
+      stmt->Bind(1, update.tenant_id).Bind(2, update.message_id);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) {
+        return absl::NotFoundError(
+            absl::StrCat("message ", update.message_id));
+      }
+      int64_t row_id = stmt->Int(0);
+      tags = stmt->Text(1);
+      if (update.expected_update_time != absl::InfinitePast() &&
+          FromMicros(stmt->Int(2)) != update.expected_update_time) {
+        return absl::AbortedError(absl::StrCat(
+            "message ", update.message_id, " changed while feedback was "
+            "applied to it"));
+      }
+      if (update.message_status != MessageStatus::kUnspecified ||
+          !update.recipients.empty()) {
+        ASSIGN_OR_RETURN(
+            touch, db.Prepare("UPDATE messages SET status = CASE WHEN ? = 0 "
+                              "THEN status ELSE ? END, update_time = ? WHERE "
+                              "row_id = ?"));
+        int64_t status = static_cast<int64_t>(update.message_status);
+        touch->Bind(1, status).Bind(2, status).Bind(3, ToMicros(now)).Bind(
+            4, row_id);
+        RETURN_IF_ERROR(touch->Run());
+      }
+      static const std::string kRecipient =
+          "UPDATE message_recipients SET status = ?, detail = ?, reply_code = "
+          "?, reply_enhanced = ?, reply_text = ?, reply_host = ? WHERE "
+          "message_row = ? AND address = ? COLLATE NOCASE";
+      for (const RecipientFeedback& r : update.recipients) {
+        ASSIGN_OR_RETURN(rs, db.Prepare(kRecipient));
+        rs->Bind(1, static_cast<int64_t>(r.status))
+            .Bind(2, r.detail)
+            .Bind(3, static_cast<int64_t>(r.reply.code))
+            .Bind(4, r.reply.enhanced_code)
+            .Bind(5, r.reply.text)
+            .Bind(6, r.reply.remote_host)
+            .Bind(7, row_id)
+            .Bind(8, r.address);
+        RETURN_IF_ERROR(rs->Run());
+      }
+    }
+    for (const Event& e : update.events) {
+      RETURN_IF_ERROR(InsertEvent(db, e, tags));
+    }
+    for (const auto& [address, scope] : update.removed_suppressions) {
+      absl::StatusOr<Suppression> removed = RemoveSuppressionRow(
+          db, update.tenant_id, address, scope, update.removal_note);
+      if (!removed.ok() && !absl::IsNotFound(removed.status())) {
+        return removed.status();
+      }
+    }
+    for (const Suppression& s : update.new_suppressions) {
+      RETURN_IF_ERROR(UpsertSuppressionRow(db, s, s.evidence));
+    }
+    for (const Subscription& sub : update.subscriptions) {
+      RETURN_IF_ERROR(UpsertSubscriptionRow(db, sub));
+    }
+    static const std::string kScore =
+        "INSERT INTO soft_bounce_scores (tenant_id, address, score, updated) "
+        "VALUES (?,?,?,?) ON CONFLICT (tenant_id, address) DO UPDATE SET "
+        "score = excluded.score, updated = excluded.updated";
+    for (const SoftBounceScore& score : update.scores) {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kScore));
+      stmt->Bind(1, score.tenant_id)
+          .Bind(2, absl::AsciiStrToLower(score.address))
+          .Bind(3, score.score)
+          .Bind(4, ToMicros(score.updated));
+      RETURN_IF_ERROR(stmt->Run());
+    }
+    applied = true;
+    return absl::OkStatus();
+  }));
+  return applied;
+}
+
+absl::StatusOr<std::optional<SoftBounceScore>> SqliteStore::GetSoftBounceScore(
+    int64_t tenant_id, absl::string_view address) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(stmt, db->Prepare("SELECT score, updated FROM "
+                                     "soft_bounce_scores WHERE tenant_id = ? "
+                                     "AND address = ?"));
+  stmt->Bind(1, tenant_id).Bind(2, absl::AsciiStrToLower(address));
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return std::optional<SoftBounceScore>();
+  SoftBounceScore out;
+  out.tenant_id = tenant_id;
+  out.address = absl::AsciiStrToLower(address);
+  out.score = stmt->Double(0);
+  out.updated = FromMicros(stmt->Int(1));
+  return std::optional<SoftBounceScore>(std::move(out));
+}
+
+absl::StatusOr<std::vector<Subscription>> SqliteStore::GetSubscriptions(
+    int64_t tenant_id, absl::string_view address, absl::string_view list) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kSubscriptionColumns,
+      " FROM subscriptions WHERE tenant_id = ? AND address = ? AND (? = '' "
+      "OR list = ?) ORDER BY list");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, tenant_id)
+      .Bind(2, absl::AsciiStrToLower(address))
+      .Bind(3, list)
+      .Bind(4, list);
+  std::vector<Subscription> out;
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) break;
+    out.push_back(ReadSubscriptionRow(*stmt));
+  }
+  return out;
 }
 
 }  // namespace deliverd::store

@@ -74,6 +74,7 @@ class SqliteStore : public Store {
                       InsertCallback done) override;
   absl::StatusOr<Message> GetMessage(int64_t tenant_id, absl::string_view id,
                                      bool with_content) override;
+  absl::StatusOr<int64_t> FindMessageTenant(absl::string_view id) override;
   absl::StatusOr<std::vector<Event>> MessageEvents(
       int64_t tenant_id, absl::string_view id) override;
   absl::StatusOr<MessagePage> ListMessages(
@@ -104,6 +105,12 @@ class SqliteStore : public Store {
   absl::StatusOr<SuppressionPage> ListSuppressions(
       int64_t tenant_id, const SuppressionFilter& filter, int page_size,
       const std::optional<SuppressionCursor>& after) override;
+  absl::StatusOr<bool> ApplyFeedback(const FeedbackUpdate& update) override;
+  absl::StatusOr<std::optional<SoftBounceScore>> GetSoftBounceScore(
+      int64_t tenant_id, absl::string_view address) override;
+  absl::StatusOr<std::vector<Subscription>> GetSubscriptions(
+      int64_t tenant_id, absl::string_view address,
+      absl::string_view list) override;
 
  private:
   // A unit of work for the writer thread. `run` executes inside the group's

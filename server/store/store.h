@@ -122,6 +122,38 @@ struct SuppressionPage {
   std::optional<SuppressionCursor> next;
 };
 
+// A recipient's new state from feedback (matched case-insensitively).
+struct RecipientFeedback {
+  std::string address;
+  MessageStatus status = MessageStatus::kUnspecified;
+  std::string detail;
+  Reply reply;
+};
+
+// Everything one piece of feedback changes, applied in one commit, once per
+// (tenant, fingerprint).
+struct FeedbackUpdate {
+  int64_t tenant_id = 0;
+  // Idempotency key: a fingerprint already applied changes nothing.
+  std::string fingerprint;
+  // The matched message; empty when the feedback matched none (then only
+  // suppressions, scores, subscriptions and message-less events change).
+  std::string message_id;
+  // Optimistic guard: the message's update_time the changes were computed
+  // from. ABORTED when it has changed since (re-read and compute again).
+  absl::Time expected_update_time = absl::InfinitePast();
+  // kUnspecified: leave the message's status as it is.
+  MessageStatus message_status = MessageStatus::kUnspecified;
+  std::vector<RecipientFeedback> recipients;
+  std::vector<Event> events;
+  std::vector<Suppression> new_suppressions;
+  // Suppressions removed (address, scope) with `removal_note` recorded.
+  std::vector<std::pair<std::string, std::string>> removed_suppressions;
+  std::string removal_note;
+  std::vector<Subscription> subscriptions;  // upserted (create_time kept)
+  std::vector<SoftBounceScore> scores;      // upserted
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -154,6 +186,10 @@ class Store {
   virtual absl::StatusOr<Message> GetMessage(int64_t tenant_id,
                                              absl::string_view id,
                                              bool with_content) = 0;
+  // The tenant owning message `id` (ids are unique across tenants), for
+  // intake paths that carry no API key (a bounce mailbox). NOT_FOUND when
+  // there is no such message.
+  virtual absl::StatusOr<int64_t> FindMessageTenant(absl::string_view id) = 0;
   virtual absl::StatusOr<std::vector<Event>> MessageEvents(
       int64_t tenant_id, absl::string_view id) = 0;
   virtual absl::StatusOr<MessagePage> ListMessages(
@@ -201,6 +237,19 @@ class Store {
   virtual absl::StatusOr<SuppressionPage> ListSuppressions(
       int64_t tenant_id, const SuppressionFilter& filter, int page_size,
       const std::optional<SuppressionCursor>& after) = 0;
+
+  // Feedback. Returns false (and changes nothing) when the fingerprint was
+  // applied before; NOT_FOUND when the message does not exist; ABORTED when
+  // the message changed after `expected_update_time`.
+  virtual absl::StatusOr<bool> ApplyFeedback(const FeedbackUpdate& update) = 0;
+  // nullopt when the address has no score.
+  virtual absl::StatusOr<std::optional<SoftBounceScore>> GetSoftBounceScore(
+      int64_t tenant_id, absl::string_view address) = 0;
+
+  // Subscriptions of `address` (case-insensitive): to `list`, or to every
+  // list when `list` is empty; ordered by list.
+  virtual absl::StatusOr<std::vector<Subscription>> GetSubscriptions(
+      int64_t tenant_id, absl::string_view address, absl::string_view list) = 0;
 };
 
 }  // namespace deliverd::store

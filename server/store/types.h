@@ -58,6 +58,13 @@ enum class SuppressionReason : int {
   kSoftBounce = 6,
 };
 
+enum class SubscriptionState : int {
+  kUnspecified = 0,
+  kSubscribed = 1,
+  kUnsubscribed = 2,
+  kPending = 3,  // double opt-in: awaiting confirmation
+};
+
 struct Message;
 struct Event;
 
@@ -140,6 +147,26 @@ struct Suppression {
   absl::Time expire_time = absl::InfiniteFuture();
   std::string source_message;
   std::string evidence;
+};
+
+// An address's state on one of the tenant's lists.
+struct Subscription {
+  int64_t tenant_id = 0;
+  std::string address;  // normalised, stored lower-cased
+  std::string list;
+  SubscriptionState state = SubscriptionState::kUnspecified;
+  absl::Time create_time = absl::UnixEpoch();
+  absl::Time update_time = absl::UnixEpoch();
+  std::string source;    // how the last change came in
+  std::string metadata;  // opaque, owned by the API layer
+};
+
+// An address's decaying soft-bounce score (hygiene/policy) as of `updated`.
+struct SoftBounceScore {
+  int64_t tenant_id = 0;
+  std::string address;
+  double score = 0;
+  absl::Time updated = absl::UnixEpoch();
 };
 
 struct ApiKey {

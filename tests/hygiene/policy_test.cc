@@ -271,5 +271,53 @@ TEST(SoftBounceTest, RejectsInvalidPolicy) {
   EXPECT_TRUE(EvaluateSuppression({}, {}, kT0).ok());
 }
 
+TEST(SoftBounceTest, RunningScoreAgreesWithTheHistory) {
+  SoftBouncePolicy p;
+  std::vector<DeliveryEvent> events = {
+      Soft(kT0), Soft(kT0 + hours(30), Reason::kNetworkError),
+      Soft(kT0 + hours(40), Reason::kBlocked), Soft(kT0 + hours(50))};
+  SoftScore running;
+  for (const DeliveryEvent& e : events) {
+    absl::StatusOr<SoftScoreStep> step =
+        AddSoftBounce(p, running, e.time, e.reason);
+    ASSERT_TRUE(step.ok()) << step.status();
+    EXPECT_FALSE(step->suppress);
+    running = step->next;
+  }
+  // Decayed to the same instant, both forms agree.
+  SuppressionDecision d = Eval(events, running.time);
+  EXPECT_NEAR(running.score, d.score, 1e-9);
+  // A blocked bounce weighs nothing and does not move the clock.
+  absl::StatusOr<SoftScoreStep> blocked =
+      AddSoftBounce(p, running, running.time + hours(5), Reason::kBlocked);
+  ASSERT_TRUE(blocked.ok());
+  EXPECT_EQ(blocked->next.time, running.time);
+  EXPECT_EQ(blocked->next.score, running.score);
+}
+
+TEST(SoftBounceTest, RunningScoreSuppressesAtTheThresholdAndRestarts) {
+  SoftBouncePolicy p;
+  SoftScore running;
+  PolicyTime t = kT0;
+  for (int i = 0; i < 2; ++i) {
+    running = AddSoftBounce(p, running, t, Reason::kMailboxFull)->next;
+  }
+  absl::StatusOr<SoftScoreStep> third =
+      AddSoftBounce(p, running, t, Reason::kMailboxFull);
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->suppress);
+  EXPECT_EQ(third->until, t + p.suppress_for);
+  EXPECT_EQ(third->next.score, 0);
+  // An event before the stored time counts at the stored time.
+  absl::StatusOr<SoftScoreStep> early =
+      AddSoftBounce(p, SoftScore{1.0, t}, t - hours(48), Reason::kMailboxFull);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->next.score, 2.0);
+  EXPECT_FALSE(AddSoftBounce(p, SoftScore{-1, t}, t, Reason::kMailboxFull).ok());
+  SoftBouncePolicy bad;
+  bad.threshold = -1;
+  EXPECT_FALSE(AddSoftBounce(bad, {}, t, Reason::kMailboxFull).ok());
+}
+
 }  // namespace
 }  // namespace deliverd::hygiene
