@@ -319,6 +319,41 @@ std::vector<CommandSpec> BuildSpecs() {
   verify.supports_local = true;
   specs.push_back(verify);
 
+  CommandSpec clean = Command(
+      "clean", "FILE", 1, 1,
+      "Clean a CSV list: dedupe, verify, drop suppressed addresses",
+      {
+          Required(Flag("out", kValue, "FILE",
+                        "the cleaned list: kept rows plus a verdict column")),
+          Flag("removed", kValue, "FILE",
+               "removed rows plus removal_reason (default: OUT.removed.csv)"),
+          Flag("report", kValue, "FILE", "a JSON report of the counts"),
+          Flag("column", kValue, "NAME|N",
+               "the address column, by header name or number from 1"),
+          Flag("header", kValue, "auto|yes|no",
+               "whether the first line is a header (default: auto)"),
+          Flag("offline", kBool, "", "syntax, typos, disposable and role only; no DNS"),
+          Flag("remove-risky", kBool, "",
+               "remove risky addresses too (default: keep them)"),
+          Flag("stream", kValue, "STREAM",
+               "also apply this stream's suppressions"),
+          Flag("quiet", kBool, "", "no progress output"),
+          Flag("progress-every", kValue, "N",
+               "when stderr is not a terminal, a progress line every N rows "
+               "(default 100000)"),
+      },
+      "FILE is RFC 4180 CSV (\"-\" reads standard input). Without --column,\n"
+      "the column headed email/e-mail/address is used, else the first with an\n"
+      "'@' in the first data row. Rows are removed as duplicate (same\n"
+      "normalised address as an earlier row), invalid, suppressed,\n"
+      "undeliverable, or risky (with --remove-risky). Prints a summary table\n"
+      "(--json: the report). With --local it runs in-process without the\n"
+      "suppression list (DNS through --dns unless --offline). Outputs are\n"
+      "written as FILE.tmp and renamed at the end. Exit 1 if the input cannot\n"
+      "be read or parsed.");
+  clean.supports_local = true;
+  specs.push_back(clean);
+
   specs.push_back(Command("help", "[COMMAND]", 0, 2,
                           "Show help for deliverctl or a command", {}));
   return specs;
@@ -345,6 +380,7 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"classify-bounce", RunClassifyBounce},
       {"ingest", RunIngest},
       {"verify", RunVerify},
+      {"clean", RunClean},
   };
   return *handlers;
 }

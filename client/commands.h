@@ -79,6 +79,7 @@ int RunCheckDomain(const Invocation& invocation);
 int RunClassifyBounce(const Invocation& invocation);
 int RunIngest(const Invocation& invocation);
 int RunVerify(const Invocation& invocation);
+int RunClean(const Invocation& invocation);
 
 }  // namespace deliverd::client
 

@@ -73,7 +73,7 @@ int RunIngest(const Invocation& inv) {
         ++failures;
         continue;
       }
-      if (provider.empty() && !response.classification().bounce()) {
+      if (response.items_size() == 0) {
         if (inv.json()) {
           inv.out << "{\"file\":" << JsonString(label)
                   << ",\"feedback\":false}\n";

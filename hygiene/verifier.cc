@@ -48,27 +48,56 @@ std::map<std::string, MailHosts> RoutesOf(
 
 }  // namespace
 
+const auth_checks::MailRoute* MailRouteCache::Find(
+    const std::string& domain) const {
+  auto it = routes_.find(domain);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+void MailRouteCache::Put(const std::string& domain,
+                         auth_checks::MailRoute route) {
+  if (routes_.size() >= max_domains_) routes_.clear();
+  routes_[domain] = route;
+}
+
 std::vector<AddressVerdict> VerifyWithDns(
     dns::Resolver& resolver, const std::vector<std::string>& addresses) {
+  return VerifyWithDns(resolver, addresses, nullptr);
+}
+
+std::vector<AddressVerdict> VerifyWithDns(
+    dns::Resolver& resolver, const std::vector<std::string>& addresses,
+    MailRouteCache* cache) {
   std::vector<AddressVerdict> verdicts;
   verdicts.reserve(addresses.size());
   std::vector<std::string> domains;
-  std::map<std::string, bool> seen;
+  std::map<std::string, MailRoute> routes;
   for (const std::string& address : addresses) {
     verdicts.push_back(VerifyOffline(address));
     const AddressVerdict& v = verdicts.back();
     if (v.verdict == Verdict::kUndeliverable) continue;
     std::string domain = DomainOf(v);
-    if (!domain.empty() && seen.emplace(domain, true).second) {
+    if (domain.empty() || routes.count(domain) > 0) continue;
+    const MailRoute* cached = cache == nullptr ? nullptr : cache->Find(domain);
+    if (cached != nullptr) {
+      routes[domain] = *cached;
+    } else {
+      routes[domain] = MailRoute::kDnsError;  // placeholder until looked up
       domains.push_back(domain);
     }
   }
-  std::map<std::string, MailHosts> routes = RoutesOf(resolver, domains);
+  for (const auto& [domain, hosts] : RoutesOf(resolver, domains)) {
+    routes[domain] = hosts.route;
+    // A DNS failure may be transient: ask again for the next chunk.
+    if (cache != nullptr && hosts.route != MailRoute::kDnsError) {
+      cache->Put(domain, hosts.route);
+    }
+  }
   for (AddressVerdict& v : verdicts) {
     if (v.verdict == Verdict::kUndeliverable) continue;
     auto it = routes.find(DomainOf(v));
     if (it == routes.end()) continue;
-    switch (it->second.route) {
+    switch (it->second) {
       case MailRoute::kNxDomain:
         v.verdict = Verdict::kUndeliverable;
         v.reason = "domain.nxdomain";
@@ -89,8 +118,7 @@ std::vector<AddressVerdict> VerifyWithDns(
       case MailRoute::kImplicit:
         if (v.verdict != Verdict::kRisky) {
           v.verdict = Verdict::kDeliverable;
-          v.reason = it->second.route == MailRoute::kMx ? "ok.mx"
-                                                        : "ok.implicit_mx";
+          v.reason = it->second == MailRoute::kMx ? "ok.mx" : "ok.implicit_mx";
         }
         break;
     }

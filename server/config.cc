@@ -114,6 +114,12 @@ std::string Config::ApiKeyFile() const {
                               : api_key_file;
 }
 
+std::string Config::UnsubscribeSecretFile() const {
+  return unsubscribe_secret_file.empty()
+             ? absl::StrCat(data_dir, "/unsubscribe-secret")
+             : unsubscribe_secret_file;
+}
+
 absl::Status SetConfigValue(const std::string& key, const std::string& value,
                             Config* config) {
   int64_t number = 0;
@@ -264,6 +270,24 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
       return BadValue(key, value, "a duration such as 30s");
     }
     config->shutdown_grace = d;
+  } else if (key == "unsubscribe-url") {
+    if (!absl::StartsWith(value, "https://") || value.size() <= 8 ||
+        HasControl(value) || value.find_first_of(" <>\"") != std::string::npos) {
+      return BadValue(key, value,
+                      "an https:// URL (RFC 8058 one-click needs HTTPS)");
+    }
+    config->unsubscribe_url = value;
+  } else if (key == "unsubscribe-domain") {
+    if (value.empty() || HasControl(value) ||
+        value.find_first_of(" @<>") != std::string::npos) {
+      return BadValue(key, value, "a domain");
+    }
+    config->unsubscribe_domain = value;
+  } else if (key == "unsubscribe-secret-file") {
+    if (value.empty() || HasControl(value)) {
+      return BadValue(key, value, "a file path");
+    }
+    config->unsubscribe_secret_file = value;
   } else if (key == "feedback-maildir") {
     if (value.empty() || HasControl(value)) {
       return BadValue(key, value, "a folder path");
@@ -407,6 +431,13 @@ flags (also settable in --config FILE as "name = value"):
                              --smtp-connections with a relay; 0 = queue only)
   --shutdown-grace DURATION  how long in-flight calls may finish (default 30s)
   --dns HOST:PORT            DNS server (default: the system resolver)
+  --unsubscribe-url URL      https base of list messages' one-click unsubscribe
+                             link (?token=... is appended; your endpoint calls
+                             Unsubscribe with the token). Default: mailto only
+  --unsubscribe-domain D     domain of the unsubscribe mailto (default: From's)
+  --unsubscribe-secret-file PATH  key signing unsubscribe tokens (default
+                             <data-dir>/unsubscribe-secret, created if missing;
+                             replicas share it)
   --feedback-maildir DIR     read bounces and feedback reports delivered to
                              this Maildir (new/, cur/); each file moves to
                              done/ or failed/ once read

@@ -69,6 +69,13 @@ struct Config {
   absl::Duration shutdown_grace = absl::Seconds(30);
   // DNS server for lookups ("HOST:PORT"); empty means the system resolver.
   std::string dns;
+  // List-Unsubscribe for list messages: the one-click HTTPS base URL
+  // (empty: mailto only), the mailto domain (empty: the From domain) and the
+  // signing secret's file (empty: <data_dir>/unsubscribe-secret).
+  std::string unsubscribe_url;
+  std::string unsubscribe_domain;
+  std::string unsubscribe_secret_file;
+  std::string UnsubscribeSecretFile() const;
   // A Maildir of returned mail to read feedback from; empty: none.
   std::string feedback_maildir;
   absl::Duration feedback_maildir_poll = absl::Seconds(10);

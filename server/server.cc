@@ -2,6 +2,7 @@
 
 #include "server/feedback/ingester.h"
 #include "server/feedback/maildir_intake.h"
+#include "server/feedback/unsubscribe_token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,26 +69,15 @@ absl::Status Server::EnsureFirstApiKey() {
       api::IssueApiKey(*store_, *tenant, "first key");
   if (!key.ok()) return key.status();
   std::string path = config_.ApiKeyFile();
-  if (absl::Status s = MakeDirectories(ParentOf(path), 0700); !s.ok()) return s;
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool saved = false;
-  if (fd >= 0) {
-    fchmod(fd, 0600);
-    std::string line = absl::StrCat(*key, "\n");
-    saved = write(fd, line.data(), line.size()) ==
-                static_cast<ssize_t>(line.size()) &&
-            fsync(fd) == 0;
-    close(fd);
-  }
+  absl::Status saved = store::WritePrivateFile(path, absl::StrCat(*key, "\n"));
   std::cout << "Created the first API key (tenant \"default\"). It is shown "
                "only this once:\n  "
             << *key << "\n";
-  if (saved) {
+  if (saved.ok()) {
     std::cout << "It was also saved to " << path
               << " (readable only by you).\n";
   } else {
-    std::cout << "Could not save it to " << path << ": " << strerror(errno)
-              << "\n";
+    std::cout << "Could not save it: " << saved.message() << "\n";
   }
   return absl::OkStatus();
 }
@@ -144,6 +134,14 @@ absl::Status Server::Start() {
   ingester_ = std::make_unique<feedback::FeedbackIngester>(
       store_.get(), hygiene::SoftBouncePolicy{});
   context_->ingester = ingester_.get();
+  absl::StatusOr<std::string> secret =
+      feedback::LoadOrCreateUnsubscribeSecret(config_.UnsubscribeSecretFile());
+  if (!secret.ok()) return secret.status();
+  list_unsubscribe_ = std::make_unique<feedback::ListUnsubscribeConfig>();
+  list_unsubscribe_->secret = *std::move(secret);
+  list_unsubscribe_->https_url = config_.unsubscribe_url;
+  list_unsubscribe_->mailto_domain = config_.unsubscribe_domain;
+  context_->list_unsubscribe = list_unsubscribe_.get();
   messages_ = std::make_unique<api::MessagesService>(context_.get());
   subscriptions_ = std::make_unique<api::SubscriptionsService>(context_.get());
   auth_checks::dns::CaresOptions dns_options;
@@ -187,6 +185,7 @@ absl::Status Server::Start() {
     feedback::MaildirIntakeOptions intake;
     intake.dir = config_.feedback_maildir;
     intake.poll_interval = config_.feedback_maildir_poll;
+    intake.list_unsubscribe = list_unsubscribe_.get();
     maildir_intake_ = std::make_unique<feedback::MaildirIntake>(
         store_.get(), ingester_.get(), intake);
     if (absl::Status s = maildir_intake_->Start(); !s.ok()) return s;

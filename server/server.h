@@ -32,6 +32,7 @@ class Dispatcher;
 namespace feedback {
 class FeedbackIngester;
 class MaildirIntake;
+struct ListUnsubscribeConfig;
 }
 namespace api {
 class Authenticator;
@@ -70,6 +71,7 @@ class Server {
   std::unique_ptr<api::EventHub> hub_;
   std::unique_ptr<feedback::FeedbackIngester> ingester_;
   std::unique_ptr<feedback::MaildirIntake> maildir_intake_;
+  std::unique_ptr<feedback::ListUnsubscribeConfig> list_unsubscribe_;
   std::unique_ptr<api::ServiceContext> context_;
   std::unique_ptr<api::MessagesService> messages_;
   std::unique_ptr<api::SubscriptionsService> subscriptions_;

@@ -1,11 +1,13 @@
 #include "server/api/hygiene_service.h"
 
+#include <deque>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "auth_checks/spf/spf_evaluator.h"
 #include "auth_checks/spf/spf_inputs.h"
 #include "hygiene/offline_verdict.h"
+#include "hygiene/cleaner.h"
 #include "hygiene/verifier.h"
 #include "server/api/convert.h"
 #include "server/api/bounce_report_proto.h"
@@ -39,6 +41,21 @@ absl::Status Busy() {
 }
 
 constexpr int kMaxVerify = 1000;
+constexpr size_t kMaxAddressBytes = 4097;
+
+void VerdictToProto(const hygiene::AddressVerdict& v, bool suppressed,
+                    v1::AddressVerdict* out) {
+  out->set_address(v.address);
+  out->set_normalized(v.normalized);
+  out->set_valid(v.valid);
+  out->set_verdict(ToProto(v.verdict));
+  out->set_reason(v.reason);
+  out->set_suggestion(v.suggestion);
+  out->set_role(v.role);
+  out->set_disposable(v.disposable);
+  out->set_smtputf8(v.smtputf8);
+  out->set_suppressed(suppressed);
+}
 
 }  // namespace
 
@@ -170,7 +187,8 @@ absl::Status HygieneService::Ingest(int64_t tenant_id,
   feedback::FeedbackSource source;
   if (request.feedback_case() == v1::IngestFeedbackRequest::kRawMessage) {
     absl::StatusOr<feedback::RawFeedback> raw =
-        feedback::ReadRawFeedback(request.raw_message());
+        feedback::ReadRawFeedback(request.raw_message(),
+                                  ctx_->list_unsubscribe);
     if (!raw.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("raw_message: ", raw.status().message()));
@@ -298,17 +316,8 @@ grpc::ServerUnaryReactor* HygieneService::VerifyAddresses(
     }
     for (size_t i = 0; i < verdicts.size(); ++i) {
       const hygiene::AddressVerdict& v = verdicts[i];
-      v1::AddressVerdict* out = response->add_verdicts();
-      out->set_address(v.address);
-      out->set_normalized(v.normalized);
-      out->set_valid(v.valid);
-      out->set_verdict(ToProto(v.verdict));
-      out->set_reason(v.reason);
-      out->set_suggestion(v.suggestion);
-      out->set_role(v.role);
-      out->set_disposable(v.disposable);
-      out->set_smtputf8(v.smtputf8);
-      out->set_suppressed(v.valid && (*suppressed)[i].has_value());
+      VerdictToProto(v, v.valid && (*suppressed)[i].has_value(),
+                     response->add_verdicts());
     }
     reactor->Finish(grpc::Status::OK);
   };
@@ -318,6 +327,196 @@ grpc::ServerUnaryReactor* HygieneService::VerifyAddresses(
     reactor->Finish(ToGrpc(Busy()));
   }
   return reactor;
+}
+
+// One CleanList call. A small state machine with at most one read or one
+// write outstanding, so the callbacks never run concurrently with each
+// other or with the chunk's work: read rows until a chunk is full or the
+// client half-closes, clean the chunk (off the gRPC thread when DNS is
+// used), write its results one by one, then read again. After the last
+// chunk, the summary; then Finish. Deletes itself in OnDone.
+class HygieneService::CleanListReactor final
+    : public grpc::ServerBidiReactor<v1::CleanListRequest,
+                                     v1::CleanListResponse> {
+ public:
+  CleanListReactor(HygieneService* service, absl::StatusOr<Caller> caller)
+      : service_(service) {
+    if (!caller.ok()) {
+      Finish(ToGrpc(caller.status()));
+      return;
+    }
+    tenant_id_ = caller->tenant_id;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // half-close (or cancellation): clean what is left
+      input_done_ = true;
+      if (cleaner_ == nullptr) {
+        Finish(ToGrpc(absl::InvalidArgumentError(
+            "options: the stream ended before the options message")));
+        return;
+      }
+      ProcessChunk();
+      return;
+    }
+    if (cleaner_ == nullptr) {
+      if (request_.item_case() != v1::CleanListRequest::kOptions) {
+        Finish(ToGrpc(absl::InvalidArgumentError(
+            "options: the first message must carry options, not a row")));
+        return;
+      }
+      absl::Status started = Start(request_.options());
+      if (!started.ok()) {
+        Finish(ToGrpc(started));
+        return;
+      }
+      StartRead(&request_);
+      return;
+    }
+    if (request_.item_case() != v1::CleanListRequest::kRow) {
+      Finish(ToGrpc(absl::InvalidArgumentError(
+          "options: sent twice; after the first message only rows may "
+          "follow")));
+      return;
+    }
+    hygiene::CleanInput input;
+    input.row_number = request_.row().row_number();
+    input.address = std::move(*request_.mutable_row()->mutable_address());
+    // ParseAddress refuses anything over 4096 octets; keeping one more
+    // still gets that verdict, and a chunk of hostile megabyte-long rows
+    // cannot pin memory until it is answered.
+    if (input.address.size() > kMaxAddressBytes) {
+      input.address.resize(kMaxAddressBytes);
+      input.address.shrink_to_fit();
+    }
+    chunk_.push_back(std::move(input));
+    if (chunk_.size() >= static_cast<size_t>(kCleanChunkRows)) {
+      ProcessChunk();
+    } else {
+      StartRead(&request_);
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the client went away"));
+      return;
+    }
+    WriteNext();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Start(const v1::CleanListOptions& options) {
+    if (!options.offline() && service_->resolver_ == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("no DNS resolver (use offline): ",
+                       service_->resolver_error_.message()));
+    }
+    offline_ = options.offline();
+    hygiene::CleanOptions clean;
+    clean.remove_risky = options.remove_risky();
+    clean.resolver = offline_ ? nullptr : service_->resolver_;
+    store::Store* store = service_->ctx_->store;
+    int64_t tenant_id = tenant_id_;
+    std::string stream = options.stream();
+    clean.suppressed = [store, tenant_id, stream](
+                           const std::vector<std::string>& normalized)
+        -> absl::StatusOr<std::vector<bool>> {
+      absl::StatusOr<std::vector<std::optional<store::Suppression>>> found =
+          store->FindSuppressions(tenant_id, normalized, stream, absl::Now());
+      if (!found.ok()) return found.status();
+      std::vector<bool> suppressed;
+      suppressed.reserve(found->size());
+      for (const auto& s : *found) suppressed.push_back(s.has_value());
+      return suppressed;
+    };
+    cleaner_ = std::make_unique<hygiene::ListCleaner>(std::move(clean));
+    return absl::OkStatus();
+  }
+
+  // Cleans chunk_ and starts writing its results (and, at the end of the
+  // input, the summary).
+  void ProcessChunk() {
+    auto work = [this] {
+      absl::StatusOr<std::vector<hygiene::CleanResult>> results =
+          cleaner_->CleanChunk(chunk_);
+      chunk_.clear();
+      if (!results.ok()) {
+        Finish(ToGrpc(results.status()));
+        return;
+      }
+      for (hygiene::CleanResult& r : *results) {
+        v1::CleanListResponse response;
+        v1::CleanListRowResult* row = response.mutable_row();
+        row->set_row_number(r.row_number);
+        VerdictToProto(r.verdict,
+                       r.removal == hygiene::RemovalReason::kSuppressed,
+                       row->mutable_verdict());
+        row->set_kept(r.kept);
+        row->set_removal_reason(
+            std::string(hygiene::RemovalReasonName(r.removal)));
+        pending_.push_back(std::move(response));
+      }
+      if (input_done_) {
+        const hygiene::CleanSummary& s = cleaner_->summary();
+        v1::CleanListResponse response;
+        v1::CleanListSummary* summary = response.mutable_summary();
+        summary->set_rows(s.rows);
+        summary->set_kept(s.kept);
+        summary->set_removed(s.removed);
+        summary->set_duplicates(s.duplicates);
+        for (const auto& [reason, count] : s.removed_by_reason) {
+          (*summary->mutable_removed_by_reason())[reason] = count;
+        }
+        pending_.push_back(std::move(response));
+      }
+      WriteNext();
+    };
+    if (offline_ || chunk_.empty()) {
+      work();  // pure CPU and one suppression read
+    } else if (!service_->RunOffThread(std::move(work))) {
+      Finish(ToGrpc(Busy()));
+    }
+  }
+
+  // Writes the next pending response; when none is left, reads on (or
+  // finishes after the summary).
+  void WriteNext() {
+    if (pending_.empty()) {
+      if (input_done_) {
+        Finish(grpc::Status::OK);
+      } else {
+        StartRead(&request_);
+      }
+      return;
+    }
+    current_ = std::move(pending_.front());
+    pending_.pop_front();
+    // Let gRPC coalesce a chunk's small messages into few frames; the last
+    // one of the chunk goes out at once.
+    grpc::WriteOptions options;
+    if (!pending_.empty()) options.set_buffer_hint();
+    StartWrite(&current_, options);
+  }
+
+  HygieneService* service_;
+  int64_t tenant_id_ = 0;
+  bool offline_ = true;
+  bool input_done_ = false;
+  std::unique_ptr<hygiene::ListCleaner> cleaner_;
+  v1::CleanListRequest request_;
+  std::vector<hygiene::CleanInput> chunk_;
+  std::deque<v1::CleanListResponse> pending_;
+  v1::CleanListResponse current_;
+};
+
+grpc::ServerBidiReactor<v1::CleanListRequest, v1::CleanListResponse>*
+HygieneService::CleanList(grpc::CallbackServerContext* call) {
+  return new CleanListReactor(this, ctx_->auth->Authenticate(*call));
 }
 
 }  // namespace deliverd::api

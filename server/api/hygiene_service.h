@@ -1,5 +1,6 @@
 // deliverd.v1.Hygiene over gRPC's callback API. CheckDomain, CheckSpf,
-// VerifyAddresses and ClassifyBounce are implemented; the other RPCs answer UNIMPLEMENTED (the
+// VerifyAddresses, CleanList, ClassifyBounce and IngestFeedback are
+// implemented; the other RPCs answer UNIMPLEMENTED (the
 // generated default) until their issues land.
 //
 // DNS can take seconds, so each check runs on a thread of its own instead
@@ -63,8 +64,29 @@ class HygieneService final : public v1::Hygiene::CallbackService {
       grpc::CallbackServerContext* call,
       const v1::VerifyAddressesRequest* request,
       v1::VerifyAddressesResponse* response) override;
+  // hygiene/cleaner over a bidirectional stream: options first, then rows;
+  // one result per row in row order, then one summary when the client
+  // half-closes. Rows are taken kCleanChunkRows at a time: the reactor
+  // stops reading while a chunk is verified and its results written, so a
+  // call holds at most one chunk (plus the cleaner's dedupe set, 8 bytes
+  // per distinct address) whatever the list's size. A client must
+  // therefore keep more than kCleanChunkRows rows in flight, or half-close,
+  // before waiting for results. Errors: INVALID_ARGUMENT when the first
+  // message is not options ("options: ...") or options come twice;
+  // UNAVAILABLE without offline when there is no resolver; store errors of
+  // the suppression check end the call; with DNS, each chunk runs through
+  // RunOffThread and a busy server ends the call RESOURCE_EXHAUSTED.
+  // Addresses longer than 4096 bytes are cut to 4097 (still refused as too
+  // long, and echoed cut). A stream's dedupe set grows with its distinct
+  // addresses (16 MB per million); split bigger lists into several calls
+  // if that matters.
+  static constexpr int kCleanChunkRows = 500;
+  grpc::ServerBidiReactor<v1::CleanListRequest, v1::CleanListResponse>*
+  CleanList(grpc::CallbackServerContext* call) override;
 
  private:
+  class CleanListReactor;
+
   // Runs `work` on a thread of its own (DNS may take seconds), counting it
   // against kMaxConcurrentChecks; false when the limit is reached.
   bool RunOffThread(std::function<void()> work);

@@ -14,6 +14,7 @@
 #include "server/api/convert.h"
 #include "server/api/message_ids.h"
 #include "server/delivery/message_status.h"
+#include "server/feedback/unsubscribe_token.h"
 
 namespace deliverd::api {
 namespace {
@@ -31,15 +32,65 @@ store::Event NewEvent(const store::Message& m, store::EventType type,
                              std::move(detail));
 }
 
+// A list message may go only to a confirmed subscriber of its list.
+absl::Status CheckListSubscription(store::Store& store, int64_t tenant_id,
+                                   const ValidatedSend& valid,
+                                   absl::string_view field_prefix) {
+  if (valid.list.empty()) return absl::OkStatus();
+  const std::string& address = valid.message.recipients.front().address;
+  absl::StatusOr<std::vector<store::Subscription>> subs =
+      store.GetSubscriptions(tenant_id, address, valid.list);
+  if (!subs.ok()) return subs.status();
+  if (!subs->empty() &&
+      subs->front().state == store::SubscriptionState::kSubscribed) {
+    return absl::OkStatus();
+  }
+  const char* state = "not subscribed";
+  if (!subs->empty()) {
+    state = subs->front().state == store::SubscriptionState::kPending
+                ? "pending confirmation"
+                : "unsubscribed";
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(field_prefix, "content.to[0]: ", address, " is ", state,
+                   " on list ", valid.list));
+}
+
+// Adds List-Unsubscribe (and List-Unsubscribe-Post) for message `m`, whose
+// id is set, to its stored content.
+absl::Status AddListUnsubscribe(const feedback::ListUnsubscribeConfig& config,
+                                store::Message& m) {
+  v1::MessageContent content;
+  if (!content.ParseFromString(m.content)) {
+    return absl::InternalError("stored content does not parse");
+  }
+  size_t at = m.from_address.rfind('@');
+  for (auto& [name, value] : feedback::ListUnsubscribeHeaders(
+           config, m.id, m.from_address.substr(at + 1))) {
+    v1::Header* h = content.add_headers();
+    h->set_name(name);
+    h->set_value(value);
+    m.size_bytes += static_cast<int64_t>(name.size() + value.size() + 4);
+  }
+  content.SerializeToString(&m.content);
+  return absl::OkStatus();
+}
+
 // Gives a validated message its identity, checks its recipients against the
 // suppression list, and sets its first status and events. With
 // `override_reason` set, suppressed recipients are kept (a resend override).
 absl::StatusOr<store::NewMessage> PrepareMessage(
     store::Store& store, int64_t tenant_id, store::Message m,
     absl::Time send_time, std::string request_hash, absl::Time now,
-    const std::string& override_reason) {
+    const std::string& override_reason,
+    const feedback::ListUnsubscribeConfig* list_unsubscribe) {
   m.tenant_id = tenant_id;
   m.id = NewMessageId(now);
+  if (list_unsubscribe != nullptr) {
+    if (absl::Status s = AddListUnsubscribe(*list_unsubscribe, m); !s.ok()) {
+      return s;
+    }
+  }
   m.create_time = now;
   m.update_time = now;
   size_t at = m.from_address.rfind('@');
@@ -187,9 +238,15 @@ void MessagesService::GateSenders(
 void MessagesService::StoreOne(grpc::ServerUnaryReactor* reactor,
                                v1::SendResponse* response, int64_t tenant_id,
                                ValidatedSend valid, absl::Time now) {
+  if (absl::Status s = CheckListSubscription(*ctx_->store, tenant_id, valid, "");
+      !s.ok()) {
+    reactor->Finish(ToGrpc(s));
+    return;
+  }
   absl::StatusOr<store::NewMessage> item = PrepareMessage(
       *ctx_->store, tenant_id, std::move(valid.message), valid.send_time,
-      std::move(valid.request_hash), now, "");
+      std::move(valid.request_hash), now, "",
+      valid.list.empty() ? nullptr : ctx_->list_unsubscribe);
   if (!item.ok()) {
     reactor->Finish(ToGrpc(item.status()));
     return;
@@ -301,9 +358,20 @@ void MessagesService::StoreBatch(
   for (int i = 0; i < request->messages_size(); ++i) {
     if (!validated[i].has_value()) continue;
     ValidatedSend& valid = *validated[i];
+    absl::Status subscribed = CheckListSubscription(
+        *ctx_->store, tenant_id, valid, absl::StrCat("messages[", i, "]."));
+    if (absl::IsFailedPrecondition(subscribed)) {
+      SetItemError(subscribed, response->mutable_results(i)->mutable_error());
+      continue;
+    }
+    if (!subscribed.ok()) {
+      reactor->Finish(ToGrpc(subscribed));
+      return;
+    }
     absl::StatusOr<store::NewMessage> item = PrepareMessage(
         *ctx_->store, tenant_id, std::move(valid.message), valid.send_time,
-        std::move(valid.request_hash), now, "");
+        std::move(valid.request_hash), now, "",
+        valid.list.empty() ? nullptr : ctx_->list_unsubscribe);
     if (!item.ok()) {
       reactor->Finish(ToGrpc(item.status()));
       return;
@@ -508,7 +576,8 @@ grpc::ServerUnaryReactor* MessagesService::Resend(
     absl::StatusOr<store::NewMessage> item = PrepareMessage(
         *ctx_->store, tenant_id, std::move(copy), absl::InfinitePast(),
         std::move(hash), now,
-        request->override_suppression() ? reason : std::string());
+        request->override_suppression() ? reason : std::string(),
+        /*list_unsubscribe=*/nullptr);
     if (!item.ok()) return FinishWith(call, item.status());
     std::vector<std::string> blocked;
     for (const store::Recipient& r : item->message.recipients) {

@@ -338,6 +338,33 @@ absl::StatusOr<ValidatedSend> ValidateSend(const v1::SendRequest& request,
                    "must be 1-64 characters of A-Z a-z 0-9 _ . : -");
   }
   m.stream = request.stream();
+  if (!request.list().empty()) {
+    if (!IsLabel(request.list(), kMaxTagLength)) {
+      return Invalid(prefix, "list",
+                     "must be 1-64 characters of A-Z a-z 0-9 _ . : -");
+    }
+    if (!request.stream().empty() && request.stream() != request.list()) {
+      return Invalid(prefix, "stream",
+                     "a list message's stream is its list: leave it empty or "
+                     "set it to the list");
+    }
+    if (c.to_size() != 1 || c.cc_size() != 0 || c.bcc_size() != 0) {
+      return Invalid(prefix, "content.to",
+                     "a list message goes to exactly one subscriber (one to, "
+                     "no cc or bcc), so its unsubscribe link is theirs; send "
+                     "one message per subscriber");
+    }
+    for (int i = 0; i < c.headers_size(); ++i) {
+      std::string name = absl::AsciiStrToLower(c.headers(i).name());
+      if (name == "list-unsubscribe" || name == "list-unsubscribe-post") {
+        return Invalid(prefix, absl::StrCat("content.headers[", i, "].name"),
+                       absl::StrCat(c.headers(i).name(),
+                                    " is set by deliverd for list messages"));
+      }
+    }
+    m.stream = request.list();
+    out.list = request.list();
+  }
 
   if (request.has_send_time()) {
     const auto& ts = request.send_time();

@@ -38,6 +38,8 @@ struct ValidatedSend {
   // SHA-256 of the request without its request_id, when it has one: a
   // replay must match it.
   std::string request_hash;
+  // A list message's list (also its stream); empty for transactional mail.
+  std::string list;
 };
 
 // `field_prefix` is prepended to field paths ("messages[3]." in a batch).

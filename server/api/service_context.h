@@ -17,6 +17,7 @@
 
 namespace deliverd::feedback {
 class FeedbackIngester;
+struct ListUnsubscribeConfig;
 }  // namespace deliverd::feedback
 
 namespace deliverd::api {
@@ -35,6 +36,10 @@ struct ServiceContext {
   SendGate* send_gate = nullptr;
   // Applies bounces, complaints and provider events (IngestFeedback).
   feedback::FeedbackIngester* ingester = nullptr;
+  // Signs list messages' unsubscribe links and checks tokens (the server
+  // always sets it; null leaves list messages without the headers and
+  // refuses tokens).
+  const feedback::ListUnsubscribeConfig* list_unsubscribe = nullptr;
 };
 
 // Splits "field.path: reason" into its field and the whole message, for

@@ -15,6 +15,7 @@
 #include "server/api/convert.h"
 #include "server/api/send_validation.h"
 #include "server/feedback/unsubscribe.h"
+#include "server/feedback/unsubscribe_token.h"
 #include "server/store/sha256.h"
 
 namespace deliverd::api {
@@ -234,6 +235,70 @@ grpc::ServerUnaryReactor* SubscriptionsService::Subscribe(
                     ReadSubscription(tenant_id, *address, list, response));
 }
 
+absl::StatusOr<SubscriptionsService::UnsubscribeTarget>
+SubscriptionsService::TargetFromFields(const v1::UnsubscribeRequest& request) {
+  UnsubscribeTarget target;
+  absl::StatusOr<std::string> address =
+      SuppressionAddress("address", request.address());
+  if (!address.ok()) return address.status();
+  target.address = *std::move(address);
+  // Empty: every list.
+  if (!request.list().empty()) {
+    if (absl::Status s = CheckList("list", request.list()); !s.ok()) return s;
+  }
+  target.list = request.list();
+  if (absl::Status s = CheckNote("reason", request.reason(), true); !s.ok()) {
+    return s;
+  }
+  target.reason = request.reason();
+  target.source = kApiSource;
+  return target;
+}
+
+absl::StatusOr<SubscriptionsService::UnsubscribeTarget>
+SubscriptionsService::TargetFromToken(int64_t tenant_id,
+                                      const v1::UnsubscribeRequest& request) {
+  if (!request.address().empty() || !request.list().empty()) {
+    return absl::InvalidArgumentError(
+        "address: leave address and list empty with a token (the token "
+        "names them)");
+  }
+  if (absl::Status s = CheckNote("reason", request.reason(), false); !s.ok()) {
+    return s;
+  }
+  if (ctx_->list_unsubscribe == nullptr) {
+    return absl::FailedPreconditionError(
+        "token: this server does not sign unsubscribe tokens");
+  }
+  if (request.token().size() > 256) {
+    return absl::InvalidArgumentError("token: too long to be ours");
+  }
+  absl::StatusOr<std::string> id = feedback::VerifyUnsubscribeToken(
+      ctx_->list_unsubscribe->secret, request.token());
+  if (!id.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token: ", id.status().message()));
+  }
+  absl::StatusOr<store::Message> m =
+      ctx_->store->GetMessage(tenant_id, *id, /*with_content=*/false);
+  if (absl::IsNotFound(m.status())) {
+    return absl::NotFoundError("token: names no message of yours");
+  }
+  if (!m.ok()) return m.status();
+  if (m->stream.empty() || m->recipients.empty()) {
+    return absl::FailedPreconditionError(
+        "token: its message was not sent to a list");
+  }
+  UnsubscribeTarget target;
+  target.address = absl::AsciiStrToLower(m->recipients.front().address);
+  target.list = m->stream;
+  target.reason =
+      request.reason().empty() ? "list-unsubscribe" : request.reason();
+  target.source = "list-unsubscribe";
+  target.message_id = m->id;
+  return target;
+}
+
 grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
     grpc::CallbackServerContext* call, const v1::UnsubscribeRequest* request,
     v1::Subscription* response) {
@@ -243,32 +308,33 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
       !s.ok()) {
     return FinishWith(call, s);
   }
-  absl::StatusOr<std::string> address =
-      SuppressionAddress("address", request->address());
-  if (!address.ok()) return FinishWith(call, address.status());
-  // Empty: every list.
-  if (!request->list().empty()) {
-    if (absl::Status s = CheckList("list", request->list()); !s.ok()) {
-      return FinishWith(call, s);
-    }
-  }
-  if (absl::Status s = CheckNote("reason", request->reason(), true); !s.ok()) {
-    return FinishWith(call, s);
-  }
   const int64_t tenant_id = caller->tenant_id;
+  absl::StatusOr<UnsubscribeTarget> target =
+      request->token().empty() ? TargetFromFields(*request)
+                               : TargetFromToken(tenant_id, *request);
+  if (!target.ok()) return FinishWith(call, target.status());
+  const std::string* address = &target->address;
+  const std::string& list = target->list;
 
   absl::StatusOr<std::vector<store::Subscription>> subs =
-      ctx_->store->GetSubscriptions(tenant_id, *address, request->list());
+      ctx_->store->GetSubscriptions(tenant_id, *address, list);
   if (!subs.ok()) return FinishWith(call, subs.status());
-  if (subs->empty()) {
+  if (subs->empty() && target->message_id.empty()) {
     return FinishWith(
         call, absl::NotFoundError(
-                  request->list().empty()
+                  list.empty()
                       ? absl::StrCat("address: ", *address,
                                      " has no subscriptions")
                       : absl::StrCat("list: ", *address,
-                                     " has no subscription to list ",
-                                     request->list())));
+                                     " has no subscription to list ", list)));
+  }
+  if (subs->empty()) {
+    // A list message's recipient who was never recorded as subscribed:
+    // record the refusal all the same.
+    store::Subscription never;
+    never.list = list;
+    never.state = store::SubscriptionState::kSubscribed;
+    subs->push_back(never);
   }
   std::vector<store::Subscription> affected;
   for (const store::Subscription& sub : *subs) {
@@ -279,11 +345,13 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
     ToProto(subs->front(), response);
     return FinishWith(call, absl::OkStatus());
   }
+  const std::string reason = target->reason;
 
   const absl::Time now = absl::Now();
   store::FeedbackUpdate update;
   update.tenant_id = tenant_id;
   update.fingerprint = Fingerprint("Unsubscribe", request->request_id());
+  update.message_id = target->message_id;
   feedback::UnsubscribeRequest unsubscribe;
   unsubscribe.tenant_id = tenant_id;
   unsubscribe.address = *address;
@@ -291,8 +359,11 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
     unsubscribe.lists.push_back(sub.list);
   }
   unsubscribe.when = now;
-  unsubscribe.source = kApiSource;
-  unsubscribe.evidence = request->reason();
+  unsubscribe.source = target->source;
+  if (!target->message_id.empty()) {
+    unsubscribe.source_message = absl::StrCat("messages/", target->message_id);
+  }
+  unsubscribe.evidence = reason;
   absl::StatusOr<std::vector<store::Subscription>> changed =
       feedback::AddUnsubscribe(*ctx_->store, unsubscribe, &update);
   if (!changed.ok()) return FinishWith(call, changed.status());
@@ -302,8 +373,9 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
     event.type = store::EventType::kUnsubscribed;
     event.time = now;
     event.recipient = *address;
-    event.source = kApiSource;
-    event.detail = absl::StrCat("list ", sub.list, ": ", request->reason());
+    event.message_id = target->message_id;
+    event.source = target->source;
+    event.detail = absl::StrCat("list ", sub.list, ": ", reason);
     update.events.push_back(std::move(event));
   }
 

@@ -65,6 +65,19 @@ class SubscriptionsService final : public v1::Subscriptions::CallbackService {
       v1::CheckSuppressionResponse* response) override;
 
  private:
+  // Whom an Unsubscribe is about: from its fields, or from the list message
+  // its token names.
+  struct UnsubscribeTarget {
+    std::string address;
+    std::string list;  // empty: every list
+    std::string reason;
+    std::string source;
+    std::string message_id;  // with a token
+  };
+  absl::StatusOr<UnsubscribeTarget> TargetFromFields(
+      const v1::UnsubscribeRequest& request);
+  absl::StatusOr<UnsubscribeTarget> TargetFromToken(
+      int64_t tenant_id, const v1::UnsubscribeRequest& request);
   // The stored subscription of `address` to `list`, as the response;
   // NOT_FOUND naming the address when there is none.
   absl::Status ReadSubscription(int64_t tenant_id, const std::string& address,

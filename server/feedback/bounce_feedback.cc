@@ -45,13 +45,30 @@ std::vector<FeedbackItem> ItemsFromBounce(
   return items;
 }
 
-absl::StatusOr<RawFeedback> ReadRawFeedback(absl::string_view raw) {
+absl::StatusOr<RawFeedback> ReadRawFeedback(
+    absl::string_view raw, const ListUnsubscribeConfig* list_unsubscribe) {
   absl::StatusOr<hygiene::bounce::BounceReport> report =
       hygiene::bounce::ParseBounce(raw);
   if (!report.ok()) return report.status();
   RawFeedback out;
   out.report = *std::move(report);
-  out.items = ItemsFromBounce(out.report);
+  std::optional<std::string> token;
+  if (list_unsubscribe != nullptr && !out.report.is_bounce) {
+    token = UnsubscribeTokenInHeaders(raw);
+  }
+  absl::StatusOr<std::string> id =
+      token.has_value()
+          ? VerifyUnsubscribeToken(list_unsubscribe->secret, *token)
+          : absl::StatusOr<std::string>(absl::NotFoundError("no token"));
+  if (id.ok()) {
+    FeedbackItem item;
+    item.kind = FeedbackKind::kUnsubscribe;
+    item.source = "list-unsubscribe";
+    item.ref.deliverd_id = *id;
+    out.items.push_back(std::move(item));
+  } else {
+    out.items = ItemsFromBounce(out.report);
+  }
   out.source.trusted = false;
   out.source.digest = store::Sha256Hex(raw);
   return out;

@@ -12,6 +12,7 @@
 #include "hygiene/bounce/bounce_message.h"
 #include "server/feedback/feedback_item.h"
 #include "server/feedback/ingester.h"
+#include "server/feedback/unsubscribe_token.h"
 
 namespace deliverd::feedback {
 
@@ -22,7 +23,10 @@ std::vector<FeedbackItem> ItemsFromBounce(
     const hygiene::bounce::BounceReport& report);
 
 // A raw message read as feedback: its report, the items and the source
-// (untrusted: anyone can mail a bounce address; digest of the bytes).
+// (untrusted: anyone can mail a bounce address; digest of the bytes). A
+// message addressed to a list message's unsubscribe mailbox whose token
+// `list_unsubscribe` verifies is one unsubscribe item for that message
+// (null: such mail is not recognised).
 struct RawFeedback {
   hygiene::bounce::BounceReport report;
   std::vector<FeedbackItem> items;
@@ -30,7 +34,8 @@ struct RawFeedback {
 };
 
 // INVALID_ARGUMENT (from ParseBounce) only for input that is not a message.
-absl::StatusOr<RawFeedback> ReadRawFeedback(absl::string_view raw);
+absl::StatusOr<RawFeedback> ReadRawFeedback(
+    absl::string_view raw, const ListUnsubscribeConfig* list_unsubscribe);
 
 }  // namespace deliverd::feedback
 

@@ -146,12 +146,12 @@ MaildirIntake::FileOutcome MaildirIntake::Process(const std::string& path,
     *why = "cannot read it";
     return FileOutcome::kRetry;
   }
-  absl::StatusOr<RawFeedback> raw = ReadRawFeedback(buffer.str());
+  absl::StatusOr<RawFeedback> raw = ReadRawFeedback(buffer.str(), options_.list_unsubscribe);
   if (!raw.ok()) {
     *why = std::string(raw.status().message());
     return FileOutcome::kFailed;
   }
-  if (!raw->report.is_bounce || raw->items.empty()) {
+  if (raw->items.empty()) {
     *why = "not a bounce, delivery report or feedback report";
     return FileOutcome::kFailed;
   }

@@ -3,7 +3,8 @@
 // mailbox behind the VERP return-path domain). Each new message is read as
 // feedback, matched to the message it is about (any tenant: our message ids
 // are unique, and the VERP address or returned headers name it) and
-// applied; the file then moves to <dir>/done/ (applied, duplicate or
+// applied (so is a reply to a list message's unsubscribe mailto); the file
+// then moves to <dir>/done/ (applied, duplicate or
 // nothing to do) or <dir>/failed/ (not feedback, no message of ours, or
 // unreadable), for a person to look at.
 //
@@ -28,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/feedback/ingester.h"
+#include "server/feedback/unsubscribe_token.h"
 #include "server/store/store.h"
 
 namespace deliverd::feedback {
@@ -37,6 +39,9 @@ struct MaildirIntakeOptions {
   absl::Duration poll_interval = absl::Seconds(10);
   // Files larger than this go to failed/ unread.
   int64_t max_file_bytes = 25 * 1024 * 1024;
+  // Recognises replies to list messages' unsubscribe mailto (not owned;
+  // null: not recognised).
+  const ListUnsubscribeConfig* list_unsubscribe = nullptr;
 };
 
 struct IntakePass {

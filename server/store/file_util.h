@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace deliverd::store {
 
@@ -15,6 +16,17 @@ absl::Status MakeDirectories(const std::string& path, int mode);
 
 // The folder part of a path ("." when it has none).
 std::string ParentOf(const std::string& path);
+
+// Writes `content` to `path` readable only by the owner (0600), synced,
+// through a temporary file renamed into place, so a reader never sees half
+// a secret. Creates missing parent folders (0700).
+absl::Status WritePrivateFile(const std::string& path,
+                              const std::string& content);
+
+// The whole of a small file (at most `max_bytes`); NOT_FOUND when it does
+// not exist.
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path,
+                                          size_t max_bytes = 64 * 1024);
 
 }  // namespace deliverd::store
 

@@ -207,5 +207,40 @@ TEST(SendValidation, RequestHashIgnoresTheIdButNotTheBody) {
   EXPECT_NE(ha, hc);
 }
 
+TEST(SendValidation, ListMessagesGoToOneSubscriberWithTheirOwnHeaders) {
+  v1::SendRequest list = Valid();
+  list.set_list("news");
+  absl::StatusOr<ValidatedSend> v = ValidateSend(list, {}, "", kNow);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->list, "news");
+  EXPECT_EQ(v->message.stream, "news");
+  list.set_stream("news");
+  EXPECT_EQ(ErrorOf(list), "OK");
+  list.set_stream("other");
+  EXPECT_THAT(ErrorOf(list), StartsWith("stream:"));
+  list.clear_stream();
+
+  v1::SendRequest two = list;
+  two.mutable_content()->add_to()->set_address("second@example.org");
+  EXPECT_THAT(ErrorOf(two), StartsWith("content.to:"));
+  v1::SendRequest cc = list;
+  cc.mutable_content()->add_cc()->set_address("cc@example.org");
+  EXPECT_THAT(ErrorOf(cc), StartsWith("content.to:"));
+
+  v1::SendRequest own = list;
+  v1::Header* h = own.mutable_content()->add_headers();
+  h->set_name("list-unsubscribe");
+  h->set_value("<mailto:mine@example.com>");
+  EXPECT_THAT(ErrorOf(own), StartsWith("content.headers[0].name:"));
+  // A transactional message may carry its own.
+  own.clear_list();
+  EXPECT_EQ(ErrorOf(own), "OK");
+
+  v1::SendRequest bad = Valid();
+  bad.set_list("no spaces");
+  EXPECT_THAT(ErrorOf(bad), StartsWith("list:"));
+  EXPECT_THAT(ErrorOf(bad, {}, "messages[2]."), StartsWith("messages[2].list:"));
+}
+
 }  // namespace
 }  // namespace deliverd::api
