@@ -440,13 +440,21 @@ std::vector<Answer> CaresResolver::LookupAll(const std::vector<Query>& queries) 
   std::vector<Answer> answers(queries.size());
   std::vector<BlockingSlot> slots(queries.size());
   size_t remaining = queries.size();
-  for (size_t i = 0; i < queries.size(); ++i) {
-    slots[i] = BlockingSlot{queries[i].type, &answers[i], &remaining};
-    // May complete at once (a bad name): the slot is filled either way.
-    ares_query(channel, queries[i].name.c_str(), /*dnsclass=*/1,
-               RrTypeNumber(queries[i].type), &OnBlockingReply, &slots[i]);
-  }
+  size_t issued = 0;
+  // At most kMaxLookupsInFlight outstanding (resolver.h says why).
+  auto issue_more = [&] {
+    while (issued < queries.size() &&
+           issued - (queries.size() - remaining) < kMaxLookupsInFlight) {
+      size_t i = issued++;
+      slots[i] = BlockingSlot{queries[i].type, &answers[i], &remaining};
+      // May complete at once (a bad name): the slot is filled either way.
+      ares_query(channel, queries[i].name.c_str(), /*dnsclass=*/1,
+                 RrTypeNumber(queries[i].type), &OnBlockingReply, &slots[i]);
+    }
+  };
+  issue_more();
   while (remaining > 0) {
+    issue_more();
     std::vector<pollfd> fds;
     int timeout_ms = AddChannelSockets(channel, &fds);
     poll(fds.data(), fds.size(), timeout_ms);

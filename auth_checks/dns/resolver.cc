@@ -1,5 +1,9 @@
 #include "auth_checks/dns/resolver.h"
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -64,12 +68,28 @@ std::vector<Answer> Resolver::LookupAll(const std::vector<Query>& queries) {
   auto waiter = std::make_shared<Waiter>();
   waiter->remaining = queries.size();
   waiter->answers.resize(queries.size());
-  for (size_t i = 0; i < queries.size(); ++i) {
-    LookupAsync(queries[i].name, queries[i].type, [waiter, i](Answer answer) {
-      std::lock_guard<std::mutex> lock(waiter->mu);
-      waiter->answers[i] = std::move(answer);
-      if (--waiter->remaining == 0) waiter->cv.notify_all();
-    });
+  // Each answer issues the next query, so at most kMaxLookupsInFlight are
+  // outstanding. A callback may call LookupAsync again (the contract).
+  auto next = std::make_shared<std::atomic<size_t>>(0);
+  auto issue = std::make_shared<std::function<void()>>();
+  *issue = [this, &queries, waiter, next, weak = std::weak_ptr<std::function<void()>>(issue)] {
+    size_t i = next->fetch_add(1);
+    if (i >= queries.size()) return;
+    LookupAsync(queries[i].name, queries[i].type,
+                [waiter, i, weak](Answer answer) {
+                  {
+                    std::lock_guard<std::mutex> lock(waiter->mu);
+                    waiter->answers[i] = std::move(answer);
+                  }
+                  if (std::shared_ptr<std::function<void()>> go = weak.lock()) {
+                    (*go)();
+                  }
+                  std::lock_guard<std::mutex> lock(waiter->mu);
+                  if (--waiter->remaining == 0) waiter->cv.notify_all();
+                });
+  };
+  for (size_t k = 0; k < std::min(queries.size(), kMaxLookupsInFlight); ++k) {
+    (*issue)();
   }
   std::unique_lock<std::mutex> lock(waiter->mu);
   waiter->cv.wait(lock, [&] { return waiter->remaining == 0; });

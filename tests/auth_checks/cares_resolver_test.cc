@@ -164,8 +164,13 @@ TEST(CaresParseTest, StatusMapping) {
 // A UDP "server" on 127.0.0.1 scripted by query name's first label.
 class ScriptedServer {
  public:
-  ScriptedServer() {
+  // `receive_buffer` > 0 shrinks the socket's buffer (SO_RCVBUF).
+  explicit ScriptedServer(int receive_buffer = 0) {
     fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    if (receive_buffer > 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                 sizeof(receive_buffer));
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -292,6 +297,23 @@ TEST(CaresResolverTest, ManyLookupsInFlightFromManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 100);
+}
+
+TEST(CaresResolverTest, ThousandsOfLookupsAtOnceAllAnswered) {
+  // One LookupAll for a list's distinct domains: issued all at once they
+  // overflowed the server's receive buffer and came back as timeouts.
+  ScriptedServer server(/*receive_buffer=*/64 * 1024);
+  auto resolver = Make(server.address());
+  ASSERT_NE(resolver, nullptr);
+  std::vector<Query> queries;
+  for (int i = 0; i < 3000; ++i) {
+    queries.push_back(Query{"h" + std::to_string(i) + ".example", RrType::kA});
+  }
+  int ok = 0;
+  for (const Answer& a : resolver->LookupAll(queries)) {
+    if (a.outcome == Outcome::kOk) ++ok;
+  }
+  EXPECT_EQ(ok, 3000);
 }
 
 TEST(CaresResolverTest, CallbackMayStartAnotherLookup) {
