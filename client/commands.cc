@@ -354,6 +354,44 @@ std::vector<CommandSpec> BuildSpecs() {
   clean.supports_local = true;
   specs.push_back(clean);
 
+  const std::string actions = "suppress, flag or keep (default keep)";
+  specs.push_back(Command(
+      "jobs create", "", 0, 0, "Define a scheduled cleaning job",
+      {
+          Flag("name", kValue, "NAME", "a display name"),
+          Required(Flag("source", kValue, "PATH",
+                        "the list to clean (CSV, a path on the server under "
+                        "its jobs folder)")),
+          Required(Flag("destination", kValue, "PATH",
+                        "where the cleaned list goes (on the server, under "
+                        "its jobs folder)")),
+          Flag("schedule", kValue, "CRON",
+               "5-field cron in UTC, e.g. \"0 3 * * *\" (default: on demand "
+               "only)"),
+          Flag("offline", kBool, "", "syntax, typos, disposable and role only; no DNS"),
+          Flag("remove-risky", kBool, "", "leave risky addresses out too"),
+          Flag("stream", kValue, "STREAM",
+               "also apply this stream's suppressions"),
+          Flag("on-undeliverable", kValue, "ACTION",
+               "invalid and undeliverable rows: " + actions),
+          Flag("on-risky", kValue, "ACTION", "risky rows: " + actions),
+      },
+      "The destination is the cleaned list with verdict and reason columns.\n"
+      "suppress adds the address to the suppression list (reason invalid) and\n"
+      "leaves it out; flag writes the row even if it would be removed, so its\n"
+      "verdict and reason can be reviewed; keep changes nothing."));
+  specs.push_back(Command("jobs list", "", 0, 0, "List cleaning jobs", {}));
+  specs.push_back(
+      Command("jobs get", "ID", 1, 1, "Show a cleaning job and its last run", {}));
+  specs.push_back(Command(
+      "jobs run", "ID", 1, 1, "Start a cleaning job now", {},
+      "Prints the run as it starts; 'jobs runs ID' shows how it ends."));
+  specs.push_back(
+      Command("jobs delete", "ID", 1, 1, "Delete a cleaning job and its runs", {}));
+  specs.push_back(Command(
+      "jobs runs", "ID", 1, 1, "List a cleaning job's runs, newest first",
+      {Flag("limit", kValue, "N", "at most N runs (1-100, default 20)")}));
+
   specs.push_back(Command("help", "[COMMAND]", 0, 2,
                           "Show help for deliverctl or a command", {}));
   return specs;
@@ -381,6 +419,12 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"ingest", RunIngest},
       {"verify", RunVerify},
       {"clean", RunClean},
+      {"jobs create", RunJobsCreate},
+      {"jobs list", RunJobsList},
+      {"jobs get", RunJobsGet},
+      {"jobs run", RunJobsRun},
+      {"jobs delete", RunJobsDelete},
+      {"jobs runs", RunJobsRuns},
   };
   return *handlers;
 }

@@ -80,6 +80,12 @@ int RunClassifyBounce(const Invocation& invocation);
 int RunIngest(const Invocation& invocation);
 int RunVerify(const Invocation& invocation);
 int RunClean(const Invocation& invocation);
+int RunJobsCreate(const Invocation& invocation);
+int RunJobsList(const Invocation& invocation);
+int RunJobsGet(const Invocation& invocation);
+int RunJobsRun(const Invocation& invocation);
+int RunJobsDelete(const Invocation& invocation);
+int RunJobsRuns(const Invocation& invocation);
 
 }  // namespace deliverd::client
 

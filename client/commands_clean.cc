@@ -39,8 +39,8 @@
 #include "auth_checks/dns/cares_resolver.h"
 #include "client/commands.h"
 #include "client/connection.h"
-#include "client/csv.h"
-#include "client/csv_reader.h"
+#include "hygiene/csv.h"
+#include "hygiene/csv_reader.h"
 #include "client/output.h"
 #include "client/table.h"
 #include "deliverd/v1/hygiene.grpc.pb.h"
@@ -48,6 +48,11 @@
 
 namespace deliverd::client {
 namespace {
+
+using hygiene::CsvReader;
+using hygiene::CsvRow;
+using hygiene::LooksLikeHeader;
+using hygiene::ChooseAddressColumn;
 
 // printf-style formatting into a std::string (absl's str_format is not
 // among the libraries the build links).

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/commands.h"
 #include "client/connection.h"
-#include "client/csv.h"
+#include "hygiene/csv.h"
 #include "client/enum_names.h"
 #include "client/output.h"
 #include "client/suppression_requests.h"
@@ -17,6 +17,8 @@
 
 namespace deliverd::client {
 namespace {
+
+using hygiene::CsvRow;
 
 // Evidence can be a whole DSN; the table shows its start, `--json` or
 // `--csv` the rest.

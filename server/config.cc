@@ -120,6 +120,10 @@ std::string Config::UnsubscribeSecretFile() const {
              : unsubscribe_secret_file;
 }
 
+std::string Config::JobsDir() const {
+  return jobs_dir.empty() ? absl::StrCat(data_dir, "/jobs") : jobs_dir;
+}
+
 absl::Status SetConfigValue(const std::string& key, const std::string& value,
                             Config* config) {
   int64_t number = 0;
@@ -293,6 +297,11 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
       return BadValue(key, value, "a folder path");
     }
     config->feedback_maildir = value;
+  } else if (key == "jobs-dir") {
+    if (value.empty() || HasControl(value)) {
+      return BadValue(key, value, "a folder path");
+    }
+    config->jobs_dir = value;
   } else if (key == "feedback-maildir-poll") {
     if (absl::Status s =
             ParseDurationValue(key, value, &config->feedback_maildir_poll);
@@ -442,6 +451,9 @@ flags (also settable in --config FILE as "name = value"):
                              this Maildir (new/, cur/); each file moves to
                              done/ or failed/ once read
   --feedback-maildir-poll DURATION  how often to look (default 10s)
+  --jobs-dir DIR             cleaning jobs may only read and write files under
+                             this folder (default <data-dir>/jobs, created if
+                             missing)
 )";
 }
 

@@ -79,6 +79,11 @@ struct Config {
   // A Maildir of returned mail to read feedback from; empty: none.
   std::string feedback_maildir;
   absl::Duration feedback_maildir_poll = absl::Seconds(10);
+  // The folder every cleaning job's source and destination must be under
+  // (tenants name server-side files; nothing outside it can be read or
+  // written). Empty means <data_dir>/jobs.
+  std::string jobs_dir;
+  std::string JobsDir() const;
 
   std::string StorePath() const;
   std::string OutboxDir() const;

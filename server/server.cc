@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -32,6 +34,7 @@
 #include "server/api/service_context.h"
 #include "server/api/subscriptions_service.h"
 #include "server/delivery/dispatcher.h"
+#include "server/jobs/job_runner.h"
 #include "server/transport_setup.h"
 #include "server/store/file_util.h"
 #include "server/store/sqlite_store.h"
@@ -157,6 +160,25 @@ absl::Status Server::Start() {
     resolver_error = resolver.status();
     std::cerr << "deliverd: DNS checks unavailable: " << resolver_error << "\n";
   }
+  // Job paths are checked against the resolved root, so the jobs folder
+  // itself may be reached through a symbolic link.
+  std::string jobs_dir = config_.JobsDir();
+  if (absl::Status s = MakeDirectories(jobs_dir, 0700); !s.ok()) return s;
+  {
+    char resolved[PATH_MAX];
+    if (realpath(jobs_dir.c_str(), resolved) == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("jobs dir ", jobs_dir, ": ", strerror(errno)));
+    }
+    jobs_dir = resolved;
+  }
+  jobs::JobRunnerOptions job_options;
+  job_options.owner = absl::StrCat("deliverd-", getpid());
+  job_options.jobs_dir = jobs_dir;
+  job_runner_ = std::make_unique<jobs::JobRunner>(
+      store_.get(), resolver_.get(), job_options);
+  context_->job_runner = job_runner_.get();
+  context_->jobs_dir = jobs_dir;
   hygiene_ = std::make_unique<api::HygieneService>(
       context_.get(), resolver_.get(), resolver_error);
   send_gate_ = std::make_unique<api::SendGate>(store_.get(), resolver_.get());
@@ -181,6 +203,7 @@ absl::Status Server::Start() {
   }
   dispatcher_->Start();
   dispatcher_->Nudge();
+  job_runner_->Start();
   if (!config_.feedback_maildir.empty()) {
     feedback::MaildirIntakeOptions intake;
     intake.dir = config_.feedback_maildir;
@@ -221,11 +244,13 @@ void Server::Shutdown() {
     grpc_server_->Wait();
   }
   if (dispatcher_) dispatcher_->Stop();
+  if (job_runner_) job_runner_->Stop();
   maildir_intake_.reset();  // finishes the file it is reading
   if (store_) store_->SetEventListener(nullptr);
   grpc_server_.reset();
   hygiene_.reset();  // waits for running DNS checks
   send_gate_.reset();  // likewise
+  job_runner_.reset();  // uses the resolver and the store
   resolver_.reset();
   dns_.reset();
   hub_.reset();

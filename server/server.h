@@ -4,7 +4,8 @@
 //
 // Shutdown order: stop WatchEvents streams, stop accepting calls and let
 // in-flight calls finish (up to the grace period), let in-flight delivery
-// attempts finish and record their outcome, then close the store (which
+// attempts finish and record their outcome, interrupt running cleaning jobs
+// (recorded FAILED, due again at once), then close the store (which
 // commits every write already acknowledged).
 #ifndef DELIVERD_SERVER_SERVER_H_
 #define DELIVERD_SERVER_SERVER_H_
@@ -33,6 +34,9 @@ namespace feedback {
 class FeedbackIngester;
 class MaildirIntake;
 struct ListUnsubscribeConfig;
+}
+namespace jobs {
+class JobRunner;
 }
 namespace api {
 class Authenticator;
@@ -80,6 +84,7 @@ class Server {
   std::unique_ptr<auth_checks::dns::Resolver> resolver_;
   std::unique_ptr<grpc::Service> hygiene_;
   std::unique_ptr<api::SendGate> send_gate_;
+  std::unique_ptr<jobs::JobRunner> job_runner_;
   std::unique_ptr<grpc::Server> grpc_server_;
   bool stopped_ = false;
 };

@@ -472,6 +472,9 @@ class HygieneService::CleanListReactor final
         for (const auto& [reason, count] : s.removed_by_reason) {
           (*summary->mutable_removed_by_reason())[reason] = count;
         }
+        for (const auto& [verdict, count] : s.by_verdict) {
+          (*summary->mutable_by_verdict())[verdict] = count;
+        }
         pending_.push_back(std::move(response));
       }
       WriteNext();

@@ -1,7 +1,7 @@
 // deliverd.v1.Hygiene over gRPC's callback API. CheckDomain, CheckSpf,
-// VerifyAddresses, CleanList, ClassifyBounce and IngestFeedback are
-// implemented; the other RPCs answer UNIMPLEMENTED (the
-// generated default) until their issues land.
+// VerifyAddresses, CleanList, ClassifyBounce, IngestFeedback and the
+// cleaning-job RPCs (hygiene_jobs.cc) are implemented; the other RPCs
+// answer UNIMPLEMENTED (the generated default) until their issues land.
 //
 // DNS can take seconds, so each check runs on a thread of its own instead
 // of a gRPC thread; at most kMaxConcurrentChecks run at once (more are
@@ -84,12 +84,50 @@ class HygieneService final : public v1::Hygiene::CallbackService {
   grpc::ServerBidiReactor<v1::CleanListRequest, v1::CleanListResponse>*
   CleanList(grpc::CallbackServerContext* call) override;
 
+  // Cleaning jobs (server/jobs), tenant-scoped: another tenant's job is
+  // NOT_FOUND. Create checks source and destination (absolute, under the
+  // server's jobs folder, see server/jobs/job_paths.h), the schedule (5-field
+  // cron, UTC) and the actions, each refused INVALID_ARGUMENT naming the
+  // field ("job.source: ..."). RunCleaningJob claims the job and answers at
+  // once with the RUNNING run; the run goes on on a runner thread, and its
+  // end shows in GetCleaningJob's last_run and ListCleaningJobRuns.
+  // Store writes run off the gRPC thread (RunOffThread).
+  grpc::ServerUnaryReactor* CreateCleaningJob(
+      grpc::CallbackServerContext* call,
+      const v1::CreateCleaningJobRequest* request,
+      v1::CleaningJob* response) override;
+  grpc::ServerUnaryReactor* GetCleaningJob(
+      grpc::CallbackServerContext* call,
+      const v1::GetCleaningJobRequest* request,
+      v1::CleaningJob* response) override;
+  grpc::ServerUnaryReactor* ListCleaningJobs(
+      grpc::CallbackServerContext* call,
+      const v1::ListCleaningJobsRequest* request,
+      v1::ListCleaningJobsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteCleaningJob(
+      grpc::CallbackServerContext* call,
+      const v1::DeleteCleaningJobRequest* request,
+      v1::DeleteCleaningJobResponse* response) override;
+  grpc::ServerUnaryReactor* RunCleaningJob(
+      grpc::CallbackServerContext* call,
+      const v1::RunCleaningJobRequest* request,
+      v1::CleaningJobRun* response) override;
+  grpc::ServerUnaryReactor* ListCleaningJobRuns(
+      grpc::CallbackServerContext* call,
+      const v1::ListCleaningJobRunsRequest* request,
+      v1::ListCleaningJobRunsResponse* response) override;
+
  private:
   class CleanListReactor;
 
   // Runs `work` on a thread of its own (DNS may take seconds), counting it
   // against kMaxConcurrentChecks; false when the limit is reached.
   bool RunOffThread(std::function<void()> work);
+  // Authenticates, then runs `work(tenant_id)` off the gRPC thread and
+  // finishes the call with its status (the cleaning-job RPCs' shape).
+  grpc::ServerUnaryReactor* JobCall(
+      grpc::CallbackServerContext* call,
+      std::function<absl::Status(int64_t tenant_id)> work);
   // IngestFeedback's work, on its own thread.
   absl::Status Ingest(int64_t tenant_id,
                       const v1::IngestFeedbackRequest& request,

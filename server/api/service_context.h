@@ -20,6 +20,10 @@ class FeedbackIngester;
 struct ListUnsubscribeConfig;
 }  // namespace deliverd::feedback
 
+namespace deliverd::jobs {
+class JobRunner;
+}  // namespace deliverd::jobs
+
 namespace deliverd::api {
 
 class SendGate;
@@ -40,6 +44,11 @@ struct ServiceContext {
   // always sets it; null leaves list messages without the headers and
   // refuses tokens).
   const feedback::ListUnsubscribeConfig* list_unsubscribe = nullptr;
+  // Runs cleaning jobs (RunCleaningJob) and is nudged when one is created;
+  // null: the cleaning-job RPCs answer UNIMPLEMENTED.
+  jobs::JobRunner* job_runner = nullptr;
+  // The resolved root every job path must be under (server/jobs/job_paths).
+  std::string jobs_dir;
 };
 
 // Splits "field.path: reason" into its field and the whole message, for

@@ -6,10 +6,14 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/store/migrations.h"
+
+#include <openssl/rand.h>
 
 namespace deliverd::store {
 namespace {
@@ -1158,10 +1162,20 @@ absl::Status SqliteStore::RecordDelivery(const DeliveryUpdate& update) {
 }
 
 absl::Status SqliteStore::ReleaseAllLeases() {
-  return WriteAndWait([](SqliteConnection& db) {
-    return db.Exec(
+  return WriteAndWait([](SqliteConnection& db) -> absl::Status {
+    RETURN_IF_ERROR(db.Exec(
         "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE "
-        "lease_owner IS NOT NULL");
+        "lease_owner IS NOT NULL"));
+    // A cleaning run cut short by the restart is recorded as failed; a
+    // scheduled job keeps its (past) next run time, so it is retried now.
+    RETURN_IF_ERROR(db.Exec(absl::StrCat(
+        "UPDATE cleaning_job_runs SET state = 3, end_time = ",
+        ToMicros(absl::Now()),
+        ", error = 'abandoned: deliverd stopped during the run' WHERE state "
+        "= 1")));
+    return db.Exec(
+        "UPDATE cleaning_jobs SET lease_owner = NULL, lease_until = NULL "
+        "WHERE lease_owner IS NOT NULL");
   });
 }
 
@@ -1415,6 +1429,404 @@ absl::StatusOr<std::vector<Subscription>> SqliteStore::GetSubscriptions(
     out.push_back(ReadSubscriptionRow(*stmt));
   }
   return out;
+}
+
+namespace {
+
+constexpr char kJobColumns[] =
+    "tenant_id, id, display_name, source, destination, schedule, offline, "
+    "remove_risky, stream, on_undeliverable, on_risky, create_time, "
+    "next_run_time, consecutive_failures";
+
+constexpr char kRunColumns[] =
+    "id, tenant_id, job_id, state, start_time, end_time, rows_total, kept, "
+    "removed, duplicates, by_verdict, removed_by_reason, suppressed_added, "
+    "flagged, error";
+
+CleaningJob ReadJobRow(const SqliteStatement& s) {
+  CleaningJob j;
+  j.tenant_id = s.Int(0);
+  j.id = s.Text(1);
+  j.display_name = s.Text(2);
+  j.source = s.Text(3);
+  j.destination = s.Text(4);
+  j.schedule = s.Text(5);
+  j.offline = s.Int(6) != 0;
+  j.remove_risky = s.Int(7) != 0;
+  j.stream = s.Text(8);
+  j.on_undeliverable = static_cast<CleaningJobAction>(s.Int(9));
+  j.on_risky = static_cast<CleaningJobAction>(s.Int(10));
+  j.create_time = FromMicros(s.Int(11));
+  j.next_run_time = OptionalTime(s, 12);
+  j.consecutive_failures = static_cast<int>(s.Int(13));
+  return j;
+}
+
+// Counts keyed by short names ("deliverable") as "name=count" lines; the
+// names never contain '=' or a newline.
+std::string EncodeCounts(
+    const std::vector<std::pair<std::string, int64_t>>& counts) {
+  std::string out;
+  for (const auto& [key, count] : counts) {
+    absl::StrAppend(&out, key, "=", count, "\n");
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> DecodeCounts(
+    const std::string& text) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(line, absl::MaxSplits('=', 1));
+    int64_t count = 0;
+    if (!absl::SimpleAtoi(kv.second, &count)) continue;
+    out.emplace_back(std::string(kv.first), count);
+  }
+  return out;
+}
+
+CleaningJobRun ReadRunRow(const SqliteStatement& s) {
+  CleaningJobRun r;
+  r.id = s.Int(0);
+  r.tenant_id = s.Int(1);
+  r.job_id = s.Text(2);
+  r.state = static_cast<CleaningRunState>(s.Int(3));
+  r.start_time = FromMicros(s.Int(4));
+  r.end_time = OptionalTime(s, 5);
+  r.summary.rows = s.Int(6);
+  r.summary.kept = s.Int(7);
+  r.summary.removed = s.Int(8);
+  r.summary.duplicates = s.Int(9);
+  r.summary.by_verdict = DecodeCounts(s.Text(10));
+  r.summary.removed_by_reason = DecodeCounts(s.Text(11));
+  r.summary.suppressed_added = s.Int(12);
+  r.summary.flagged = s.Int(13);
+  r.error = s.Text(14);
+  return r;
+}
+
+absl::Status LoadLastRun(SqliteConnection& db, CleaningJob& job) {
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kRunColumns,
+      " FROM cleaning_job_runs WHERE tenant_id = ? AND job_id = ? ORDER BY "
+      "id DESC LIMIT 1");
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, job.tenant_id).Bind(2, job.id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (row) job.last_run = ReadRunRow(*stmt);
+  return absl::OkStatus();
+}
+
+// Leases `job` (already read, lease free) to `owner` and inserts its RUNNING
+// run. A run still RUNNING belongs to a runner whose lease expired: it is
+// closed as FAILED first, so the history shows what happened.
+absl::StatusOr<ClaimedCleaningJob> LeaseJob(SqliteConnection& db,
+                                            CleaningJob job,
+                                            const std::string& owner,
+                                            absl::Time now,
+                                            absl::Duration lease) {
+  {
+    static const std::string kAbandon =
+        "UPDATE cleaning_job_runs SET state = 3, end_time = ?, error = "
+        "'abandoned: the runner stopped before recording the end (lease "
+        "expired)' WHERE tenant_id = ? AND job_id = ? AND state = 1";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kAbandon));
+    stmt->Bind(1, ToMicros(now)).Bind(2, job.tenant_id).Bind(3, job.id);
+    RETURN_IF_ERROR(stmt->Run());
+  }
+  {
+    static const std::string kLease =
+        "UPDATE cleaning_jobs SET lease_owner = ?, lease_until = ? WHERE "
+        "tenant_id = ? AND id = ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kLease));
+    stmt->Bind(1, owner)
+        .Bind(2, ToMicros(now + lease))
+        .Bind(3, job.tenant_id)
+        .Bind(4, job.id);
+    RETURN_IF_ERROR(stmt->Run());
+  }
+  ClaimedCleaningJob claimed;
+  claimed.run.tenant_id = job.tenant_id;
+  claimed.run.job_id = job.id;
+  claimed.run.state = CleaningRunState::kRunning;
+  claimed.run.start_time = now;
+  {
+    static const std::string kInsert =
+        "INSERT INTO cleaning_job_runs (tenant_id, job_id, state, "
+        "start_time) VALUES (?, ?, 1, ?)";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
+    stmt->Bind(1, job.tenant_id).Bind(2, job.id).Bind(3, ToMicros(now));
+    RETURN_IF_ERROR(stmt->Run());
+    claimed.run.id = db.LastInsertRowId();
+  }
+  RETURN_IF_ERROR(LoadLastRun(db, job));
+  claimed.job = std::move(job);
+  return claimed;
+}
+
+std::string NewJobId() {
+  unsigned char bytes[9];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+    // Unreachable in practice; the time keeps ids distinct anyway.
+    return absl::StrCat("j_", absl::ToUnixNanos(absl::Now()));
+  }
+  return absl::StrCat(
+      "j_", absl::BytesToHexString(absl::string_view(
+                reinterpret_cast<const char*>(bytes), sizeof(bytes))));
+}
+
+}  // namespace
+
+absl::StatusOr<CleaningJob> SqliteStore::CreateCleaningJob(
+    const CleaningJob& job) {
+  CleaningJob stored = job;
+  stored.id = NewJobId();
+  stored.create_time = absl::FromUnixMicros(ToMicros(absl::Now()));
+  stored.consecutive_failures = 0;
+  stored.last_run.reset();
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kInsert = absl::StrCat(
+        "INSERT INTO cleaning_jobs (", kJobColumns,
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
+    stmt->Bind(1, stored.tenant_id)
+        .Bind(2, stored.id)
+        .Bind(3, stored.display_name)
+        .Bind(4, stored.source)
+        .Bind(5, stored.destination)
+        .Bind(6, stored.schedule)
+        .Bind(7, static_cast<int64_t>(stored.offline))
+        .Bind(8, static_cast<int64_t>(stored.remove_risky))
+        .Bind(9, stored.stream)
+        .Bind(10, static_cast<int64_t>(stored.on_undeliverable))
+        .Bind(11, static_cast<int64_t>(stored.on_risky))
+        .Bind(12, ToMicros(stored.create_time));
+    BindOptionalTime(*stmt, 13, stored.next_run_time);
+    stmt->Bind(14, int64_t{0});
+    return stmt->Run();
+  }));
+  if (stored.next_run_time != absl::InfiniteFuture()) {
+    stored.next_run_time = FromMicros(ToMicros(stored.next_run_time));
+  }
+  return stored;
+}
+
+absl::StatusOr<CleaningJob> SqliteStore::GetCleaningJob(int64_t tenant_id,
+                                                        absl::string_view id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ReadSnapshot snapshot(*db);
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kJobColumns,
+      " FROM cleaning_jobs WHERE tenant_id = ? AND id = ?");
+  CleaningJob job;
+  {
+    ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+    stmt->Bind(1, tenant_id).Bind(2, id);
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("cleaning job ", id, " not found"));
+    }
+    job = ReadJobRow(*stmt);
+  }
+  RETURN_IF_ERROR(LoadLastRun(*db, job));
+  return job;
+}
+
+absl::StatusOr<std::vector<CleaningJob>> SqliteStore::ListCleaningJobs(
+    int64_t tenant_id, int page_size, absl::string_view after_id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ReadSnapshot snapshot(*db);
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kJobColumns,
+      " FROM cleaning_jobs WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?");
+  std::vector<CleaningJob> jobs;
+  {
+    ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+    stmt->Bind(1, tenant_id)
+        .Bind(2, after_id)
+        .Bind(3, static_cast<int64_t>(page_size));
+    while (true) {
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) break;
+      jobs.push_back(ReadJobRow(*stmt));
+    }
+  }
+  for (CleaningJob& job : jobs) RETURN_IF_ERROR(LoadLastRun(*db, job));
+  return jobs;
+}
+
+absl::Status SqliteStore::DeleteCleaningJob(int64_t tenant_id,
+                                            absl::string_view id) {
+  std::string job_id(id);
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("DELETE FROM cleaning_jobs WHERE "
+                                        "tenant_id = ? AND id = ?"));
+      stmt->Bind(1, tenant_id).Bind(2, job_id);
+      RETURN_IF_ERROR(stmt->Run());
+      if (db.Changes() == 0) {
+        return absl::NotFoundError(
+            absl::StrCat("cleaning job ", job_id, " not found"));
+      }
+    }
+    ASSIGN_OR_RETURN(stmt, db.Prepare("DELETE FROM cleaning_job_runs WHERE "
+                                      "tenant_id = ? AND job_id = ?"));
+    stmt->Bind(1, tenant_id).Bind(2, job_id);
+    return stmt->Run();
+  });
+}
+
+absl::StatusOr<std::vector<ClaimedCleaningJob>>
+SqliteStore::ClaimDueCleaningJobs(absl::string_view owner, absl::Time now,
+                                  absl::Duration lease, int limit) {
+  std::vector<ClaimedCleaningJob> claimed;
+  std::string lease_owner(owner);
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    claimed.clear();
+    static const std::string kDue = absl::StrCat(
+        "SELECT ", kJobColumns,
+        " FROM cleaning_jobs WHERE next_run_time IS NOT NULL AND "
+        "next_run_time <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+        "ORDER BY next_run_time LIMIT ?");
+    std::vector<CleaningJob> due;
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kDue));
+      stmt->Bind(1, ToMicros(now))
+          .Bind(2, ToMicros(now))
+          .Bind(3, static_cast<int64_t>(limit));
+      while (true) {
+        ASSIGN_OR_RETURN(row, stmt->Step());
+        if (!row) break;
+        due.push_back(ReadJobRow(*stmt));
+      }
+    }
+    for (CleaningJob& job : due) {
+      ASSIGN_OR_RETURN(
+          one, LeaseJob(db, std::move(job), lease_owner, now, lease));
+      claimed.push_back(std::move(one));
+    }
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+absl::StatusOr<ClaimedCleaningJob> SqliteStore::ClaimCleaningJob(
+    int64_t tenant_id, absl::string_view id, absl::string_view owner,
+    absl::Time now, absl::Duration lease) {
+  ClaimedCleaningJob claimed;
+  std::string job_id(id);
+  std::string lease_owner(owner);
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kFind = absl::StrCat(
+        "SELECT ", kJobColumns,
+        ", lease_until FROM cleaning_jobs WHERE tenant_id = ? AND id = ?");
+    CleaningJob job;
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+      stmt->Bind(1, tenant_id).Bind(2, job_id);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) {
+        return absl::NotFoundError(
+            absl::StrCat("cleaning job ", job_id, " not found"));
+      }
+      job = ReadJobRow(*stmt);
+      if (!stmt->IsNull(14) && FromMicros(stmt->Int(14)) > now) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("cleaning job ", job_id, " is already running"));
+      }
+    }
+    ASSIGN_OR_RETURN(one,
+                     LeaseJob(db, std::move(job), lease_owner, now, lease));
+    claimed = std::move(one);
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+absl::Status SqliteStore::FinishCleaningJobRun(const CleaningRunFinish& f) {
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    {
+      static const std::string kRelease =
+          "UPDATE cleaning_jobs SET lease_owner = NULL, lease_until = NULL, "
+          "next_run_time = ?, consecutive_failures = ? WHERE tenant_id = ? "
+          "AND id = ? AND lease_owner = ?";
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kRelease));
+      BindOptionalTime(*stmt, 1, f.next_run_time);
+      stmt->Bind(2, static_cast<int64_t>(f.consecutive_failures))
+          .Bind(3, f.tenant_id)
+          .Bind(4, f.job_id)
+          .Bind(5, f.lease_owner);
+      RETURN_IF_ERROR(stmt->Run());
+      if (db.Changes() == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "lease on cleaning job ", f.job_id, " is no longer held by ",
+            f.lease_owner));
+      }
+    }
+    static const std::string kRun =
+        "UPDATE cleaning_job_runs SET state = ?, end_time = ?, rows_total = "
+        "?, kept = ?, removed = ?, duplicates = ?, by_verdict = ?, "
+        "removed_by_reason = ?, suppressed_added = ?, flagged = ?, error = ? "
+        "WHERE tenant_id = ? AND id = ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kRun));
+    stmt->Bind(1, static_cast<int64_t>(f.state))
+        .Bind(2, ToMicros(f.end_time))
+        .Bind(3, f.summary.rows)
+        .Bind(4, f.summary.kept)
+        .Bind(5, f.summary.removed)
+        .Bind(6, f.summary.duplicates)
+        .Bind(7, EncodeCounts(f.summary.by_verdict))
+        .Bind(8, EncodeCounts(f.summary.removed_by_reason))
+        .Bind(9, f.summary.suppressed_added)
+        .Bind(10, f.summary.flagged)
+        .Bind(11, f.error)
+        .Bind(12, f.tenant_id)
+        .Bind(13, f.run_id);
+    return stmt->Run();
+  });
+}
+
+absl::StatusOr<std::vector<CleaningJobRun>> SqliteStore::ListCleaningJobRuns(
+    int64_t tenant_id, absl::string_view job_id, int limit) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ReadSnapshot snapshot(*db);
+  {
+    ASSIGN_OR_RETURN(stmt, db->Prepare("SELECT 1 FROM cleaning_jobs WHERE "
+                                       "tenant_id = ? AND id = ?"));
+    stmt->Bind(1, tenant_id).Bind(2, job_id);
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("cleaning job ", job_id, " not found"));
+    }
+  }
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kRunColumns,
+      " FROM cleaning_job_runs WHERE tenant_id = ? AND job_id = ? ORDER BY "
+      "id DESC LIMIT ?");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, tenant_id).Bind(2, job_id).Bind(3, static_cast<int64_t>(limit));
+  std::vector<CleaningJobRun> runs;
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) break;
+    runs.push_back(ReadRunRow(*stmt));
+  }
+  return runs;
+}
+
+absl::StatusOr<absl::Time> SqliteStore::NextCleaningJobDueTime() {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(
+      stmt, db->Prepare("SELECT MIN(CASE WHEN lease_until IS NOT NULL AND "
+                        "lease_until > next_run_time THEN lease_until ELSE "
+                        "next_run_time END) FROM cleaning_jobs WHERE "
+                        "next_run_time IS NOT NULL"));
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row || stmt->IsNull(0)) return absl::InfiniteFuture();
+  return FromMicros(stmt->Int(0));
 }
 
 }  // namespace deliverd::store

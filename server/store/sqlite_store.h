@@ -112,6 +112,25 @@ class SqliteStore : public Store {
       int64_t tenant_id, absl::string_view address,
       absl::string_view list) override;
 
+  absl::StatusOr<CleaningJob> CreateCleaningJob(
+      const CleaningJob& job) override;
+  absl::StatusOr<CleaningJob> GetCleaningJob(int64_t tenant_id,
+                                             absl::string_view id) override;
+  absl::StatusOr<std::vector<CleaningJob>> ListCleaningJobs(
+      int64_t tenant_id, int page_size, absl::string_view after_id) override;
+  absl::Status DeleteCleaningJob(int64_t tenant_id,
+                                 absl::string_view id) override;
+  absl::StatusOr<std::vector<ClaimedCleaningJob>> ClaimDueCleaningJobs(
+      absl::string_view owner, absl::Time now, absl::Duration lease,
+      int limit) override;
+  absl::StatusOr<ClaimedCleaningJob> ClaimCleaningJob(
+      int64_t tenant_id, absl::string_view id, absl::string_view owner,
+      absl::Time now, absl::Duration lease) override;
+  absl::Status FinishCleaningJobRun(const CleaningRunFinish& finish) override;
+  absl::StatusOr<std::vector<CleaningJobRun>> ListCleaningJobRuns(
+      int64_t tenant_id, absl::string_view job_id, int limit) override;
+  absl::StatusOr<absl::Time> NextCleaningJobDueTime() override;
+
  private:
   // A unit of work for the writer thread. `run` executes inside the group's
   // transaction (in its own savepoint); `done` runs after the commit.

@@ -154,6 +154,28 @@ struct FeedbackUpdate {
   std::vector<SoftBounceScore> scores;      // upserted
 };
 
+// A cleaning job claimed for one run: the job, and its run row (RUNNING).
+struct ClaimedCleaningJob {
+  CleaningJob job;
+  CleaningJobRun run;
+};
+
+// The end of a claimed run. Applied only while `lease_owner` still holds the
+// job's lease: the run row gets its state, counts and error, the job its
+// next run time and failure count, and the lease is released.
+struct CleaningRunFinish {
+  int64_t tenant_id = 0;
+  std::string job_id;
+  int64_t run_id = 0;
+  std::string lease_owner;
+  CleaningRunState state = CleaningRunState::kUnspecified;
+  absl::Time end_time = absl::UnixEpoch();
+  CleaningRunSummary summary;
+  std::string error;
+  absl::Time next_run_time = absl::InfiniteFuture();
+  int consecutive_failures = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -213,7 +235,8 @@ class Store {
       absl::string_view owner, absl::Time now, absl::Duration lease,
       int limit) = 0;
   virtual absl::Status RecordDelivery(const DeliveryUpdate& update) = 0;
-  // Clears every lease, making claimed messages due again at once. Only for
+  // Clears every lease (messages and cleaning jobs; runs in progress are
+  // recorded FAILED), making claimed work due again at once. Only for
   // a store that a single process uses, at its start: any lease found then
   // belongs to a process that died mid-delivery.
   virtual absl::Status ReleaseAllLeases() = 0;
@@ -245,6 +268,44 @@ class Store {
   // nullopt when the address has no score.
   virtual absl::StatusOr<std::optional<SoftBounceScore>> GetSoftBounceScore(
       int64_t tenant_id, absl::string_view address) = 0;
+
+  // Cleaning jobs. CreateCleaningJob assigns the id and create_time and
+  // returns the stored job. Reads fill `last_run`. Deleting a job deletes
+  // its runs; a run in progress finishes with FAILED_PRECONDITION.
+  virtual absl::StatusOr<CleaningJob> CreateCleaningJob(
+      const CleaningJob& job) = 0;
+  virtual absl::StatusOr<CleaningJob> GetCleaningJob(int64_t tenant_id,
+                                                     absl::string_view id) = 0;
+  // Ordered by id; `after_id` is the last id of the previous page ("" for
+  // the first).
+  virtual absl::StatusOr<std::vector<CleaningJob>> ListCleaningJobs(
+      int64_t tenant_id, int page_size, absl::string_view after_id) = 0;
+  virtual absl::Status DeleteCleaningJob(int64_t tenant_id,
+                                         absl::string_view id) = 0;
+  // Claims up to `limit` jobs (any tenant) whose next_run_time is at or
+  // before `now` and whose lease is free, leasing each to `owner` until
+  // now+lease and inserting a RUNNING run for it. The lease is what keeps
+  // two replicas from running one job at once, as with ClaimDueMessages.
+  // A RUNNING run left behind by an expired lease (its runner died) is
+  // marked FAILED first.
+  virtual absl::StatusOr<std::vector<ClaimedCleaningJob>> ClaimDueCleaningJobs(
+      absl::string_view owner, absl::Time now, absl::Duration lease,
+      int limit) = 0;
+  // Claims one job now, due or not (an on-demand run). NOT_FOUND for an
+  // unknown job; FAILED_PRECONDITION while another run holds its lease.
+  virtual absl::StatusOr<ClaimedCleaningJob> ClaimCleaningJob(
+      int64_t tenant_id, absl::string_view id, absl::string_view owner,
+      absl::Time now, absl::Duration lease) = 0;
+  // FAILED_PRECONDITION when the lease is no longer held by the owner (or
+  // the job was deleted).
+  virtual absl::Status FinishCleaningJobRun(
+      const CleaningRunFinish& finish) = 0;
+  // Newest first, at most `limit`. NOT_FOUND for an unknown job.
+  virtual absl::StatusOr<std::vector<CleaningJobRun>> ListCleaningJobRuns(
+      int64_t tenant_id, absl::string_view job_id, int limit) = 0;
+  // The earliest time a ClaimDueCleaningJobs can succeed (a leased job
+  // counts from its lease's end); InfiniteFuture when none is scheduled.
+  virtual absl::StatusOr<absl::Time> NextCleaningJobDueTime() = 0;
 
   // Subscriptions of `address` (case-insensitive): to `list`, or to every
   // list when `list` is empty; ordered by list.

@@ -8,6 +8,7 @@
 #define DELIVERD_SERVER_STORE_TYPES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -167,6 +168,66 @@ struct SoftBounceScore {
   std::string address;
   double score = 0;
   absl::Time updated = absl::UnixEpoch();
+};
+
+// A scheduled list-cleaning job (server/jobs). `source` and `destination`
+// are server-side paths, already validated by the API layer.
+enum class CleaningJobAction : int {
+  kUnspecified = 0,  // = keep
+  kKeep = 1,
+  kFlag = 2,
+  kSuppress = 3,
+};
+
+enum class CleaningRunState : int {
+  kUnspecified = 0,
+  kRunning = 1,
+  kSucceeded = 2,
+  kFailed = 3,
+};
+
+// Counts of one run (hygiene::CleanSummary plus what the actions did).
+struct CleaningRunSummary {
+  int64_t rows = 0;
+  int64_t kept = 0;
+  int64_t removed = 0;
+  int64_t duplicates = 0;
+  std::vector<std::pair<std::string, int64_t>> by_verdict;
+  std::vector<std::pair<std::string, int64_t>> removed_by_reason;
+  int64_t suppressed_added = 0;
+  int64_t flagged = 0;
+};
+
+struct CleaningJobRun {
+  int64_t id = 0;
+  int64_t tenant_id = 0;
+  std::string job_id;
+  CleaningRunState state = CleaningRunState::kUnspecified;
+  absl::Time start_time = absl::UnixEpoch();
+  absl::Time end_time = absl::InfiniteFuture();  // still running
+  CleaningRunSummary summary;
+  std::string error;
+};
+
+struct CleaningJob {
+  std::string id;  // public id, "j_..."
+  int64_t tenant_id = 0;
+  std::string display_name;
+  std::string source;
+  std::string destination;
+  std::string schedule;  // 5-field cron, UTC; "" = on demand only
+  bool offline = false;
+  bool remove_risky = false;
+  std::string stream;  // suppression scope checked besides tenant-wide
+  CleaningJobAction on_undeliverable = CleaningJobAction::kUnspecified;
+  CleaningJobAction on_risky = CleaningJobAction::kUnspecified;
+  absl::Time create_time = absl::UnixEpoch();
+  // InfiniteFuture: not scheduled (on demand only, or nothing due).
+  absl::Time next_run_time = absl::InfiniteFuture();
+  // Failed runs since the last success (drives the retry back-off).
+  int consecutive_failures = 0;
+  // Filled by reads when the job has run at least once.
+  std::optional<CleaningJobRun> last_run;
 };
 
 struct ApiKey {

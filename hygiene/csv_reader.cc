@@ -1,4 +1,4 @@
-#include "client/csv_reader.h"
+#include "hygiene/csv_reader.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace deliverd::client {
+namespace deliverd::hygiene {
 
 CsvReader::CsvReader(std::istream& in, CsvLimits limits)
     : in_(in), limits_(limits) {}
@@ -179,4 +179,4 @@ absl::StatusOr<size_t> ChooseAddressColumn(
       "in the first data row); choose one with --column");
 }
 
-}  // namespace deliverd::client
+}  // namespace deliverd::hygiene

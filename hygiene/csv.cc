@@ -1,8 +1,8 @@
-#include "client/csv.h"
+#include "hygiene/csv.h"
 
 #include "absl/strings/str_replace.h"
 
-namespace deliverd::client {
+namespace deliverd::hygiene {
 
 std::string CsvField(absl::string_view value) {
   const bool needs_quotes =
@@ -22,4 +22,4 @@ std::string CsvRow(const std::vector<std::string>& fields) {
   return row;
 }
 
-}  // namespace deliverd::client
+}  // namespace deliverd::hygiene

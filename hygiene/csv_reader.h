@@ -1,5 +1,6 @@
-// Streaming CSV input (RFC 4180) for `deliverctl clean`, and the choice of
-// the address column.
+// Streaming CSV input (RFC 4180) for `deliverctl clean` and the server's
+// scheduled cleaning jobs (shared here so server/ need not include client/),
+// and the choice of the address column.
 //
 // Contract:
 //   - CsvReader reads one record at a time from an istream it does not own
@@ -18,8 +19,8 @@
 //     than guess: a silently mis-split row would put the wrong text in the
 //     address column of a cleaned list. A read error is DataLoss.
 //   - Not thread-safe.
-#ifndef DELIVERD_CLIENT_CSV_READER_H_
-#define DELIVERD_CLIENT_CSV_READER_H_
+#ifndef DELIVERD_HYGIENE_CSV_READER_H_
+#define DELIVERD_HYGIENE_CSV_READER_H_
 
 #include <cstdint>
 #include <istream>
@@ -31,7 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace deliverd::client {
+namespace deliverd::hygiene {
 
 struct CsvLimits {
   size_t max_field_bytes = 64 * 1024;
@@ -80,6 +81,6 @@ absl::StatusOr<size_t> ChooseAddressColumn(
     absl::string_view spec, const std::vector<std::string>& header,
     const std::vector<std::string>& first_data);
 
-}  // namespace deliverd::client
+}  // namespace deliverd::hygiene
 
-#endif  // DELIVERD_CLIENT_CSV_READER_H_
+#endif  // DELIVERD_HYGIENE_CSV_READER_H_

@@ -1,4 +1,4 @@
-#include "client/csv_reader.h"
+#include "hygiene/csv_reader.h"
 
 #include <sstream>
 #include <string>
@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace deliverd::client {
+namespace deliverd::hygiene {
 namespace {
 
 using ::testing::ElementsAre;
@@ -143,4 +143,4 @@ TEST(CsvReaderTest, ColumnByNameIndexOrGuess) {
 }
 
 }  // namespace
-}  // namespace deliverd::client
+}  // namespace deliverd::hygiene

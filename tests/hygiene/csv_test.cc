@@ -1,8 +1,8 @@
-#include "client/csv.h"
+#include "hygiene/csv.h"
 
 #include "gtest/gtest.h"
 
-namespace deliverd::client {
+namespace deliverd::hygiene {
 namespace {
 
 TEST(CsvTest, PlainFieldsAreNotQuoted) {
@@ -32,4 +32,4 @@ TEST(CsvTest, Rows) {
 }
 
 }  // namespace
-}  // namespace deliverd::client
+}  // namespace deliverd::hygiene
