@@ -132,10 +132,24 @@ bool IsCombiningMark(char32_t cp) {
          (cp >= 0xFE20 && cp <= 0xFE2F);
 }
 
+// ASCII atext (RFC 5322): letters, digits and "!#$%&'*+-/=?^_`{|}~", as a
+// table indexed by octet (false for every octet >= 0x80).
+struct AtextTable {
+  bool is_atext[256] = {};
+  constexpr AtextTable() {
+    for (int c = '0'; c <= '9'; ++c) is_atext[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) is_atext[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) is_atext[c] = true;
+    constexpr char kSpecials[] = "!#$%&'*+-/=?^_`{|}~";
+    for (const char* p = kSpecials; *p != 0; ++p) {
+      is_atext[static_cast<unsigned char>(*p)] = true;
+    }
+  }
+};
+constexpr AtextTable kAtext;
+
 bool IsAsciiAtext(char c) {
-  constexpr absl::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-         kSpecials.find(c) != absl::string_view::npos;
+  return kAtext.is_atext[static_cast<unsigned char>(c)];
 }
 
 // Input must be valid UTF-8; non-ASCII counts as atext (RFC 6531).
@@ -170,6 +184,7 @@ bool IsJoiner(char32_t cp) { return cp == 0x200C || cp == 0x200D; }
 // are invisible elsewhere; a cheap stand-in for the IDNA CONTEXTJ rule allows
 // them only between two non-ASCII characters.
 absl::Status ScreenCharacters(absl::string_view s) {
+  unsigned char high = 0;  // OR of all octets: bit 7 set iff any non-ASCII.
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char b = static_cast<unsigned char>(s[i]);
     if (b < 0x20 || b == 0x7F) {
@@ -177,9 +192,19 @@ absl::Status ScreenCharacters(absl::string_view s) {
           "syntax.control_character",
           absl::StrCat("control character ", Describe(b), " at octet ", i));
     }
+    high |= b;
   }
+  // Pure ASCII without C0/DEL (checked above) has nothing left to refuse:
+  // no ASCII character is a C1 control, unsafe or a joiner.
+  if ((high & 0x80) == 0) return absl::OkStatus();
   char32_t prev = 0;
   for (size_t i = 0; i < s.size();) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {  // Same outcome as the decode below for ASCII.
+      prev = b;
+      ++i;
+      continue;
+    }
     char32_t cp;
     const size_t len = DecodeUtf8(s, i, &cp);
     if (len == 0) {
@@ -217,6 +242,12 @@ absl::Status ScreenCharacters(absl::string_view s) {
 absl::Status CheckCombiningMarks(absl::string_view value) {
   bool at_start = true;
   for (size_t i = 0; i < value.size();) {
+    const char c = value[i];
+    if (static_cast<unsigned char>(c) < 0x80) {  // ASCII is never a mark.
+      at_start = c == '.';
+      ++i;
+      continue;
+    }
     char32_t cp;
     size_t len = DecodeUtf8(value, i, &cp);
     if (len == 0) len = 1;  // Screened earlier; stay total regardless.
@@ -331,10 +362,12 @@ absl::StatusOr<LocalPart> ParseLocalPart(absl::string_view s) {
     }
   } else {
     size_t i = 0;
+    bool double_dot = false;
     while (i < s.size() && s[i] != '@') {
       const char c = s[i];
-      if (c != '.' && static_cast<unsigned char>(c) < 0x80 &&
-          !IsAsciiAtext(c)) {
+      if (c == '.') {
+        double_dot |= i > 0 && s[i - 1] == '.';
+      } else if (static_cast<unsigned char>(c) < 0x80 && !IsAsciiAtext(c)) {
         return UnquotedCharError(s, i);
       }
       ++i;
@@ -351,7 +384,7 @@ absl::StatusOr<LocalPart> ParseLocalPart(absl::string_view s) {
       return Error("syntax.invalid_local_part",
                    "local part starts or ends with a dot");
     }
-    if (absl::StrContains(value, "..")) {
+    if (double_dot) {  // "..": found in the scan above
       return Error("syntax.invalid_local_part",
                    "two consecutive dots in the local part");
     }
@@ -421,8 +454,16 @@ absl::Status ValidateHostname(absl::string_view d) {
                  absl::StrCat("domain is ", d.size(), " octets; the limit is ",
                               kMaxDomainOctets));
   }
-  const std::vector<absl::string_view> labels = absl::StrSplit(d, '.');
-  for (absl::string_view label : labels) {
+  // Labels in order, without building a vector (d is non-empty here).
+  size_t label_count = 0;
+  absl::string_view last_label;
+  for (size_t start = 0; start <= d.size();) {
+    size_t dot = d.find('.', start);
+    if (dot == absl::string_view::npos) dot = d.size();
+    const absl::string_view label = d.substr(start, dot - start);
+    start = dot + 1;
+    ++label_count;
+    last_label = label;
     if (label.empty()) {
       return Error("syntax.invalid_domain",
                    "empty label (leading, trailing or doubled dot)");
@@ -451,13 +492,13 @@ absl::Status ValidateHostname(absl::string_view d) {
                    "IDNA (only \"xn--\" is in use)");
     }
   }
-  if (labels.size() < 2) {
+  if (label_count < 2) {
     return Error("syntax.dotless_domain",
                  "single-label domain; mail on the public internet needs a "
                  "fully qualified domain");
   }
   bool numeric = true;
-  for (char c : labels.back()) {
+  for (char c : last_label) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) numeric = false;
   }
   if (numeric) {
@@ -507,45 +548,64 @@ absl::StatusOr<std::string> ToUnicode(const std::string& in) {
 }
 
 bool HasALabel(absl::string_view d) {
-  for (absl::string_view label : absl::StrSplit(d, '.')) {
-    if (label.size() >= 4 &&
-        absl::EqualsIgnoreCase(label.substr(0, 4), "xn--")) {
+  // Each label starts at 0 or after a '.'; look for "xn--" there.
+  for (size_t start = 0; start <= d.size();) {
+    if (d.size() - start >= 4 &&
+        absl::EqualsIgnoreCase(d.substr(start, 4), "xn--")) {
       return true;
     }
+    const size_t dot = d.find('.', start);
+    if (dot == absl::string_view::npos) break;
+    start = dot + 1;
   }
   return false;
 }
 
 absl::StatusOr<Domain> ParseDomain(absl::string_view d) {
   if (d.empty()) return Error("syntax.invalid_domain", "empty domain");
-  if (const size_t at = d.find('@'); at != absl::string_view::npos) {
+  // One pass for what the checks below look for (they keep their order).
+  bool has_at = false;
+  bool has_space = false;
+  bool has_paren = false;
+  unsigned char high = 0;  // bit 7 set iff any non-ASCII octet
+  for (char c : d) {
+    has_at |= c == '@';
+    has_space |= c == ' ';
+    has_paren |= c == '(';
+    high |= static_cast<unsigned char>(c);
+  }
+  if (has_at) {
     return Error("syntax.multiple_at",
                  "more than one '@' outside a quoted local part");
   }
-  if (const size_t sp = d.find(' '); sp != absl::string_view::npos) {
+  if (has_space) {
     return Error("syntax.whitespace", "space in the domain");
   }
   if (d.front() == '[') return ParseIpLiteral(d);
-  if (d.find('(') != absl::string_view::npos) {
+  if (has_paren) {
     return Error("syntax.invalid_domain",
                  "comments \"(...)\" are not accepted in a mailbox");
   }
 
   Domain out;
-  const bool idn = HasNonAscii(d) || HasALabel(d);
+  const bool idn = (high & 0x80) != 0 || HasALabel(d);
   if (idn) {
     absl::StatusOr<std::string> ascii = ToAscii(std::string(d));
     if (!ascii.ok()) return ascii.status();
     out.ascii = absl::AsciiStrToLower(*ascii);
   } else {
-    out.ascii = absl::AsciiStrToLower(d);
+    out.ascii.resize(d.size());
+    for (size_t i = 0; i < d.size(); ++i) {
+      out.ascii[i] = absl::ascii_tolower(static_cast<unsigned char>(d[i]));
+    }
   }
   // UTS #46 maps ideographic and full-width stops to '.', so the root dot is
   // looked for only after conversion.
   if (!out.ascii.empty() && out.ascii.back() == '.') out.ascii.pop_back();
   if (absl::Status st = ValidateHostname(out.ascii); !st.ok()) return st;
 
-  if (HasALabel(out.ascii)) {
+  // Without IDN input there is no A-label in the lower-cased copy either.
+  if (idn && HasALabel(out.ascii)) {
     absl::StatusOr<std::string> unicode = ToUnicode(out.ascii);
     if (!unicode.ok()) return unicode.status();
     absl::StatusOr<std::string> again = ToAscii(*unicode);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <string>
+#include <cstdint>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
@@ -12,18 +14,69 @@
 namespace deliverd::hygiene {
 namespace {
 
+// FNV-1a over the octets from last to first, so that walking a name from
+// its end gives the hash of every suffix on the way (one pass for the name
+// and all its parents).
+constexpr uint64_t kFnvOffset = 1469598103934665603ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+
+inline uint64_t HashStep(uint64_t h, unsigned char c) {
+  return (h ^ c) * kFnvPrime;
+}
+
+uint64_t HashReversed(absl::string_view s) {
+  uint64_t h = kFnvOffset;
+  for (size_t i = s.size(); i > 0; --i) {
+    h = HashStep(h, static_cast<unsigned char>(s[i - 1]));
+  }
+  return h;
+}
+
 // The entries of data/disposable_domains.txt, pointing into the embedded
 // text (static storage). The file is lower-case already; entries that are
-// not are lower-cased into owned strings kept alongside.
+// not are lower-cased into owned strings kept alongside. An open-addressing
+// table (linear probing, load at most 1/2) of indexes into `domains`, with
+// the upper hash bits beside each index so that most misses never touch
+// the strings.
 struct DisposableIndex {
   std::unordered_set<std::string> owned;
-  std::unordered_set<std::string_view> domains;
+  std::vector<absl::string_view> domains;  // distinct entries
+  struct Slot {
+    uint32_t tag = 0;    // upper 32 bits of the hash
+    uint32_t index = 0;  // 1 + index into domains; 0 = empty
+  };
+  std::vector<Slot> slots;  // size is a power of two
+  size_t mask = 0;
+  bool has_dotless = false;  // some entry is a bare top-level label
+
+  bool Contains(absl::string_view d, uint64_t h) const {
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+      const Slot& slot = slots[i];
+      if (slot.index == 0) return false;
+      if (slot.tag == tag && domains[slot.index - 1] == d) return true;
+    }
+  }
+
+  void Insert(absl::string_view d) {
+    const uint64_t h = HashReversed(d);
+    if (Contains(d, h)) return;
+    domains.push_back(d);
+    size_t i = static_cast<size_t>(h) & mask;
+    while (slots[i].index != 0) i = (i + 1) & mask;
+    slots[i].tag = static_cast<uint32_t>(h >> 32);
+    slots[i].index = static_cast<uint32_t>(domains.size());
+  }
 };
 
 const DisposableIndex& Index() {
   static const auto* const kIndex = [] {
     auto* index = new DisposableIndex();
     const auto entries = embedded::DataEntries(embedded::disposable_domains());
+    size_t capacity = 16;
+    while (capacity < 2 * entries.size()) capacity *= 2;
+    index->slots.resize(capacity);
+    index->mask = capacity - 1;
     index->domains.reserve(entries.size());
     for (absl::string_view entry : entries) {
       if (!entry.empty() && entry.back() == '.') entry.remove_suffix(1);
@@ -31,7 +84,10 @@ const DisposableIndex& Index() {
       if (std::any_of(entry.begin(), entry.end(), absl::ascii_isupper)) {
         entry = *index->owned.insert(absl::AsciiStrToLower(entry)).first;
       }
-      index->domains.insert(std::string_view(entry.data(), entry.size()));
+      if (entry.find('.') == absl::string_view::npos) {
+        index->has_dotless = true;
+      }
+      index->Insert(entry);
     }
     return index;
   }();
@@ -51,23 +107,27 @@ bool IsDisposableDomain(absl::string_view ascii_domain) {
       ascii_domain.front() == '[') {
     return false;
   }
-  // Lower-case into a stack buffer: no allocation per call.
+  const DisposableIndex& index = Index();
+  // Lower-case into a stack buffer (no allocation per call), from the end,
+  // hashing as we go: at the start of each label the hash is that of the
+  // suffix from there, i.e. of the domain or one of its parents. A bare
+  // top-level label is tried too, but only if the list holds one (it holds
+  // none today).
   char buffer[kMaxDomain];
-  for (size_t i = 0; i < ascii_domain.size(); ++i) {
-    buffer[i] =
-        absl::ascii_tolower(static_cast<unsigned char>(ascii_domain[i]));
-  }
-  absl::string_view domain(buffer, ascii_domain.size());
-  const auto& domains = Index().domains;
-  // The domain, then each parent: drop one leading label at a time. A bare
-  // top-level label is tried too; the list holds none.
-  while (!domain.empty()) {
-    if (domains.count(std::string_view(domain.data(), domain.size())) != 0) {
-      return true;
+  const size_t n = ascii_domain.size();
+  uint64_t h = kFnvOffset;
+  bool skip = !index.has_dotless;  // the suffix so far holds no '.'
+  for (size_t i = n; i > 0; --i) {
+    const char c =
+        absl::ascii_tolower(static_cast<unsigned char>(ascii_domain[i - 1]));
+    buffer[i - 1] = c;
+    h = HashStep(h, static_cast<unsigned char>(c));
+    if (c == '.') skip = false;
+    if (!skip && (i == 1 || ascii_domain[i - 2] == '.')) {
+      if (index.Contains(absl::string_view(buffer + i - 1, n - i + 1), h)) {
+        return true;
+      }
     }
-    const size_t dot = domain.find('.');
-    if (dot == absl::string_view::npos) break;
-    domain.remove_prefix(dot + 1);
   }
   return false;
 }

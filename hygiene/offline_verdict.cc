@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -61,7 +62,7 @@ AddressVerdict VerifyOffline(absl::string_view input) {
     return result;
   }
   result.valid = true;
-  result.normalized = parsed->normalized;
+  result.normalized = std::move(parsed->normalized);
   result.smtputf8 = parsed->smtputf8;
   if (!parsed->ip_literal) {
     result.role = IsRoleAccount(parsed->local_part);

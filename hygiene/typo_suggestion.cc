@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -43,10 +45,10 @@ uint64_t CharMask(absl::string_view s) {
   return mask;
 }
 
-int Popcount(uint64_t x) {
-  int n = 0;
-  for (; x != 0; x &= x - 1) ++n;
-  return n;
+// True if x has more than k bits set (k is small: the distance bound).
+bool MoreBitsThan(uint64_t x, int k) {
+  for (int i = 0; i < k && x != 0; ++i) x &= x - 1;
+  return x != 0;
 }
 
 struct Candidate {
@@ -58,6 +60,25 @@ struct Candidate {
 struct CommonDomains {
   std::vector<Candidate> candidates;  // sorted by domain
   size_t longest = 0;
+  // The candidates ordered by length, and by_length[n] the index into it of
+  // the first one at least n octets long (n = 0 .. longest + 1): the distance
+  // search visits only lengths within the bound. Its result does not depend
+  // on the order of the candidates (the minimum and the count at it).
+  std::vector<const Candidate*> sorted_by_length;
+  std::vector<size_t> by_length;
+  // Every listed domain, and every prefix of one that ends where a '.'
+  // follows (rule 1: IsCommon || IsTruncationOfCommon in one lookup).
+  std::unordered_set<std::string_view> listed_or_truncated;
+  // The candidates with a bound of 1 or more, compactly, by length: the
+  // first search of NearestCommon runs over these only.
+  struct Reachable {
+    uint64_t mask;
+    const Candidate* candidate;
+    uint32_t length;
+    int bound;
+  };
+  std::vector<Reachable> reachable;  // sorted by length
+  std::vector<size_t> reachable_by_length;  // as by_length, into reachable
 };
 
 int BoundForFirstLabel(absl::string_view domain) {
@@ -90,6 +111,43 @@ const CommonDomains& Common() {
                       return a.domain == b.domain;
                     }),
         common->candidates.end());
+    for (const Candidate& c : common->candidates) {
+      common->sorted_by_length.push_back(&c);
+      const std::string_view d(c.domain);
+      common->listed_or_truncated.insert(d);
+      for (size_t k = 1; k < d.size(); ++k) {
+        if (d[k] == '.') common->listed_or_truncated.insert(d.substr(0, k));
+      }
+    }
+    std::stable_sort(common->sorted_by_length.begin(),
+                     common->sorted_by_length.end(),
+                     [](const Candidate* a, const Candidate* b) {
+                       return a->domain.size() < b->domain.size();
+                     });
+    common->by_length.assign(common->longest + 2, 0);
+    for (size_t n = 0; n <= common->longest + 1; ++n) {
+      size_t i = 0;
+      while (i < common->sorted_by_length.size() &&
+             common->sorted_by_length[i]->domain.size() < n) {
+        ++i;
+      }
+      common->by_length[n] = i;
+    }
+    for (const Candidate* c : common->sorted_by_length) {
+      if (c->max_distance == 0) continue;
+      common->reachable.push_back({c->mask, c,
+                                   static_cast<uint32_t>(c->domain.size()),
+                                   c->max_distance});
+    }
+    common->reachable_by_length.assign(common->longest + 2, 0);
+    for (size_t n = 0; n <= common->longest + 1; ++n) {
+      size_t i = 0;
+      while (i < common->reachable.size() &&
+             common->reachable[i].length < n) {
+        ++i;
+      }
+      common->reachable_by_length[n] = i;
+    }
     return common;
   }();
   return *kCommon;
@@ -103,15 +161,11 @@ bool IsCommon(absl::string_view domain) {
   return it != c.end() && it->domain == domain;
 }
 
-// A listed domain starts with `domain` + ".": the input may be cut short.
-bool IsTruncationOfCommon(absl::string_view domain) {
-  for (const Candidate& c : Common().candidates) {
-    if (c.domain.size() > domain.size() && c.domain[domain.size()] == '.' &&
-        absl::StartsWith(c.domain, domain)) {
-      return true;
-    }
-  }
-  return false;
+// Rule 1 for listed names: the domain is listed, or a listed domain starts
+// with `domain` + "." (the input may be cut short).
+bool IsCommonOrTruncationOfCommon(absl::string_view domain) {
+  return Common().listed_or_truncated.count(
+             std::string_view(domain.data(), domain.size())) != 0;
 }
 
 // Top-level labels that are typing slips and not delegated TLDs.
@@ -136,21 +190,30 @@ int BoundedEditDistance(absl::string_view a, absl::string_view b,
   const int n = static_cast<int>(a.size());
   const int m = static_cast<int>(b.size());
   if (std::abs(n - m) > max_distance) return over;
-  // Three rows of the optimal-string-alignment table: i-2, i-1, i.
-  int rows[3][kMaxName + 1];
+  // Three rows of the optimal-string-alignment table: i-2, i-1, i. Only the
+  // band |i - j| <= max_distance is computed: a cell outside it is at least
+  // |i - j| > max_distance. Values are capped at `over`, which keeps every
+  // result up to max_distance exact; the cells just outside the band that
+  // the next row reads hold `over`.
+  int rows[3][kMaxName + 2];
   int* two_back = rows[0];
   int* prev = rows[1];
   int* cur = rows[2];
-  for (int j = 0; j <= m; ++j) prev[j] = j;
+  for (int j = 0; j <= m; ++j) prev[j] = std::min(j, over);
+  prev[m + 1] = over;
   for (int i = 1; i <= n; ++i) {
-    cur[0] = i;
-    int row_min = cur[0];
-    for (int j = 1; j <= m; ++j) {
+    const int lo = std::max(1, i - max_distance);
+    const int hi = std::min(m, i + max_distance);
+    cur[lo - 1] = lo == 1 ? std::min(i, over) : over;
+    cur[hi + 1] = over;
+    int row_min = lo == 1 ? cur[0] : over;
+    for (int j = lo; j <= hi; ++j) {
       const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
       int best = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
         best = std::min(best, two_back[j - 2] + 1);
       }
+      best = std::min(best, over);
       cur[j] = best;
       row_min = std::min(row_min, best);
     }
@@ -171,12 +234,42 @@ static std::optional<std::string> NearestCommon(absl::string_view domain) {
   int best = kMaxDistance + 1;
   const Candidate* best_candidate = nullptr;
   int ties = 0;
-  for (const Candidate& c : common.candidates) {
+  // Only candidates whose length is within the bound of the domain's.
+  const size_t lo = domain.size() > static_cast<size_t>(kMaxDistance)
+                        ? domain.size() - kMaxDistance
+                        : 0;
+  const size_t hi = std::min(domain.size() + kMaxDistance, common.longest);
+  const size_t begin = common.by_length[lo];
+  const size_t end = common.by_length[hi + 1];
+  // A suggestion needs its candidate within the candidate's own bound. When
+  // no candidate is, the answer is nothing whatever the nearest one is, so
+  // this cheaper search (tighter bounds; none for 0-bound candidates) decides
+  // most names; the full search below runs only when it finds one.
+  bool reachable = false;
+  for (size_t k = common.reachable_by_length[lo],
+              k_end = common.reachable_by_length[hi + 1];
+       k < k_end && !reachable; ++k) {
+    const CommonDomains::Reachable& r = common.reachable[k];
+    const int bound = r.bound;
+    const size_t longer = std::max<size_t>(domain.size(), r.length);
+    const size_t shorter = std::min<size_t>(domain.size(), r.length);
+    if (longer - shorter > static_cast<size_t>(bound) ||
+        MoreBitsThan(mask & ~r.mask, bound) ||
+        MoreBitsThan(r.mask & ~mask, bound)) {
+      continue;
+    }
+    reachable =
+        BoundedEditDistance(domain, r.candidate->domain, bound) <= bound;
+  }
+  if (!reachable) return std::nullopt;
+  for (size_t k = begin; k < end; ++k) {
+    const Candidate& c = *common.sorted_by_length[k];
     const int bound = std::min(best, kMaxDistance);
     const size_t longer = std::max(domain.size(), c.domain.size());
     const size_t shorter = std::min(domain.size(), c.domain.size());
     if (longer - shorter > static_cast<size_t>(bound) ||
-        Popcount(mask & ~c.mask) > bound || Popcount(c.mask & ~mask) > bound) {
+        MoreBitsThan(mask & ~c.mask, bound) ||
+        MoreBitsThan(c.mask & ~mask, bound)) {
       continue;
     }
     const int d = BoundedEditDistance(domain, c.domain, bound);
@@ -212,7 +305,7 @@ std::optional<std::string> SuggestDomain(absl::string_view ascii_domain) {
   const absl::string_view domain(buffer, ascii_domain.size());
 
   // Rule 1.
-  if (IsCommon(domain) || IsTruncationOfCommon(domain)) return std::nullopt;
+  if (IsCommonOrTruncationOfCommon(domain)) return std::nullopt;
 
   // Rule 2.
   const size_t last_dot = domain.rfind('.');

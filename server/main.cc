@@ -4,19 +4,26 @@
 //   deliverd keys create --tenant NAME [--label]   issue an API key
 //   deliverd migrate [flags]                       apply migrations and exit
 //   deliverd tenants policy --tenant NAME [--require-domain-auth BOOL]
-//                           [--dkim-selectors S1,S2]  show or change the
+//                           [--dkim-selectors S1,S2]
+//                           [--soft-bounce-half-life D]
+//                           [--soft-bounce-threshold X]
+//                           [--soft-bounce-suppress-for D]  show or change the
 //                                                  tenant's send policy
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "hygiene/policy.h"
 #include "server/api/api_keys.h"
 #include "server/api/dkim_selectors.h"
 #include "server/config.h"
@@ -85,6 +92,9 @@ int TenantPolicy(std::vector<std::string> args) {
     }
   }
   std::string selectors = TakeFlag(args, "dkim-selectors");
+  std::string half_life = TakeFlag(args, "soft-bounce-half-life");
+  std::string threshold = TakeFlag(args, "soft-bounce-threshold");
+  std::string suppress_for = TakeFlag(args, "soft-bounce-suppress-for");
   deliverd::Config config;
   absl::StatusOr<std::vector<std::string>> rest =
       deliverd::ParseConfig(args, &config);
@@ -108,6 +118,45 @@ int TenantPolicy(std::vector<std::string> args) {
     }
     selector_list = *valid;
   }
+  // Soft-bounce settings: "default" (or 0) goes back to the default.
+  auto seconds_of = [](const std::string& flag, const std::string& text,
+                       int64_t* out) -> absl::Status {
+    if (text.empty()) return absl::OkStatus();
+    absl::Duration d;
+    if (text == "default") {
+      *out = 0;
+    } else if (absl::ParseDuration(text, &d) && d >= absl::Seconds(1) &&
+               d <= absl::Hours(24 * 3650)) {
+      *out = absl::ToInt64Seconds(d);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tenants policy: --", flag,
+          ": a duration from 1s to 3650 days such as 168h, or default"));
+    }
+    return absl::OkStatus();
+  };
+  int64_t half_life_s = -1, suppress_s = -1;
+  if (absl::Status s = seconds_of("soft-bounce-half-life", half_life, &half_life_s);
+      !s.ok()) {
+    return Fail(std::string(s.message()), 2);
+  }
+  if (absl::Status s =
+          seconds_of("soft-bounce-suppress-for", suppress_for, &suppress_s);
+      !s.ok()) {
+    return Fail(std::string(s.message()), 2);
+  }
+  double threshold_value = -1;
+  if (!threshold.empty()) {
+    if (threshold == "default") {
+      threshold_value = 0;
+    } else if (!absl::SimpleAtod(threshold, &threshold_value) ||
+               !(threshold_value >= 0.5 && threshold_value <= 100)) {
+      return Fail(
+          "tenants policy: --soft-bounce-threshold: a number from 0.5 to 100, "
+          "or default",
+          2);
+    }
+  }
   absl::StatusOr<std::unique_ptr<deliverd::store::Store>> store =
       deliverd::OpenStore(config);
   if (!store.ok()) return Fail(std::string(store.status().message()));
@@ -116,9 +165,13 @@ int TenantPolicy(std::vector<std::string> args) {
   absl::StatusOr<deliverd::store::TenantSendPolicy> policy =
       (*store)->GetSendPolicy(*id);
   if (!policy.ok()) return Fail(std::string(policy.status().message()));
-  if (!require.empty() || set_selectors) {
+  if (!require.empty() || set_selectors || !half_life.empty() ||
+      !threshold.empty() || !suppress_for.empty()) {
     if (!require.empty()) policy->require_domain_auth = require == "true";
     if (set_selectors) policy->dkim_selectors = selector_list;
+    if (half_life_s >= 0) policy->soft_bounce_half_life_seconds = half_life_s;
+    if (suppress_s >= 0) policy->soft_bounce_suppress_seconds = suppress_s;
+    if (threshold_value >= 0) policy->soft_bounce_threshold = threshold_value;
     absl::Status saved = (*store)->SetSendPolicy(*id, *policy);
     if (!saved.ok()) return Fail(std::string(saved.message()));
   }
@@ -129,6 +182,26 @@ int TenantPolicy(std::vector<std::string> args) {
             << (policy->dkim_selectors.empty()
                     ? std::string("-")
                     : absl::StrJoin(policy->dkim_selectors, ","))
+            << "\n";
+  // What the ingester uses: the tenant's value, else the policy default.
+  deliverd::hygiene::SoftBouncePolicy defaults;
+  auto show_seconds = [](int64_t s, std::chrono::seconds fallback) {
+    return s > 0 ? absl::FormatDuration(absl::Seconds(s))
+                 : absl::StrCat(absl::FormatDuration(absl::FromChrono(fallback)),
+                                " (default)");
+  };
+  std::cout << "soft-bounce half-life: "
+            << show_seconds(policy->soft_bounce_half_life_seconds,
+                            defaults.half_life)
+            << "\n"
+            << "soft-bounce threshold: "
+            << (policy->soft_bounce_threshold > 0
+                    ? absl::StrCat(policy->soft_bounce_threshold)
+                    : absl::StrCat(defaults.threshold, " (default)"))
+            << "\n"
+            << "soft-bounce suppress:  "
+            << show_seconds(policy->soft_bounce_suppress_seconds,
+                            defaults.suppress_for)
             << "\n";
   return 0;
 }

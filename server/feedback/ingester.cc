@@ -1,6 +1,7 @@
 #include "server/feedback/ingester.h"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 
@@ -189,6 +190,27 @@ absl::StatusOr<std::optional<store::Message>> FeedbackIngester::Match(
   return std::optional<store::Message>();
 }
 
+absl::StatusOr<hygiene::SoftBouncePolicy> FeedbackIngester::PolicyFor(
+    int64_t tenant_id) {
+  absl::StatusOr<store::TenantSendPolicy> tenant =
+      store_->GetSendPolicy(tenant_id);
+  if (absl::IsNotFound(tenant.status())) return policy_;
+  if (!tenant.ok()) return tenant.status();
+  hygiene::SoftBouncePolicy policy = policy_;
+  if (tenant->soft_bounce_half_life_seconds > 0) {
+    policy.half_life =
+        std::chrono::seconds(tenant->soft_bounce_half_life_seconds);
+  }
+  if (tenant->soft_bounce_threshold > 0) {
+    policy.threshold = tenant->soft_bounce_threshold;
+  }
+  if (tenant->soft_bounce_suppress_seconds > 0) {
+    policy.suppress_for =
+        std::chrono::seconds(tenant->soft_bounce_suppress_seconds);
+  }
+  return policy;
+}
+
 absl::StatusOr<IngestResult> FeedbackIngester::Ingest(
     int64_t tenant_id, const std::vector<FeedbackItem>& items,
     const FeedbackSource& source, absl::Time now) {
@@ -299,8 +321,11 @@ absl::StatusOr<FeedbackIngester::Applied> FeedbackIngester::IngestOne(
             current.score = (*stored)->score;
             current.time = absl::ToChronoTime((*stored)->updated);
           }
+          absl::StatusOr<hygiene::SoftBouncePolicy> policy =
+              PolicyFor(tenant_id);
+          if (!policy.ok()) return policy.status();
           absl::StatusOr<hygiene::SoftScoreStep> step = hygiene::AddSoftBounce(
-              policy_, current, absl::ToChronoTime(when), item.reason);
+              *policy, current, absl::ToChronoTime(when), item.reason);
           if (!step.ok()) return step.status();
           if (step->next.score != current.score || step->suppress) {
             store::SoftBounceScore score;

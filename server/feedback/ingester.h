@@ -88,6 +88,8 @@ struct IngestResult {
 
 class FeedbackIngester {
  public:
+  // `policy` is the default; a tenant's own settings (store::
+  // TenantSendPolicy's soft_bounce_* fields, non-zero) override it.
   FeedbackIngester(store::Store* store, hygiene::SoftBouncePolicy policy)
       : store_(store), policy_(policy) {}
 
@@ -108,6 +110,9 @@ class FeedbackIngester {
   // The matched message (with recipients), or nullopt.
   absl::StatusOr<std::optional<store::Message>> Match(int64_t tenant_id,
                                                       const MessageRef& ref);
+
+  // The soft-bounce policy for `tenant_id`'s addresses.
+  absl::StatusOr<hygiene::SoftBouncePolicy> PolicyFor(int64_t tenant_id);
 
   store::Store* store_;
   hygiene::SoftBouncePolicy policy_;

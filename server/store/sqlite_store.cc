@@ -741,7 +741,8 @@ absl::StatusOr<int64_t> SqliteStore::FindTenant(absl::string_view name) {
 absl::StatusOr<TenantSendPolicy> SqliteStore::GetSendPolicy(int64_t tenant_id) {
   ASSIGN_OR_RETURN(db, AcquireReader());
   static const std::string kSql =
-      "SELECT require_domain_auth, dkim_selectors FROM tenants WHERE id = ?";
+      "SELECT require_domain_auth, dkim_selectors, soft_bounce_half_life_s, "
+      "soft_bounce_threshold, soft_bounce_suppress_s FROM tenants WHERE id = ?";
   ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
   stmt->Bind(1, tenant_id);
   ASSIGN_OR_RETURN(row, stmt->Step());
@@ -752,6 +753,9 @@ absl::StatusOr<TenantSendPolicy> SqliteStore::GetSendPolicy(int64_t tenant_id) {
   if (!selectors.empty()) {
     policy.dkim_selectors = absl::StrSplit(selectors, ',');
   }
+  policy.soft_bounce_half_life_seconds = stmt->Int(2);
+  policy.soft_bounce_threshold = stmt->Double(3);
+  policy.soft_bounce_suppress_seconds = stmt->Int(4);
   return policy;
 }
 
@@ -761,12 +765,16 @@ absl::Status SqliteStore::SetSendPolicy(int64_t tenant_id,
   bool found = false;
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) {
     static const std::string kSql =
-        "UPDATE tenants SET require_domain_auth = ?, dkim_selectors = ? WHERE "
-        "id = ?";
+        "UPDATE tenants SET require_domain_auth = ?, dkim_selectors = ?, "
+        "soft_bounce_half_life_s = ?, soft_bounce_threshold = ?, "
+        "soft_bounce_suppress_s = ? WHERE id = ?";
     ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
     stmt->Bind(1, static_cast<int64_t>(policy.require_domain_auth ? 1 : 0))
         .Bind(2, selectors)
-        .Bind(3, tenant_id);
+        .Bind(3, policy.soft_bounce_half_life_seconds)
+        .Bind(4, policy.soft_bounce_threshold)
+        .Bind(5, policy.soft_bounce_suppress_seconds)
+        .Bind(6, tenant_id);
     RETURN_IF_ERROR(stmt->Run());
     found = db.Changes() > 0;
     return absl::OkStatus();

@@ -79,6 +79,11 @@ struct TenantSendPolicy {
   // selectors below) or DMARC finding.
   bool require_domain_auth = false;
   std::vector<std::string> dkim_selectors;
+  // The soft-bounce policy (hygiene/policy) for this tenant's addresses; 0
+  // means the default for that setting.
+  int64_t soft_bounce_half_life_seconds = 0;
+  double soft_bounce_threshold = 0;
+  int64_t soft_bounce_suppress_seconds = 0;
 };
 
 // A reply from an SMTP server (or a transport's equivalent), kept as evidence.

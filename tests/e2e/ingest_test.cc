@@ -170,6 +170,41 @@ TEST_F(IngestTest, ReputationBlockIsRecordedButNeverSuppresses) {
   EXPECT_FALSE(checked.results(0).suppressed());
 }
 
+TEST_F(IngestTest, ATenantsSoftBounceThresholdComesFromTheAdminCommand) {
+  ASSERT_OK_AND_ASSIGN(std::string key, server().CreateKey("soft-strict"));
+  ProcessResult policy = server().Admin(
+      {"tenants", "policy", "--tenant", "soft-strict",
+       "--soft-bounce-threshold", "1", "--soft-bounce-suppress-for", "48h"});
+  ASSERT_EQ(policy.exit_code, 0) << policy;
+  EXPECT_THAT(policy.out, HasSubstr("soft-bounce threshold: 1\n"));
+  EXPECT_THAT(policy.out, HasSubstr("soft-bounce suppress:  48h\n"));
+  ProcessResult bad = server().Admin({"tenants", "policy", "--tenant",
+                                      "soft-strict", "--soft-bounce-half-life",
+                                      "soon"});
+  EXPECT_EQ(bad.exit_code, 2) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("--soft-bounce-half-life"));
+
+  Client client = server().NewClient(key);
+  ASSERT_OK_AND_ASSIGN(v1::Message sent,
+                       client.Send(MakeSend("news@shop.example",
+                                            "full@example.org", "Hi", "x")));
+  ASSERT_OK(client.WaitForStatus(sent.id(), v1::MESSAGE_STATUS_SENT));
+  // One mailbox-full bounce reaches this tenant's threshold of 1.
+  ASSERT_OK_AND_ASSIGN(
+      v1::IngestFeedbackResponse r,
+      Ingest(client, Raw(Dsn(sent.id(), "full@example.org", "5.2.2",
+                             "552 5.2.2 Mailbox full"))));
+  EXPECT_THAT(r.suppressed(), ::testing::ElementsAre("full@example.org"));
+  v1::CheckSuppressionRequest check;
+  check.add_addresses("full@example.org");
+  ASSERT_OK_AND_ASSIGN(v1::CheckSuppressionResponse checked,
+                       client.CheckSuppression(check));
+  ASSERT_TRUE(checked.results(0).suppressed());
+  EXPECT_EQ(checked.results(0).suppression().reason(),
+            v1::SUPPRESSION_REASON_SOFT_BOUNCE);
+  EXPECT_TRUE(checked.results(0).suppression().has_expire_time());
+}
+
 TEST_F(IngestTest, AnotherTenantsBounceMatchesNothing) {
   ASSERT_OK_AND_ASSIGN(Client owner, NewTenant());
   ASSERT_OK_AND_ASSIGN(Client stranger,

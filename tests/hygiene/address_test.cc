@@ -710,5 +710,33 @@ TEST(ParseAddressFuzzTest, MutatedAddresses) {
   }
 }
 
+// Pure-ASCII input skips the UTF-8 decoding pass and the combining-mark
+// decoding; with one non-ASCII letter in front of the local part the full
+// path runs. Both must find the same fault (or none) in the rest.
+TEST(ParseAddressFastPathTest, AsciiAndNonAsciiPathsAgree) {
+  const char* kRests[] = {
+      "x@example.com", "x@EXAMPLE.com.", "x..y@example.com", "x.@example.com",
+      "x y@example.com", "x@exa mple.com", "x@example..com", "x@-a.com",
+      "x@a-.com", "x@ab--c.com", "x@xn--a.de", "x@XN--bcher-kva.de",
+      "x@example", "x@example.123", "x@[192.0.2.1]", "x@[IPv6:::1]",
+      "x@a@b.com", "x(c)@example.com", "x@exam(ple.com", "x@exam_ple.com",
+      "x\"y@example.com", "x<y>@example.com", "x@", "x", "x@.com",
+      "x@a.b.c.d.e", "x\\@example.com", "x@example.com\x7F",
+      "x\t@example.com"};
+  for (absl::string_view rest : kRests) {
+    const std::string ascii = absl::StrCat("e", rest);
+    const std::string non_ascii = absl::StrCat("\xC3\xA9", rest);  // U+00E9
+    EXPECT_EQ(CodeOf(ascii), CodeOf(non_ascii)) << rest;
+    absl::StatusOr<ParsedAddress> a = ParseAddress(ascii);
+    absl::StatusOr<ParsedAddress> b = ParseAddress(non_ascii);
+    if (a.ok() && b.ok()) {
+      EXPECT_EQ(a->domain_ascii, b->domain_ascii) << rest;
+      EXPECT_EQ(a->domain_unicode, b->domain_unicode) << rest;
+      EXPECT_FALSE(a->smtputf8);
+      EXPECT_TRUE(b->smtputf8);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace deliverd::hygiene

@@ -1,6 +1,13 @@
 #include "hygiene/role_accounts.h"
 
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
+#include "hygiene/data/embedded_data.h"
 #include "hygiene/address.h"
 
 namespace deliverd::hygiene {
@@ -71,6 +78,39 @@ TEST(RoleAccountKey, Normalises) {
 TEST(IsRoleAccount, OverlongInputIsNotARole) {
   EXPECT_FALSE(IsRoleAccount(std::string(5000, 'a')));
   EXPECT_FALSE(IsRoleAccount(std::string("info") + std::string(300, '.')));
+}
+
+// IsRoleAccount builds the key in a stack buffer and prefilters by first
+// octet and length; it must agree with RoleAccountKey and the sorted list.
+TEST(IsRoleAccount, AgreesWithKeyLookup) {
+  std::vector<std::string> keys;
+  for (absl::string_view entry :
+       embedded::DataEntries(embedded::role_accounts())) {
+    std::string key = RoleAccountKey(entry);
+    if (!key.empty()) keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::mt19937 rng(3);
+  std::vector<std::string> inputs;
+  for (const std::string& key : keys) {
+    inputs.push_back(key);
+    inputs.push_back(absl::AsciiStrToUpper(key) + "+tag");
+    inputs.push_back("\"" + key + "\"");
+    inputs.push_back(key.substr(1));
+    inputs.push_back(key + "s");
+    std::string dotted = key;
+    dotted.insert(rng() % (dotted.size() + 1), 1, ".-_"[rng() % 3]);
+    inputs.push_back(dotted);
+  }
+  for (const char* other : {"", "+", "\"\"", ".", "john.smith", "a", "x+y"}) {
+    inputs.push_back(other);
+  }
+  for (const std::string& in : inputs) {
+    const std::string key = RoleAccountKey(in);
+    const bool want = !key.empty() && in.size() <= 256 &&
+                      std::binary_search(keys.begin(), keys.end(), key);
+    EXPECT_EQ(IsRoleAccount(in), want) << in;
+  }
 }
 
 }  // namespace

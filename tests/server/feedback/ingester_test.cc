@@ -237,6 +237,21 @@ TEST_F(IngesterTest, RepeatedMailboxFullSuppressesForAWhile) {
             T0() + absl::Hours(1) + absl::Hours(24 * 30));
 }
 
+TEST_F(IngesterTest, ATenantsOwnSoftBounceThresholdApplies) {
+  store::TenantSendPolicy policy;
+  policy.soft_bounce_threshold = 1.0;
+  policy.soft_bounce_suppress_seconds = 7200;
+  ASSERT_TRUE(store_->SetSendPolicy(tenant_, policy).ok());
+  IngestResult first = Ingest(
+      {Bounce("alice@example.org", Reason::kMailboxFull, BounceClass::kSoft)},
+      "raw-tenant-1");
+  EXPECT_EQ(first.suppressed, std::vector<std::string>{"alice@example.org"});
+  std::optional<store::Suppression> s = Suppressed("alice@example.org");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->reason, store::SuppressionReason::kSoftBounce);
+  EXPECT_EQ(s->expire_time, T0() + absl::Hours(3));
+}
+
 TEST_F(IngesterTest, UnmatchedRawMessageChangesNothingButProviderEventsApply) {
   FeedbackItem item = Bounce("stranger@example.net", Reason::kComplaint,
                              BounceClass::kNone);

@@ -49,15 +49,24 @@ TYPED_TEST(TenantsTest, SendPolicyDefaultsOffAndIsKeptPerTenant) {
                              this->store().GetSendPolicy(acme));
   EXPECT_FALSE(initial.require_domain_auth);
   EXPECT_TRUE(initial.dkim_selectors.empty());
+  EXPECT_EQ(initial.soft_bounce_half_life_seconds, 0);
+  EXPECT_EQ(initial.soft_bounce_threshold, 0);
+  EXPECT_EQ(initial.soft_bounce_suppress_seconds, 0);
 
   TenantSendPolicy strict;
   strict.require_domain_auth = true;
   strict.dkim_selectors = {"s1", "2024.k2"};
+  strict.soft_bounce_half_life_seconds = 3600;
+  strict.soft_bounce_threshold = 1.25;
+  strict.soft_bounce_suppress_seconds = 86400;
   ASSERT_TRUE(this->store().SetSendPolicy(acme, strict).ok());
   STORE_ASSERT_OK_AND_ASSIGN(TenantSendPolicy read,
                              this->store().GetSendPolicy(acme));
   EXPECT_TRUE(read.require_domain_auth);
   EXPECT_EQ(read.dkim_selectors, strict.dkim_selectors);
+  EXPECT_EQ(read.soft_bounce_half_life_seconds, 3600);
+  EXPECT_DOUBLE_EQ(read.soft_bounce_threshold, 1.25);
+  EXPECT_EQ(read.soft_bounce_suppress_seconds, 86400);
   STORE_ASSERT_OK_AND_ASSIGN(TenantSendPolicy other,
                              this->store().GetSendPolicy(globex));
   EXPECT_FALSE(other.require_domain_auth);
