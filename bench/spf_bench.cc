@@ -71,6 +71,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_knot.h"
 #include "absl/strings/str_split.h"
 #include "auth_checks/domain_check.h"
 #include "auth_checks/dns/caching_resolver.h"
@@ -83,6 +84,9 @@
 
 namespace {
 
+using ::deliverd::bench::kKnotd;
+using ::deliverd::bench::StartKnot;
+
 using deliverd::auth_checks::CheckDomain;
 using deliverd::auth_checks::DomainCheckOptions;
 using deliverd::auth_checks::DomainReport;
@@ -93,7 +97,6 @@ using deliverd::auth_checks::dns::CaresResolver;
 using deliverd::auth_checks::dns::Resolver;
 namespace spf = deliverd::auth_checks::spf;
 
-constexpr char kKnotd[] = "/usr/sbin/knotd";
 constexpr char kZone[] = "bench.test";
 
 // `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`, public
@@ -222,74 +225,6 @@ void BuildCorpus(int domains, std::string* zone,
 
 // ---- knotd ------------------------------------------------------------------
 
-bool KnotAnswers(int port, int wait_ms) {
-  // SOA query for bench.test.
-  std::string query("\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
-  for (const std::string label : {"bench", "test"}) {
-    query.push_back(static_cast<char>(label.size()));
-    query += label;
-  }
-  query.push_back('\0');  // The root.
-  query += std::string("\x00\x06\x00\x01", 4);
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  sendto(fd, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&addr),
-         sizeof(addr));
-  pollfd p{fd, POLLIN, 0};
-  bool answered = poll(&p, 1, wait_ms) == 1;
-  close(fd);
-  return answered;
-}
-
-// Starts knotd serving `zone` from `dir`; returns its pid or -1.
-pid_t StartKnot(const std::string& dir, int port, const std::string& zone) {
-  for (const char* sub : {"/run", "/db", "/zones"}) {
-    std::filesystem::create_directories(dir + sub);
-  }
-  std::ofstream(dir + "/zones/bench.test.zone") << zone;
-  std::ofstream(dir + "/knot.conf")
-      << "server:\n  rundir: \"" << dir << "/run\"\n"
-      << "  listen: 127.0.0.1@" << port << "\n"
-      << "log:\n  - target: stderr\n    any: error\n"
-      << "mod-stats:\n  - id: bench\n    request-protocol: on\n"
-      << "template:\n  - id: default\n    global-module: mod-stats/bench\n"
-      << "database:\n  storage: \"" << dir << "/db\"\n"
-      << "zone:\n  - domain: bench.test\n    storage: \"" << dir
-      << "/zones\"\n    file: \"bench.test.zone\"\n";
-  const std::string log = dir + "/knotd.log";
-  const std::string conf = dir + "/knot.conf";
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-      _exit(125);
-    if (!freopen(log.c_str(), "w", stdout) ||
-        !freopen(log.c_str(), "a", stderr)) {
-      _exit(126);
-    }
-    execl(kKnotd, kKnotd, "-c", conf.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!KnotAnswers(port, 100)) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      std::ifstream in(log);
-      std::cerr << "knotd exited: " << in.rdbuf() << "\n";
-      return -1;
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::cerr << "knotd did not answer within 20 s\n";
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-  }
-  return pid;
-}
 
 // User + system CPU seconds of a process (all its threads).
 double CpuSeconds(pid_t pid) {
@@ -561,7 +496,7 @@ int main(int argc, char** argv) {
       q << query.ip << " " << query.sender << " " << query.helo << "\n";
     }
   }
-  pid_t knot = StartKnot(dir + "/knot", flags.dns_port, zone);
+  pid_t knot = StartKnot(dir + "/knot", flags.dns_port, "bench.test", zone, /*query_stats=*/true);
   if (knot < 0) return 1;
   std::cout << "spf_bench: " << flags.domains << " domains, " << queries.size()
             << " evaluations per run, knotd on 127.0.0.1:" << flags.dns_port

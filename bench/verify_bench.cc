@@ -59,11 +59,15 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_knot.h"
 #include "auth_checks/dns/cares_resolver.h"
 #include "hygiene/offline_verdict.h"
 #include "hygiene/verifier.h"
 
 namespace {
+
+using ::deliverd::bench::kKnotd;
+using ::deliverd::bench::StartKnot;
 
 using deliverd::hygiene::AddressVerdict;
 using deliverd::hygiene::MailRouteCache;
@@ -73,7 +77,6 @@ using deliverd::hygiene::VerifyOffline;
 using deliverd::hygiene::VerifyWithDns;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kKnotd[] = "/usr/sbin/knotd";
 constexpr char kZone[] = "vbench.net";
 
 bool ReadFile(const std::string& path, std::string* out) {
@@ -271,70 +274,6 @@ std::string MakeZone(int domains) {
   return z.str();
 }
 
-bool KnotAnswers(int port, int wait_ms) {
-  std::string query("\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00", 12);
-  for (const std::string label : {"vbench", "net"}) {
-    query.push_back(static_cast<char>(label.size()));
-    query += label;
-  }
-  query.push_back('\0');
-  query += std::string("\x00\x06\x00\x01", 4);
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  sendto(fd, query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&addr),
-         sizeof(addr));
-  pollfd p{fd, POLLIN, 0};
-  bool answered = poll(&p, 1, wait_ms) == 1;
-  close(fd);
-  return answered;
-}
-
-pid_t StartKnot(const std::string& dir, int port, const std::string& zone) {
-  for (const char* sub : {"/run", "/db", "/zones"}) {
-    std::filesystem::create_directories(dir + sub);
-  }
-  std::ofstream(dir + "/zones/vbench.net.zone") << zone;
-  std::ofstream(dir + "/knot.conf")
-      << "server:\n  rundir: \"" << dir << "/run\"\n"
-      << "  listen: 127.0.0.1@" << port << "\n"
-      << "log:\n  - target: stderr\n    any: error\n"
-      << "database:\n  storage: \"" << dir << "/db\"\n"
-      << "zone:\n  - domain: vbench.net\n    storage: \"" << dir
-      << "/zones\"\n    file: \"vbench.net.zone\"\n";
-  const std::string log = dir + "/knotd.log";
-  const std::string conf = dir + "/knot.conf";
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-      _exit(125);
-    if (!freopen(log.c_str(), "w", stdout) ||
-        !freopen(log.c_str(), "a", stderr)) {
-      _exit(126);
-    }
-    execl(kKnotd, kKnotd, "-c", conf.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto deadline = Clock::now() + std::chrono::seconds(20);
-  while (!KnotAnswers(port, 100)) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      std::ifstream in(log);
-      std::cerr << "knotd exited: " << in.rdbuf() << "\n";
-      return -1;
-    }
-    if (Clock::now() > deadline) {
-      std::cerr << "knotd did not answer within 20 s\n";
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-  }
-  return pid;
-}
 
 int RunDns(int domains, int count, int port, int rounds, size_t chunk) {
   if (access(kKnotd, X_OK) != 0) {
@@ -347,7 +286,7 @@ int RunDns(int domains, int count, int port, int rounds, size_t chunk) {
     return 1;
   }
   const std::string dir = tmpl;
-  pid_t knot = StartKnot(dir + "/knot", port, MakeZone(domains));
+  pid_t knot = StartKnot(dir + "/knot", port, "vbench.net", MakeZone(domains));
   if (knot < 0) return 1;
 
   // Addresses spread evenly over the domains, interleaved so that a chunk
