@@ -570,6 +570,31 @@ bool SaysAfterData(absl::string_view text) {
          absl::StrContains(lower, "after data");
 }
 
+// Whether the receiver says in so many words that the mailbox does not
+// exist: then a refusal at DATA is still about the address (some providers
+// check recipients only once the message has come), unlike a bare "unknown
+// user" that content filters also use.
+bool SaysMailboxDoesNotExist(absl::string_view text) {
+  std::string lower = Lower(CollapseSpace(text.substr(0, 8192)));
+  for (const char* p :
+       {" 5.1.1 ", "does not exist", "doesn't exist", "doesn't have a",
+        "does not have a", "no such mailbox"}) {
+    if (absl::StrContains(lower, p)) return true;
+  }
+  return false;
+}
+
+// Whether a diagnostic is a local delivery program's failure rather than a
+// receiver's reply.
+bool SaysLocalDeliveryFailed(absl::string_view text) {
+  std::string lower = Lower(CollapseSpace(text.substr(0, 2048)));
+  for (const char* p :
+       {"procmail:", "couldn't create", "command died with status"}) {
+    if (absl::StrContains(lower, p)) return true;
+  }
+  return false;
+}
+
 // Whether the text says the reply answered a session command (greeting,
 // EHLO/HELO, STARTTLS, AUTH, MAIL FROM): then it is about our session or
 // sender, never the recipient (ClassifyOptions::stage).
@@ -841,8 +866,11 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
       r->reason = Reason::kSuspended;
       r->bounce_class = BounceClass::kSoft;
       r->rule = absl::StrCat("dsn:mailbox_disabled,", r->rule);
-    } else if (!specific_code && (command == "DATA" || SaysAfterData(context) ||
-                                  SaysAfterData(r->diagnostic))) {
+    } else if (!specific_code &&
+               (command == "DATA" || SaysAfterData(context) ||
+                SaysAfterData(r->diagnostic)) &&
+               !SaysMailboxDoesNotExist(r->diagnostic) &&
+               !SaysMailboxDoesNotExist(context)) {
       // Refused after DATA: the address passed RCPT TO.
       r->reason = Reason::kContentRejected;
       r->bounce_class = BounceClass::kSoft;
@@ -858,6 +886,14 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
     r->reason = Reason::kContentRejected;
     r->bounce_class = BounceClass::kSoft;
     r->rule = absl::StrCat("dsn:empty_address_unknown,", r->rule);
+  }
+  // A local delivery program that failed (procmail could not create the
+  // mailbox file, a command died): a system error on the receiving side,
+  // whatever address-status code the MTA mapped its exit status to.
+  if (SaysLocalDeliveryFailed(r->diagnostic)) {
+    r->reason = Reason::kSystemError;
+    r->bounce_class = BounceClass::kSoft;
+    r->rule = absl::StrCat("dsn:local_delivery_failed,", r->rule);
   }
   // A "recipient" that is a pipe to a program (Exim's "pipe to |...",
   // Final-Recipient "|/path"): the local delivery program failed, a system

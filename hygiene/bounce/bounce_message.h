@@ -84,7 +84,13 @@
 //         so a policy refusal wrapped in a relay's wording is never hard;
 //       - a hard result answering the message data ("in reply to end of DATA
 //         command", ">>> DATA") without a specific enhanced code ->
-//         content_rejected, soft (the address passed RCPT TO);
+//         content_rejected, soft (the address passed RCPT TO), unless the
+//         receiver says outright that the mailbox does not exist (an
+//         X.1.1 code in its words, "does not exist", "does not have an
+//         account"): some providers check recipients only at DATA;
+//       - a local delivery program's failure ("procmail: Couldn't create",
+//         "command died with status") -> system_error, soft, whatever
+//         address code the MTA mapped its exit status to;
 //       - a hard result with Status X.2.1 whose comment says "disabled" ->
 //         suspended, soft;
 //       - "550 : User unknown" with the address slot empty and no X.1.x

@@ -396,6 +396,43 @@ TEST(BounceMessageTest, RefusalAfterDataIsContentNotAddress) {
   EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
 }
 
+TEST(BounceMessageTest, AfterDataAnExplicitNonexistentMailboxStaysHard) {
+  // Some providers check recipients only once the message has come: a
+  // refusal at DATA that says the mailbox does not exist is about the
+  // address after all.
+  for (const char* said :
+       {"554 delivery refused: this user does not have an account here",
+        "550 5.1.1 <reader@example.net>: that mailbox does not exist"}) {
+    BounceReport r = Parse(absl::StrReplaceAll(
+        Dsn(absl::StrCat("Final-Recipient: rfc822; reader@example.net\n"
+                         "Action: failed\n"
+                         "Status: 5.0.0\n"
+                         "Diagnostic-Code: smtp; ",
+                         said, "\n")),
+        {{"be delivered to one or more recipients.\n",
+          absl::StrCat("be delivered to one or more recipients.\n\n"
+                       "<reader@example.net>: host mx.example.net said: ",
+                       said, " (in reply to end of DATA command)\n")}}));
+    ASSERT_EQ(r.recipients.size(), 1u) << said;
+    EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard) << said;
+    EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown) << said;
+  }
+}
+
+TEST(BounceMessageTest, FailedLocalDeliveryProgramIsASystemError) {
+  // The MTA mapped the program's exit status to 5.1.1; the program's own
+  // words say the mailbox file could not be written.
+  BounceReport r = Parse(
+      Dsn("Final-Recipient: rfc822; reader@example.net\n"
+          "Action: failed\n"
+          "Status: 5.1.1\n"
+          "Diagnostic-Code: x-unix; procmail: Couldn't create "
+          "\"/var/mail/reader\"\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].reason, Reason::kSystemError);
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kSoft);
+}
+
 TEST(BounceMessageTest, SessionStageRefusalIsBlocked) {
   // A vague refusal of MAIL FROM in a Sendmail transcript: the receiver
   // refused us (reason blocked, see "refused sender" in the header).
