@@ -328,23 +328,6 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
                       : absl::StrCat("list: ", *address,
                                      " has no subscription to list ", list)));
   }
-  if (subs->empty()) {
-    // A list message's recipient who was never recorded as subscribed:
-    // record the refusal all the same.
-    store::Subscription never;
-    never.list = list;
-    never.state = store::SubscriptionState::kSubscribed;
-    subs->push_back(never);
-  }
-  std::vector<store::Subscription> affected;
-  for (const store::Subscription& sub : *subs) {
-    if (feedback::IsActiveSubscription(sub.state)) affected.push_back(sub);
-  }
-  // Already unsubscribed everywhere asked (or a replay): nothing to change.
-  if (affected.empty()) {
-    ToProto(subs->front(), response);
-    return FinishWith(call, absl::OkStatus());
-  }
   const std::string reason = target->reason;
 
   const absl::Time now = absl::Now();
@@ -355,9 +338,9 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
   feedback::UnsubscribeRequest unsubscribe;
   unsubscribe.tenant_id = tenant_id;
   unsubscribe.address = *address;
-  for (const store::Subscription& sub : affected) {
-    unsubscribe.lists.push_back(sub.list);
-  }
+  // A token's list message may name someone never recorded as subscribed:
+  // AddUnsubscribe records the refusal all the same.
+  if (!list.empty()) unsubscribe.lists.push_back(list);
   unsubscribe.when = now;
   unsubscribe.source = target->source;
   if (!target->message_id.empty()) {
@@ -367,6 +350,11 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
   absl::StatusOr<std::vector<store::Subscription>> changed =
       feedback::AddUnsubscribe(*ctx_->store, unsubscribe, &update);
   if (!changed.ok()) return FinishWith(call, changed.status());
+  // Already unsubscribed everywhere asked (or a replay): nothing to change.
+  if (changed->empty()) {
+    ToProto(subs->front(), response);
+    return FinishWith(call, absl::OkStatus());
+  }
   for (const store::Subscription& sub : *changed) {
     store::Event event;
     event.tenant_id = tenant_id;
@@ -382,7 +370,7 @@ grpc::ServerUnaryReactor* SubscriptionsService::Unsubscribe(
   absl::StatusOr<bool> applied = ctx_->store->ApplyFeedback(update);
   if (!applied.ok()) return FinishWith(call, applied.status());
   return FinishWith(call, ReadSubscription(tenant_id, *address,
-                                           affected.front().list, response));
+                                           changed->front().list, response));
 }
 
 grpc::ServerUnaryReactor* SubscriptionsService::GetSubscription(

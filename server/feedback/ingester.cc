@@ -171,6 +171,10 @@ std::vector<std::string> CandidateMessageIds(const MessageRef& ref) {
 absl::StatusOr<std::optional<store::Message>> FeedbackIngester::Match(
     int64_t tenant_id, const MessageRef& ref) {
   absl::string_view mid = NormalizedMessageId(ref.rfc822_message_id);
+  const std::optional<std::string> verp_id =
+      delivery::MessageIdFromReturnPath(ref.verp_address);
+  const std::optional<std::string> header_id =
+      delivery::ParseMessageId(ref.deliverd_id);
   for (const std::string& id : CandidateMessageIds(ref)) {
     absl::StatusOr<store::Message> m =
         store_->GetMessage(tenant_id, id, /*with_content=*/false);
@@ -178,9 +182,7 @@ absl::StatusOr<std::optional<store::Message>> FeedbackIngester::Match(
     if (!m.ok()) return m.status();
     // A Message-ID names our message only with its whole value (another
     // sender's id could share our local part's shape by chance).
-    bool named_by_envelope_or_header =
-        delivery::MessageIdFromReturnPath(ref.verp_address) == id ||
-        delivery::ParseMessageId(ref.deliverd_id) == id;
+    bool named_by_envelope_or_header = verp_id == id || header_id == id;
     if (!named_by_envelope_or_header &&
         !absl::EqualsIgnoreCase(m->rfc822_message_id, mid)) {
       continue;

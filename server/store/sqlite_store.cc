@@ -176,6 +176,25 @@ absl::StatusOr<std::string> MessageTags(SqliteConnection& db, int64_t tenant_id,
   return stmt->Text(0);
 }
 
+// Who added or removed a suppression, and why (suppression_log).
+absl::Status LogSuppression(SqliteConnection& db, int64_t tenant_id,
+                            absl::string_view address, absl::string_view scope,
+                            absl::string_view action, SuppressionReason reason,
+                            absl::string_view note, absl::Time time) {
+  static const std::string kLog =
+      "INSERT INTO suppression_log (tenant_id, address, scope, action, "
+      "reason, note, time) VALUES (?,?,?,?,?,?,?)";
+  ASSIGN_OR_RETURN(log, db.Prepare(kLog));
+  log->Bind(1, tenant_id)
+      .Bind(2, address)
+      .Bind(3, scope)
+      .Bind(4, action)
+      .Bind(5, static_cast<int64_t>(reason))
+      .Bind(6, note)
+      .Bind(7, ToMicros(time));
+  return log->Run();
+}
+
 absl::Status UpsertSuppressionRow(SqliteConnection& db, const Suppression& s,
                                   absl::string_view note) {
   static const std::string kSql =
@@ -195,17 +214,8 @@ absl::Status UpsertSuppressionRow(SqliteConnection& db, const Suppression& s,
   BindOptionalTime(*stmt, 6, s.expire_time);
   stmt->Bind(7, s.source_message).Bind(8, s.evidence);
   RETURN_IF_ERROR(stmt->Run());
-  static const std::string kLog =
-      "INSERT INTO suppression_log (tenant_id, address, scope, action, "
-      "reason, note, time) VALUES (?,?,?,'added',?,?,?)";
-  ASSIGN_OR_RETURN(log, db.Prepare(kLog));
-  log->Bind(1, s.tenant_id)
-      .Bind(2, address)
-      .Bind(3, s.scope)
-      .Bind(4, static_cast<int64_t>(s.reason))
-      .Bind(5, note)
-      .Bind(6, ToMicros(s.create_time));
-  return log->Run();
+  return LogSuppression(db, s.tenant_id, address, s.scope, "added", s.reason,
+                        note, s.create_time);
 }
 
 constexpr char kSuppressionColumns[] =
@@ -257,16 +267,8 @@ absl::StatusOr<Suppression> RemoveSuppressionRow(SqliteConnection& db,
     stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
     RETURN_IF_ERROR(stmt->Run());
   }
-  ASSIGN_OR_RETURN(log, db.Prepare("INSERT INTO suppression_log (tenant_id, "
-                                   "address, scope, action, reason, note, "
-                                   "time) VALUES (?,?,?,'removed',?,?,?)"));
-  log->Bind(1, tenant_id)
-      .Bind(2, key)
-      .Bind(3, scope_text)
-      .Bind(4, static_cast<int64_t>(removed.reason))
-      .Bind(5, note)
-      .Bind(6, ToMicros(absl::Now()));
-  RETURN_IF_ERROR(log->Run());
+  RETURN_IF_ERROR(LogSuppression(db, tenant_id, key, scope_text, "removed",
+                                 removed.reason, note, absl::Now()));
   return removed;
 }
 
