@@ -19,12 +19,20 @@
 // with -c (a running counter on its standard output after every ".") and the
 // bench reads that counter. Each row gets a fresh sink.
 //
+// With --mysql mysql://USER@HOST:PORT/ (a MariaDB/MySQL server; each row
+// creates and drops its own database) the deliverd rows run on that server
+// instead of SQLite, and one more row measures two replicas: the queue is
+// filled with the dispatcher off, then two deliverd processes on the same
+// database deliver it together (each with --connections SMTP connections).
+//
 // usage: relay_bench [--deliverd PATH] [--messages N] [--connections N]
 //                    [--sqlite-sync full|normal] [--body-bytes N]
 //                    [--skip-postfix] [--postfix-no-log] [--skip-deliverd]
+//                    [--mysql mysql://USER@HOST:PORT/]
 // --postfix-no-log adds a second Postfix row without its mail log (the
 // first logs to a file, as a relay in service does).
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -50,6 +58,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "deliverd/v1/messages.grpc.pb.h"
+#include "server/store/mysql_db.h"
+#include "server/store/mysql_uri.h"
 
 namespace {
 
@@ -398,6 +408,33 @@ struct Deliverd {
 
 // --workers: deliverd's --dispatcher-workers (0: its default).
 int g_workers = 0;
+// --mysql: the server's URI without a database ("" for SQLite), and the
+// database of the row being run.
+std::string g_mysql;
+std::string g_database;
+
+// Runs one statement on the --mysql server (no database selected).
+void MysqlAdmin(const std::string& sql) {
+  absl::StatusOr<deliverd::store::MysqlConfig> config =
+      deliverd::store::ParseMysqlUri(g_mysql + "admin");
+  if (!config.ok()) Fail("--mysql: " + std::string(config.status().message()));
+  config->database = "";
+  absl::StatusOr<std::unique_ptr<deliverd::store::MysqlConnection>> db =
+      deliverd::store::MysqlConnection::Open(*config);
+  if (!db.ok()) Fail("--mysql: " + std::string(db.status().message()));
+  absl::Status status = (*db)->Exec(sql);
+  if (!status.ok()) Fail(sql + ": " + std::string(status.message()));
+}
+
+// A fresh database for the next row (dropping the last row's).
+void NewMysqlDatabase() {
+  static int rows = 0;
+  if (!g_database.empty()) MysqlAdmin("DROP DATABASE IF EXISTS " + g_database);
+  g_database = "deliverd_relay_bench_" + std::to_string(++rows);
+  MysqlAdmin("DROP DATABASE IF EXISTS " + g_database);
+  MysqlAdmin("CREATE DATABASE " + g_database +
+             " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+}
 
 Deliverd StartDeliverd(const std::string& binary, const std::string& dir,
                        int sink_port, int connections, bool dispatcher,
@@ -407,10 +444,15 @@ Deliverd StartDeliverd(const std::string& binary, const std::string& dir,
   unlink(port_file.c_str());
   std::vector<std::string> args = {
       binary, "--listen", "127.0.0.1:0", "--port-file", port_file,
-      "--data-dir", dir + "/data", "--sqlite-sync", sync,
+      "--data-dir", dir + "/data",
       "--smtp-relay", "smtp://127.0.0.1:" + std::to_string(sink_port),
       "--smtp-tls", "none", "--smtp-connections", std::to_string(connections),
       "--domain-concurrency", "1000"};
+  if (g_mysql.empty()) {
+    args.insert(args.end(), {"--sqlite-sync", sync});
+  } else {
+    args.insert(args.end(), {"--store", g_mysql + g_database});
+  }
   // Without --workers, deliverd's own default for a relay.
   if (!dispatcher) {
     args.insert(args.end(), {"--dispatcher-workers", "0"});
@@ -429,6 +471,10 @@ Deliverd StartDeliverd(const std::string& binary, const std::string& dir,
   d.target = "127.0.0.1:" + ReadFile(port_file);
   d.key = ReadFile(dir + "/data/api-key");
   return d;
+}
+
+std::string RowName(const std::string& name) {
+  return g_mysql.empty() ? name : name + " [MariaDB]";
 }
 
 std::string Body(int bytes) {
@@ -521,7 +567,8 @@ std::string Verify(const Deliverd& d, const Sink& sink, long n) {
 Row RunDeliverdLive(const std::string& binary, long n, int connections,
                     const std::string& sync, const std::string& body,
                     const std::string& dir) {
-  Row row{"deliverd, queueing while sending", n, 0, ""};
+  Row row{RowName("deliverd, queueing while sending"), n, 0, ""};
+  if (!g_mysql.empty()) NewMysqlDatabase();
   Sink sink(dir, n);
   Deliverd d = StartDeliverd(binary, dir, sink.port(), connections, true, sync);
   Clock::time_point first_ack = Queue(d, n, body);
@@ -535,7 +582,8 @@ Row RunDeliverdLive(const std::string& binary, long n, int connections,
 Row RunDeliverdQueuedFirst(const std::string& binary, long n, int connections,
                            const std::string& sync, const std::string& body,
                            const std::string& dir) {
-  Row row{"deliverd, queued first (SMTP side)", n, 0, ""};
+  Row row{RowName("deliverd, queued first (SMTP side)"), n, 0, ""};
+  if (!g_mysql.empty()) NewMysqlDatabase();
   Sink sink(dir, n);
   Deliverd d =
       StartDeliverd(binary, dir, sink.port(), connections, false, sync);
@@ -546,6 +594,30 @@ Row RunDeliverdQueuedFirst(const std::string& binary, long n, int connections,
   row.seconds = Seconds(d.started, done ? sink.reached_at() : Clock::now());
   row.note = done ? Verify(d, sink, n) : "timed out at " + std::to_string(sink.count());
   StopProcess(d.pid);
+  return row;
+}
+
+// Two replicas on one MariaDB database deliver a queue filled beforehand;
+// timed from their start to the sink's n-th message.
+Row RunTwoReplicas(const std::string& binary, long n, int connections,
+                   const std::string& body, const std::string& dir) {
+  Row row{RowName("deliverd, queued first, two replicas"), n, 0, ""};
+  NewMysqlDatabase();
+  Sink sink(dir, n);
+  Deliverd d = StartDeliverd(binary, dir, sink.port(), connections, false, "");
+  Queue(d, n, body);
+  StopProcess(d.pid);
+  std::string second_dir = dir + "/replica2";
+  mkdir(second_dir.c_str(), 0700);
+  Deliverd a = StartDeliverd(binary, dir, sink.port(), connections, true, "");
+  Deliverd b =
+      StartDeliverd(binary, second_dir, sink.port(), connections, true, "");
+  bool done = sink.Wait(600);
+  row.seconds = Seconds(a.started, done ? sink.reached_at() : Clock::now());
+  row.note = done ? Verify(a, sink, n)
+                  : "timed out at " + std::to_string(sink.count());
+  StopProcess(b.pid);
+  StopProcess(a.pid);
   return row;
 }
 
@@ -572,6 +644,9 @@ int main(int argc, char** argv) {
       body_bytes = atoi(argv[++i]);
     } else if (arg == "--sqlite-sync" && i + 1 < argc) {
       sync = argv[++i];
+    } else if (arg == "--mysql" && i + 1 < argc) {
+      g_mysql = argv[++i];
+      if (g_mysql.empty() || g_mysql.back() != '/') g_mysql += "/";
     } else if (arg == "--workers" && i + 1 < argc) {
       g_workers = atoi(argv[++i]);
     } else if (arg == "--skip-postfix") {
@@ -630,7 +705,13 @@ int main(int argc, char** argv) {
       return RunDeliverdQueuedFirst(binary, messages, connections, sync, body,
                                     dir);
     });
+    if (!g_mysql.empty()) {
+      run([&](const std::string& dir) {
+        return RunTwoReplicas(binary, messages, connections, body, dir);
+      });
+    }
   }
+  if (!g_database.empty()) MysqlAdmin("DROP DATABASE IF EXISTS " + g_database);
 
   double ceiling = rows[0].seconds > 0 ? rows[0].messages / rows[0].seconds : 0;
   std::printf("\n| %-44s | %8s | %7s | %10s | %8s |\n", "method", "messages",

@@ -1,5 +1,6 @@
 // Send throughput benchmark: starts a real deliverd (SQLite store, durable
-// commits, dispatcher off so only the API path is measured) and reports, in
+// commits, or the --store given; dispatcher off so only the API path is
+// measured) and reports, in
 // one run and side by side:
 //   - the ceiling: an empty unary call (grpc.health.v1.Health/Check) on the
 //     same server, at 1, 8 and 32 concurrent callers;
@@ -8,7 +9,7 @@
 //
 // usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
 //                   [--sync full|normal] [--callers 1|8|32] [--skip-ceiling]
-//                   [--skip-batch]
+//                   [--skip-batch] [--store mysql://U@H:P/EMPTY_DB]
 //                   [--target HOST:PORT --api-key KEY]   (an existing server)
 #include <signal.h>
 #include <sys/wait.h>
@@ -53,7 +54,11 @@ std::string ReadFile(const std::string& path) {
   return text;
 }
 
-Server StartServer(const std::string& binary, const std::string& sync) {
+// `store` empty: SQLite under the temporary folder with `sync`; else the
+// --store URI (a MySQL database that must be empty, so deliverd writes its
+// first API key).
+Server StartServer(const std::string& binary, const std::string& sync,
+                   const std::string& store) {
   Server s;
   char tmpl[] = "/tmp/deliverd-bench-XXXXXX";
   s.dir = mkdtemp(tmpl);
@@ -62,10 +67,17 @@ Server StartServer(const std::string& binary, const std::string& sync) {
   if (s.pid == 0) {
     freopen((s.dir + "/deliverd.log").c_str(), "w", stdout);
     freopen((s.dir + "/deliverd.err").c_str(), "w", stderr);
-    execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0",
-          "--port-file", port_file.c_str(), "--data-dir",
-          (s.dir + "/data").c_str(), "--dispatcher-workers", "0",
-          "--sqlite-sync", sync.c_str(), static_cast<char*>(nullptr));
+    if (store.empty()) {
+      execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0",
+            "--port-file", port_file.c_str(), "--data-dir",
+            (s.dir + "/data").c_str(), "--dispatcher-workers", "0",
+            "--sqlite-sync", sync.c_str(), static_cast<char*>(nullptr));
+    } else {
+      execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0",
+            "--port-file", port_file.c_str(), "--data-dir",
+            (s.dir + "/data").c_str(), "--dispatcher-workers", "0",
+            "--store", store.c_str(), static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   auto deadline = Clock::now() + std::chrono::seconds(30);
@@ -155,6 +167,7 @@ int main(int argc, char** argv) {
   bool skip_batch = false;
   int only_callers = 0;
   std::string sync = "full";
+  std::string store;
   std::string target, api_key;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -162,6 +175,8 @@ int main(int argc, char** argv) {
       binary = argv[++i];
     } else if (arg == "--seconds" && i + 1 < argc) {
       seconds = atof(argv[++i]);
+    } else if (arg == "--store" && i + 1 < argc) {
+      store = argv[++i];
     } else if (arg == "--sync" && i + 1 < argc) {
       sync = argv[++i];
     } else if (arg == "--callers" && i + 1 < argc) {
@@ -179,7 +194,7 @@ int main(int argc, char** argv) {
     } else {
       std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
                    "[--only-batch] [--callers N] [--skip-ceiling] [--skip-batch] "
-                   "[--sync full|normal] "
+                   "[--sync full|normal] [--store URI] "
                    "[--target HOST:PORT "
                    "--api-key KEY]\n";
       return 2;
@@ -187,7 +202,7 @@ int main(int argc, char** argv) {
   }
   Server server;
   if (target.empty()) {
-    server = StartServer(binary, sync);
+    server = StartServer(binary, sync, store);
   } else {
     server.target = target;
     server.key = api_key;

@@ -19,6 +19,8 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then echo "scripts/bazel.sh: FAILED (exit $rc): $
 start=$SECONDS
 step="bazel build //..."
 echo "== $step" >&2
+# Flags given to this script (scripts/test.sh passes --test_env) are for
+# both commands; they change nothing in what is built.
 bazel build //... "$@"
 
 step="bazel test //..."

@@ -14,12 +14,17 @@ packages=(
   protobuf-compiler libabsl-dev libc-ares-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libgmime-3.0-dev libglib2.0-dev
   libcurl4-openssl-dev libpsl-dev libidn2-dev
+  # MySQL Connector/C++ 1.1 (its headers include Boost's)
+  libmysqlcppconn-dev libboost-dev
   # bench/smtp_client_bench compares our SMTP client with libESMTP
   libesmtp-dev
   # test peers: knot is the authoritative DNS server the DNS tests start;
   # postfix provides smtp-sink (and smtp-source for bench/), the SMTP peer
   # the relay tests start (postfix itself is never started by the tests)
   knot postfix
+  # MariaDB: the tests start a throwaway mariadbd for the MySQL store
+  # (scripts/mariadb-test-server.sh); never started as a service
+  mariadb-server mariadb-client
   "$@"
 )
 

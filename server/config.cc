@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -9,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/delivery/smtp_relay_url.h"
+#include "server/store/file_util.h"
+#include "server/store/mysql_uri.h"
 
 namespace deliverd {
 namespace {
@@ -92,6 +96,28 @@ absl::Status ReadConfigFile(const std::string& path, Config* config) {
 
 }  // namespace
 
+bool Config::SharedStore() const { return store::IsMysqlUri(store); }
+
+absl::StatusOr<store::MysqlConfig> Config::MysqlStoreConfig() const {
+  absl::StatusOr<store::MysqlConfig> mysql = store::ParseMysqlUri(store);
+  if (!mysql.ok()) return mysql.status();
+  if (!store_password_file.empty()) {
+    absl::StatusOr<std::string> text =
+        store::ReadSmallFile(store_password_file, 4096);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--store-password-file: ", text.status().message()));
+    }
+    std::string password = text->substr(0, text->find('\n'));
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    mysql->password = password;
+  } else if (const char* env = getenv("DELIVERD_STORE_PASSWORD");
+             env != nullptr && *env != '\0') {
+    mysql->password = env;
+  }
+  return mysql;
+}
+
 std::string Config::StorePath() const {
   if (store.empty()) return absl::StrCat(data_dir, "/deliverd.db");
   return store.substr(strlen("sqlite:"));
@@ -136,12 +162,22 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
     if (value.empty()) return BadValue(key, value, "a folder");
     config->data_dir = value;
   } else if (key == "store") {
-    if (!absl::StartsWith(value, "sqlite:") || value.size() == 7) {
+    if (store::IsMysqlUri(value)) {
+      absl::StatusOr<store::MysqlConfig> mysql = store::ParseMysqlUri(value);
+      if (!mysql.ok()) {
+        // The message names the bad part; the URI may hold a password.
+        return absl::InvalidArgumentError(
+            absl::StrCat("--store: ", mysql.status().message()));
+      }
+    } else if (!absl::StartsWith(value, "sqlite:") || value.size() == 7) {
       return BadValue(key, value,
-                      "a store URL (sqlite:PATH; mysql:// arrives with the "
-                      "MySQL backend)");
+                      "a store URL (sqlite:PATH or "
+                      "mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE)");
     }
     config->store = value;
+  } else if (key == "store-password-file") {
+    if (value.empty()) return BadValue(key, value, "a file");
+    config->store_password_file = value;
   } else if (key == "sqlite-sync") {
     if (value != "full" && value != "normal") {
       return BadValue(key, value, "full or normal");
@@ -239,6 +275,15 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
             ParseDurationValue(key, value, &config->domain_backoff_max);
         !s.ok()) {
       return s;
+    }
+  } else if (key == "delivery-lease") {
+    if (absl::Status s =
+            ParseDurationValue(key, value, &config->delivery_lease);
+        !s.ok()) {
+      return s;
+    }
+    if (config->delivery_lease < absl::Seconds(2)) {
+      return BadValue(key, value, "a duration of at least 2s");
     }
   } else if (key == "retry-give-up") {
     if (absl::Status s = ParseDurationValue(key, value, &config->retry_give_up);
@@ -405,6 +450,15 @@ flags (also settable in --config FILE as "name = value"):
   --listen HOST:PORT         where to serve gRPC (default 127.0.0.1:7420; port 0 picks one)
   --data-dir DIR             data folder (default ./data)
   --store sqlite:PATH        the store (default sqlite:<data-dir>/deliverd.db)
+  --store mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?pool=N]
+                             MySQL or MariaDB, shared by any number of
+                             deliverd replicas (pool: connections, default 8)
+  --store-password-file PATH the MySQL password (first line); else the
+                             DELIVERD_STORE_PASSWORD environment variable,
+                             else the URI's
+  --delivery-lease DURATION  how long a claimed message stays with this
+                             replica before another may take it over
+                             (default 5m)
   --sqlite-sync full|normal  fsync every commit (full, default) or leave it
                              to the OS (normal: survives kill -9, not power loss)
   --transport outbox|smtp    how mail leaves (default outbox: .eml files)

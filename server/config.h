@@ -13,14 +13,22 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/store/mysql_db.h"
 
 namespace deliverd {
 
 struct Config {
   std::string listen = "127.0.0.1:7420";
   std::string data_dir = "data";
-  // "sqlite:PATH"; empty means sqlite:<data_dir>/deliverd.db.
+  // "sqlite:PATH" or "mysql://USER[:PASSWORD]@HOST[:PORT]/DB[?pool=N]";
+  // empty means sqlite:<data_dir>/deliverd.db.
   std::string store;
+  // The MySQL password's file (first line); overrides the environment
+  // variable DELIVERD_STORE_PASSWORD, which overrides the URI's password.
+  std::string store_password_file;
+  // How long a replica may hold a claimed message before another may take
+  // it over (it gives the message back at half this time).
+  absl::Duration delivery_lease = absl::Minutes(5);
   // SQLite commits: "full" (fsync before acknowledging; survives power
   // loss) or "normal" (survives the process being killed).
   std::string sqlite_sync = "full";
@@ -76,6 +84,8 @@ struct Config {
   std::string unsubscribe_domain;
   std::string unsubscribe_secret_file;
   std::string UnsubscribeSecretFile() const;
+  // True when the store is MySQL/MariaDB (shared by replicas).
+  bool SharedStore() const;
   // A Maildir of returned mail to read feedback from; empty: none.
   std::string feedback_maildir;
   absl::Duration feedback_maildir_poll = absl::Seconds(10);
@@ -85,7 +95,10 @@ struct Config {
   std::string jobs_dir;
   std::string JobsDir() const;
 
+  // The SQLite file (when !SharedStore()).
   std::string StorePath() const;
+  // The MySQL connection settings, password resolved (when SharedStore()).
+  absl::StatusOr<store::MysqlConfig> MysqlStoreConfig() const;
   std::string OutboxDir() const;
   std::string ApiKeyFile() const;
   int DispatcherWorkers() const;

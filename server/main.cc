@@ -29,6 +29,7 @@
 #include "server/config.h"
 #include "server/server.h"
 #include "server/transport_setup.h"
+#include "server/store/mysql_store.h"
 #include "server/store/store.h"
 
 namespace {
@@ -211,6 +212,20 @@ int Migrate(std::vector<std::string> args) {
   absl::StatusOr<std::vector<std::string>> rest =
       deliverd::ParseConfig(args, &config);
   if (!rest.ok()) return Fail(std::string(rest.status().message()), 2);
+  if (!rest->empty()) {
+    return Fail(absl::StrCat("migrate: unexpected argument ", rest->front()),
+                2);
+  }
+  if (config.SharedStore()) {
+    // Only the schema: no writer, no poller, nothing else started.
+    absl::StatusOr<deliverd::store::MysqlConfig> mysql =
+        config.MysqlStoreConfig();
+    if (!mysql.ok()) return Fail(std::string(mysql.status().message()), 2);
+    absl::StatusOr<int> version = deliverd::store::MysqlStore::Migrate(*mysql);
+    if (!version.ok()) return Fail(std::string(version.status().message()));
+    std::cout << "schema is up to date (version " << *version << ")\n";
+    return 0;
+  }
   absl::StatusOr<std::unique_ptr<deliverd::store::Store>> store =
       deliverd::OpenStore(config);
   if (!store.ok()) return Fail(std::string(store.status().message()));

@@ -22,6 +22,9 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "deliverd/v1/hygiene.grpc.pb.h"
 #include "server/api/api_keys.h"
@@ -37,6 +40,7 @@
 #include "server/jobs/job_runner.h"
 #include "server/transport_setup.h"
 #include "server/store/file_util.h"
+#include "server/store/mysql_store.h"
 #include "server/store/sqlite_store.h"
 
 namespace deliverd {
@@ -45,9 +49,32 @@ namespace {
 using store::MakeDirectories;
 using store::ParentOf;
 
+// Unique among replicas (possibly on several machines) and restarts: host,
+// pid and random bits.
+std::string LeaseOwnerName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  unsigned char random[6] = {};
+  RAND_bytes(random, sizeof(random));
+  return absl::StrCat("deliverd-", host, "-", getpid(), "-",
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(random),
+                          sizeof(random))));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config& config) {
+  if (config.SharedStore()) {
+    absl::StatusOr<store::MysqlConfig> mysql = config.MysqlStoreConfig();
+    if (!mysql.ok()) return mysql.status();
+    store::MysqlStoreOptions options;
+    options.connection = *std::move(mysql);
+    absl::StatusOr<std::unique_ptr<store::MysqlStore>> store =
+        store::MysqlStore::Open(std::move(options));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<store::Store>(std::move(*store));
+  }
   std::string path = config.StorePath();
   if (absl::Status s = MakeDirectories(ParentOf(path), 0700); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<store::SqliteStore>> store =
@@ -86,22 +113,30 @@ absl::Status Server::EnsureFirstApiKey() {
 }
 
 absl::Status Server::Start() {
-  // The embedded store belongs to one serving process: its leases are
-  // released at start on that assumption, so a second server must not run.
-  std::string lock_path = absl::StrCat(config_.StorePath(), ".lock");
-  if (absl::Status s = MakeDirectories(ParentOf(lock_path), 0700); !s.ok()) return s;
-  lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "another deliverd is serving ", config_.StorePath(), " (", lock_path,
-        " is locked)"));
+  if (!config_.SharedStore()) {
+    // The embedded store belongs to one serving process: its leases are
+    // released at start on that assumption, so a second server must not run.
+    std::string lock_path = absl::StrCat(config_.StorePath(), ".lock");
+    if (absl::Status s = MakeDirectories(ParentOf(lock_path), 0700); !s.ok()) {
+      return s;
+    }
+    lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "another deliverd is serving ", config_.StorePath(), " (", lock_path,
+          " is locked)"));
+    }
   }
   absl::StatusOr<std::unique_ptr<store::Store>> store = OpenStore(config_);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
-  // Messages a killed predecessor had claimed are due again now, not when
-  // its leases would have run out.
-  if (absl::Status s = store_->ReleaseAllLeases(); !s.ok()) return s;
+  if (!config_.SharedStore()) {
+    // Messages a killed predecessor had claimed are due again now, not when
+    // its leases would have run out. On a shared store other replicas hold
+    // live leases: a dead replica's leases simply expire.
+    if (absl::Status s = store_->ReleaseAllLeases(); !s.ok()) return s;
+  }
+  lease_owner_ = LeaseOwnerName();
   if (absl::Status s = EnsureFirstApiKey(); !s.ok()) return s;
 
   absl::StatusOr<std::unique_ptr<delivery::Transport>> transport =
@@ -110,7 +145,8 @@ absl::Status Server::Start() {
   transport_ = std::move(*transport);
 
   delivery::DispatcherOptions options;
-  options.owner = absl::StrCat("deliverd-", getpid());
+  options.owner = lease_owner_;
+  options.lease = config_.delivery_lease;
   options.workers = config_.DispatcherWorkers();
   options.return_path.verp = config_.verp;
   options.return_path.domain = config_.return_path_domain;
@@ -173,7 +209,12 @@ absl::Status Server::Start() {
     jobs_dir = resolved;
   }
   jobs::JobRunnerOptions job_options;
-  job_options.owner = absl::StrCat("deliverd-", getpid());
+  job_options.owner = lease_owner_;
+  if (config_.SharedStore()) {
+    // Another replica may create a job or die holding one; look again at
+    // least this often.
+    job_options.max_idle = absl::Seconds(30);
+  }
   job_options.jobs_dir = jobs_dir;
   job_runner_ = std::make_unique<jobs::JobRunner>(
       store_.get(), resolver_.get(), job_options);

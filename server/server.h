@@ -67,6 +67,7 @@ class Server {
 
   Config config_;
   int port_ = 0;
+  std::string lease_owner_;
   int lock_fd_ = -1;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<delivery::Transport> transport_;

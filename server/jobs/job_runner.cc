@@ -178,6 +178,9 @@ void JobRunner::Loop() {
     if (stopping_ || nudged_) continue;
     // Wait on the real clock even under a test clock; tests drive Execute
     // directly rather than through this loop.
+    if (options_.max_idle != absl::InfiniteDuration()) {
+      wake_at = std::min(wake_at, options_.now() + options_.max_idle);
+    }
     if (wake_at == absl::InfiniteFuture()) {
       wake_.wait(lock, [this] { return stopping_ || nudged_; });
     } else {

@@ -44,6 +44,10 @@ struct JobRunnerOptions {
   absl::Duration retry_initial = absl::Minutes(5);
   // Jobs running at once in this process.
   int max_concurrent = 2;
+  // The longest the scheduler sleeps without looking at the store: on a
+  // shared store another replica may add a job or die holding one, and
+  // nothing nudges this process then.
+  absl::Duration max_idle = absl::InfiniteDuration();
   // The clock (tests substitute one).
   std::function<absl::Time()> now = [] { return absl::Now(); };
 };

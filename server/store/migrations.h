@@ -18,6 +18,8 @@ struct Migration {
 
 // server/store/migrations/sqlite/*.sql, embedded at build time, in order.
 const std::vector<Migration>& SqliteMigrations();
+// server/store/migrations/mysql/*.sql, embedded at build time, in order.
+const std::vector<Migration>& MysqlMigrations();
 
 }  // namespace deliverd::store
 

@@ -1,4 +1,5 @@
 #include "server/store/sqlite_store.h"
+#include "server/store/status_macros.h"
 
 #include <algorithm>
 #include <chrono>
@@ -65,17 +66,6 @@ class ReadSnapshot {
   SqliteConnection& db_;
   bool open_ = false;
 };
-
-#define RETURN_IF_ERROR(expr)              \
-  do {                                     \
-    absl::Status _status = (expr);         \
-    if (!_status.ok()) return _status;     \
-  } while (0)
-
-#define ASSIGN_OR_RETURN(lhs, expr)        \
-  auto lhs##_or = (expr);                  \
-  if (!lhs##_or.ok()) return lhs##_or.status(); \
-  auto lhs = std::move(*lhs##_or)
 
 constexpr char kMessageColumns[] =
     "row_id, id, tenant_id, status, from_address, from_name, subject, tags, "

@@ -92,3 +92,67 @@ TEST(Config, DispatcherWorkersMayBeZero) {
 
 }  // namespace
 }  // namespace deliverd
+
+namespace deliverd {
+namespace {
+
+TEST(Config, MysqlStoreAndItsPasswordSources) {
+  unsetenv("DELIVERD_STORE_PASSWORD");
+  Config c;
+  ASSERT_TRUE(
+      ParseConfig({"--store", "mysql://mailer:fromuri@db:3307/deliverd"}, &c)
+          .ok());
+  EXPECT_TRUE(c.SharedStore());
+  absl::StatusOr<store::MysqlConfig> mysql = c.MysqlStoreConfig();
+  ASSERT_TRUE(mysql.ok()) << mysql.status();
+  EXPECT_EQ(mysql->host, "db");
+  EXPECT_EQ(mysql->port, 3307);
+  EXPECT_EQ(mysql->password, "fromuri");
+
+  // The environment overrides the URI...
+  setenv("DELIVERD_STORE_PASSWORD", "fromenv", 1);
+  mysql = c.MysqlStoreConfig();
+  ASSERT_TRUE(mysql.ok());
+  EXPECT_EQ(mysql->password, "fromenv");
+
+  // ... and the file (first line only) overrides both.
+  std::string path = WriteTemp("fromfile\r\nsecond line\n");
+  ASSERT_TRUE(ParseConfig({"--store-password-file", path}, &c).ok());
+  mysql = c.MysqlStoreConfig();
+  ASSERT_TRUE(mysql.ok());
+  EXPECT_EQ(mysql->password, "fromfile");
+  unlink(path.c_str());
+  unsetenv("DELIVERD_STORE_PASSWORD");
+
+  // A missing password file is an error that names the flag.
+  mysql = c.MysqlStoreConfig();
+  ASSERT_FALSE(mysql.ok());
+  EXPECT_THAT(mysql.status().message(), HasSubstr("--store-password-file"));
+
+  Config sqlite;
+  EXPECT_FALSE(sqlite.SharedStore());
+}
+
+TEST(Config, BadMysqlUriNamesThePartButNotThePassword) {
+  Config c;
+  absl::StatusOr<std::vector<std::string>> rest =
+      ParseConfig({"--store", "mysql://u:hunter2@db:99999/x"}, &c);
+  ASSERT_FALSE(rest.ok());
+  EXPECT_EQ(rest.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(rest.status().message(), HasSubstr("--store"));
+  EXPECT_THAT(rest.status().message(), HasSubstr("port"));
+  EXPECT_THAT(std::string(rest.status().message()),
+              ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(Config, DeliveryLease) {
+  Config c;
+  EXPECT_EQ(c.delivery_lease, absl::Minutes(5));
+  ASSERT_TRUE(ParseConfig({"--delivery-lease", "30s"}, &c).ok());
+  EXPECT_EQ(c.delivery_lease, absl::Seconds(30));
+  EXPECT_FALSE(ParseConfig({"--delivery-lease", "1s"}, &c).ok());
+  EXPECT_FALSE(ParseConfig({"--delivery-lease", "later"}, &c).ok());
+}
+
+}  // namespace
+}  // namespace deliverd

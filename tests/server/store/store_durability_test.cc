@@ -145,7 +145,7 @@ TYPED_TEST(DurabilityTest, NewerSchemaThanKnownFailsToOpen) {
   this->store_.reset();
   STORE_ASSERT_OK(this->factory_->ExecSql(
       "INSERT INTO schema_migrations (version, name, applied_time) VALUES "
-      "(9999, '9999_from_the_future', 0)"));
+      "(9999, '9999_from_the_future', CURRENT_TIMESTAMP)"));
   absl::StatusOr<std::unique_ptr<Store>> store = this->factory_->Open();
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
       << store.status();

@@ -35,6 +35,7 @@
 #include "gtest/gtest.h"
 #include "server/store/store.h"
 #include "server/store/types.h"
+#include "testing_mysql_factory.h"
 #include "testing_sqlite_factory.h"
 
 namespace deliverd::store {
@@ -53,8 +54,8 @@ inline void PrintTo(RecipientKind v, std::ostream* os) {
 
 namespace conformance {
 
-// The implementations under test. Add MySqlStoreFactory here.
-using StoreFactories = ::testing::Types<SqliteStoreFactory>;
+// The implementations under test.
+using StoreFactories = ::testing::Types<SqliteStoreFactory, MysqlStoreFactory>;
 
 // Test names end in the factory's name ("MessagesTest/Sqlite.Foo").
 struct FactoryName {
