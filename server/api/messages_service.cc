@@ -4,6 +4,7 @@
 #include "server/store/sha256.h"
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -76,14 +77,20 @@ absl::Status AddListUnsubscribe(const feedback::ListUnsubscribeConfig& config,
   return absl::OkStatus();
 }
 
+using RecipientSuppressions = std::vector<std::optional<store::Suppression>>;
+
 // Gives a validated message its identity, checks its recipients against the
 // suppression list, and sets its first status and events. With
 // `override_reason` set, suppressed recipients are kept (a resend override).
+// `known`: the recipients' suppressions when the caller looked them up
+// already (a batch does it for all its messages at once); else looked up
+// here.
 absl::StatusOr<store::NewMessage> PrepareMessage(
     store::Store& store, int64_t tenant_id, store::Message m,
     absl::Time send_time, std::string request_hash, absl::Time now,
     const std::string& override_reason,
-    const feedback::ListUnsubscribeConfig* list_unsubscribe) {
+    const feedback::ListUnsubscribeConfig* list_unsubscribe,
+    const RecipientSuppressions* known = nullptr) {
   m.tenant_id = tenant_id;
   m.id = NewMessageId(now);
   if (list_unsubscribe != nullptr) {
@@ -97,11 +104,17 @@ absl::StatusOr<store::NewMessage> PrepareMessage(
   m.rfc822_message_id =
       absl::StrCat(m.id, "@", m.from_address.substr(at + 1));
 
-  std::vector<std::string> addresses;
-  for (const store::Recipient& r : m.recipients) addresses.push_back(r.address);
-  absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed =
-      store.FindSuppressions(tenant_id, addresses, m.stream, now);
-  if (!suppressed.ok()) return suppressed.status();
+  absl::StatusOr<RecipientSuppressions> suppressed;
+  if (known != nullptr && known->size() == m.recipients.size()) {
+    suppressed = *known;
+  } else {
+    std::vector<std::string> addresses;
+    for (const store::Recipient& r : m.recipients) {
+      addresses.push_back(r.address);
+    }
+    suppressed = store.FindSuppressions(tenant_id, addresses, m.stream, now);
+    if (!suppressed.ok()) return suppressed.status();
+  }
 
   store::NewMessage item;
   item.request_hash = std::move(request_hash);
@@ -149,6 +162,41 @@ absl::StatusOr<store::NewMessage> PrepareMessage(
   for (store::Event& e : suppression_events) item.events.push_back(std::move(e));
   item.message = std::move(m);
   return item;
+}
+
+// The suppressions of every recipient of every item (by item index; empty
+// for a missing item), with one store lookup per stream rather than one per
+// message: on a networked store each lookup is a round trip.
+absl::StatusOr<std::vector<RecipientSuppressions>> BatchSuppressions(
+    store::Store& store, int64_t tenant_id,
+    const std::vector<std::optional<ValidatedSend>>& items, absl::Time now) {
+  std::vector<RecipientSuppressions> out(items.size());
+  // stream -> (addresses, and for each its item and recipient position)
+  struct Lookup {
+    std::vector<std::string> addresses;
+    std::vector<std::pair<size_t, size_t>> where;
+  };
+  std::map<std::string, Lookup> by_stream;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].has_value()) continue;
+    const store::Message& m = items[i]->message;
+    out[i].resize(m.recipients.size());
+    Lookup& lookup = by_stream[m.stream];
+    for (size_t k = 0; k < m.recipients.size(); ++k) {
+      lookup.addresses.push_back(m.recipients[k].address);
+      lookup.where.emplace_back(i, k);
+    }
+  }
+  for (auto& [stream, lookup] : by_stream) {
+    absl::StatusOr<RecipientSuppressions> found =
+        store.FindSuppressions(tenant_id, lookup.addresses, stream, now);
+    if (!found.ok()) return found.status();
+    for (size_t j = 0; j < lookup.where.size(); ++j) {
+      out[lookup.where[j].first][lookup.where[j].second] =
+          std::move((*found)[j]);
+    }
+  }
+  return out;
 }
 
 // Responses are filled in before the insert is submitted, so the store's
@@ -355,6 +403,12 @@ void MessagesService::StoreBatch(
   auto slot = std::make_shared<std::vector<int>>(request->messages_size(), -1);
   std::vector<store::NewMessage> batch;
   batch.reserve(request->messages_size());
+  absl::StatusOr<std::vector<RecipientSuppressions>> suppressions =
+      BatchSuppressions(*ctx_->store, tenant_id, validated, now);
+  if (!suppressions.ok()) {
+    reactor->Finish(ToGrpc(suppressions.status()));
+    return;
+  }
   for (int i = 0; i < request->messages_size(); ++i) {
     if (!validated[i].has_value()) continue;
     ValidatedSend& valid = *validated[i];
@@ -371,7 +425,8 @@ void MessagesService::StoreBatch(
     absl::StatusOr<store::NewMessage> item = PrepareMessage(
         *ctx_->store, tenant_id, std::move(valid.message), valid.send_time,
         std::move(valid.request_hash), now, "",
-        valid.list.empty() ? nullptr : ctx_->list_unsubscribe);
+        valid.list.empty() ? nullptr : ctx_->list_unsubscribe,
+        &(*suppressions)[i]);
     if (!item.ok()) {
       reactor->Finish(ToGrpc(item.status()));
       return;
