@@ -454,6 +454,19 @@ Deliverd::Deliverd(std::string dir, std::vector<std::string> extra_flags)
 
 absl::StatusOr<std::unique_ptr<Deliverd>> Deliverd::Start(
     std::vector<std::string> extra_flags) {
+  return Create("", std::move(extra_flags));
+}
+
+absl::StatusOr<std::unique_ptr<Deliverd>> Deliverd::StartWithKey(
+    std::string api_key, std::vector<std::string> extra_flags) {
+  if (api_key.empty()) {
+    return absl::InvalidArgumentError("StartWithKey: no key");
+  }
+  return Create(std::move(api_key), std::move(extra_flags));
+}
+
+absl::StatusOr<std::unique_ptr<Deliverd>> Deliverd::Create(
+    std::string api_key, std::vector<std::string> extra_flags) {
   std::string pattern = TempRoot() + "/deliverd-e2e-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
@@ -463,6 +476,7 @@ absl::StatusOr<std::unique_ptr<Deliverd>> Deliverd::Start(
   }
   std::unique_ptr<Deliverd> server(
       new Deliverd(buffer.data(), std::move(extra_flags)));
+  server->given_api_key_ = std::move(api_key);
   if (mkdir((server->dir_ + "/ctl").c_str(), 0700) != 0) {
     return absl::InternalError(absl::StrCat("mkdir: ", strerror(errno)));
   }
@@ -522,6 +536,10 @@ absl::Status Deliverd::Launch() {
       return absl::DeadlineExceededError(absl::StrCat(
           "deliverd wrote no port file within 20 s; stderr:\n", Stderr()));
     }
+  }
+  if (!given_api_key_.empty()) {
+    api_key_ = given_api_key_;
+    return absl::OkStatus();
   }
   std::optional<std::string> key = ReadFile(data_dir() + "/api-key");
   if (!key.has_value()) {

@@ -194,6 +194,12 @@ class Deliverd {
   // (bounded, ~20 s) for the port file and then the API key file.
   static absl::StatusOr<std::unique_ptr<Deliverd>> Start(
       std::vector<std::string> extra_flags = {});
+  // Like Start(), for a further replica on a shared store (--store
+  // mysql://...): only the first deliverd on an empty database creates the
+  // first key and writes <data>/api-key, so this one is given the key
+  // (typically the first replica's api_key()) instead of reading the file.
+  static absl::StatusOr<std::unique_ptr<Deliverd>> StartWithKey(
+      std::string api_key, std::vector<std::string> extra_flags = {});
 
   // Kills a running server and removes the folder (kept when the
   // environment variable DELIVERD_E2E_KEEP is set).
@@ -212,7 +218,8 @@ class Deliverd {
   std::string address() const;
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
-  // The first key (tenant "default"), read from <data>/api-key.
+  // The first key (tenant "default"), read from <data>/api-key (or the key
+  // given to StartWithKey).
   const std::string& api_key() const { return api_key_; }
 
   // A fresh channel to the current process (a restart changes the port).
@@ -254,6 +261,8 @@ class Deliverd {
 
  private:
   Deliverd(std::string dir, std::vector<std::string> extra_flags);
+  static absl::StatusOr<std::unique_ptr<Deliverd>> Create(
+      std::string api_key, std::vector<std::string> extra_flags);
   absl::Status Launch();
 
   std::string dir_;
@@ -263,6 +272,8 @@ class Deliverd {
   int port_ = 0;
   int runs_ = 0;
   std::string api_key_;
+  // StartWithKey's key; empty: read <data>/api-key.
+  std::string given_api_key_;
 };
 
 // Waits (bounded) for process `pid` (with its pidfd, or -1) to end.
