@@ -208,8 +208,13 @@ int main(int argc, char** argv) {
     server.key = api_key;
   }
   std::string bearer = "Bearer " + server.key;
-  std::cout << "deliverd " << server.target
-            << ", SQLite WAL sqlite-sync=" << sync << ", dispatcher off, "
+  // The store is named without the URI's user or password.
+  std::string store_name =
+      store.empty() ? "SQLite WAL sqlite-sync=" + sync
+                    : "MySQL/MariaDB at " +
+                          store.substr(store.find('@') + 1);
+  std::cout << "deliverd " << server.target << ", " << store_name
+            << ", dispatcher off, "
             << seconds
             << " s per point, " << std::thread::hardware_concurrency()
             << " cores\n\n";

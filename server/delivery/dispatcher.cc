@@ -1,6 +1,7 @@
 #include "server/delivery/dispatcher.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 #include <iostream>
@@ -187,7 +188,11 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
   std::vector<store::Message> waiting = std::move(batch);
   while (!waiting.empty()) {
     std::vector<store::Message> busy;
-    for (store::Message& m : waiting) {
+    // Looked up again on every round: a round may wait for busy domains.
+    std::vector<std::vector<std::optional<store::Suppression>>> suppressed =
+        BatchSuppressions(waiting);
+    for (size_t index = 0; index < waiting.size(); ++index) {
+      store::Message& m = waiting[index];
       absl::Time now = absl::Now();
       if (Stopping()) {
         // Not started yet: give it back to the queue now rather than make
@@ -201,7 +206,9 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
         case DomainThrottle::Verdict::kGo:
           // An attempt under way when Stop() is called is finished, so its
           // outcome is recorded rather than left to the lease.
-          status = Deliver(std::move(m));
+          status = Deliver(std::move(m), suppressed.empty()
+                                             ? nullptr
+                                             : &suppressed[index]);
           break;
         case DomainThrottle::Verdict::kBackingOff:
           status = Postpone(m, d.retry_at);
@@ -229,6 +236,46 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
   }
 }
 
+namespace {
+
+// The recipients Deliver checks against the suppression list: pending, and
+// not sent to by an explicit override.
+bool NeedsSuppressionCheck(const store::Recipient& r) {
+  return IsPending(r.status) && !r.suppression_override;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::optional<store::Suppression>>>
+Dispatcher::BatchSuppressions(const std::vector<store::Message>& batch) {
+  std::vector<std::vector<std::optional<store::Suppression>>> out(
+      batch.size());
+  struct Lookup {
+    std::vector<std::string> addresses;
+    std::vector<size_t> messages;  // one entry per address
+  };
+  std::map<std::pair<int64_t, std::string>, Lookup> lookups;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Lookup& lookup = lookups[{batch[i].tenant_id, batch[i].stream}];
+    for (const store::Recipient& r : batch[i].recipients) {
+      if (!NeedsSuppressionCheck(r)) continue;
+      lookup.addresses.push_back(r.address);
+      lookup.messages.push_back(i);
+    }
+  }
+  absl::Time now = absl::Now();
+  for (auto& [key, lookup] : lookups) {
+    if (lookup.addresses.empty()) continue;
+    absl::StatusOr<std::vector<std::optional<store::Suppression>>> found =
+        store_->FindSuppressions(key.first, lookup.addresses, key.second, now);
+    if (!found.ok()) return {};
+    for (size_t k = 0; k < lookup.messages.size(); ++k) {
+      out[lookup.messages[k]].push_back(std::move((*found)[k]));
+    }
+  }
+  return out;
+}
+
 absl::Status Dispatcher::Postpone(const store::Message& m, absl::Time at) {
   store::DeliveryUpdate update;
   update.tenant_id = m.tenant_id;
@@ -240,7 +287,9 @@ absl::Status Dispatcher::Postpone(const store::Message& m, absl::Time at) {
   return store_->RecordDelivery(update);
 }
 
-absl::Status Dispatcher::Deliver(store::Message m) {
+absl::Status Dispatcher::Deliver(
+    store::Message m,
+    const std::vector<std::optional<store::Suppression>>* known) {
   absl::Time now = absl::Now();
   store::DeliveryUpdate update;
   update.tenant_id = m.tenant_id;
@@ -255,16 +304,21 @@ absl::Status Dispatcher::Deliver(store::Message m) {
   for (size_t i = 0; i < m.recipients.size(); ++i) {
     if (!IsPending(m.recipients[i].status)) continue;
     // An explicit override (recorded when the message was accepted) stands.
-    if (m.recipients[i].suppression_override) {
+    if (!NeedsSuppressionCheck(m.recipients[i])) {  // an override
       to_send.push_back(i);
       continue;
     }
     pending.push_back(i);
     pending_addresses.push_back(m.recipients[i].address);
   }
-  absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed =
-      store_->FindSuppressions(m.tenant_id, pending_addresses, m.stream, now);
-  if (!suppressed.ok()) return suppressed.status();
+  absl::StatusOr<std::vector<std::optional<store::Suppression>>> suppressed;
+  if (known != nullptr && known->size() == pending.size()) {
+    suppressed = *known;
+  } else {
+    suppressed =
+        store_->FindSuppressions(m.tenant_id, pending_addresses, m.stream, now);
+    if (!suppressed.ok()) return suppressed.status();
+  }
   for (size_t k = 0; k < pending.size(); ++k) {
     store::Recipient& r = m.recipients[pending[k]];
     if ((*suppressed)[k].has_value()) {

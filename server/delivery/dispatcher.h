@@ -70,7 +70,18 @@ class Dispatcher {
   bool Stopping();
 
   // Delivers one claimed message and records the outcome. Public for tests.
-  absl::Status Deliver(store::Message message);
+  // `suppressed`: the suppressions of the message's pending recipients
+  // that may be sent to (no override), in recipient order, when the caller
+  // looked them up for a whole batch; else looked up here.
+  absl::Status Deliver(
+      store::Message message,
+      const std::vector<std::optional<store::Suppression>>* suppressed =
+          nullptr);
+  // The suppressions Deliver needs for each message of `batch` (by index),
+  // with one store lookup per (tenant, stream) rather than one per message.
+  // Empty when the lookup failed (each message then looks up its own).
+  std::vector<std::vector<std::optional<store::Suppression>>>
+  BatchSuppressions(const std::vector<store::Message>& batch);
 
   // Delivers a claimed batch, honouring the domains' limits. Public for
   // tests.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -141,7 +142,11 @@ absl::StatusOr<int> ApplyMigrations(MysqlConnection& db) {
 }  // namespace
 
 void MysqlStore::Tx::AppendEvent(const Event& event, std::string tags) {
-  events_.push_back({event, std::move(tags)});
+  events_.push_back({event, std::move(tags), false});
+}
+
+void MysqlStore::Tx::AppendEventWithMessageTags(const Event& event) {
+  events_.push_back({event, "", true});
 }
 
 MysqlStore::MysqlStore(MysqlStoreOptions options)
@@ -154,14 +159,19 @@ absl::StatusOr<int> MysqlStore::Migrate(const MysqlConfig& config) {
 
 absl::StatusOr<std::unique_ptr<MysqlStore>> MysqlStore::Open(
     MysqlStoreOptions options) {
-  if (options.connection.pool_size < 2) {
-    return absl::InvalidArgumentError(
-        "the MySQL pool needs at least 2 connections (the writer and one "
-        "reader)");
+  if (options.writers < 1) {
+    return absl::InvalidArgumentError("the MySQL store needs a writer");
+  }
+  if (options.connection.pool_size < options.writers + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the MySQL pool needs at least ", options.writers + 1,
+        " connections (the writers and one reader)"));
   }
   std::unique_ptr<MysqlStore> store(new MysqlStore(std::move(options)));
   RETURN_IF_ERROR(store->RunMigrations());
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  for (int i = 0; i < store->options_.writers; ++i) {
+    store->writers_.emplace_back([s = store.get()] { s->WriterLoop(); });
+  }
   store->completer_ = std::thread([s = store.get()] { s->CompletionLoop(); });
   store->poller_ = std::thread([s = store.get()] { s->PollLoop(); });
   return store;
@@ -180,7 +190,7 @@ MysqlStore::~MysqlStore() {
     stopping_ = true;
   }
   write_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  for (std::thread& writer : writers_) writer.join();
   {
     std::lock_guard<std::mutex> lock(completion_mu_);
     completion_stopping_ = true;
@@ -198,6 +208,36 @@ MysqlStore::~MysqlStore() {
 absl::Status MysqlStore::FlushEvents(Tx& tx) {
   std::vector<Tx::PendingEvent>& events = tx.events_;
   if (events.empty()) return absl::OkStatus();
+  // Tags of the messages whose events asked for them, read in one go
+  // before the sequence row is locked.
+  std::vector<std::string> ids;
+  for (const Tx::PendingEvent& e : events) {
+    if (e.tags_from_message) ids.push_back(e.event.message_id);
+  }
+  if (!ids.empty()) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::map<std::string, std::string> tags;
+    for (const InChunk& chunk : InListChunks(ids.size())) {
+      ASSIGN_OR_RETURN(stmt, tx->Prepare(MysqlMultiRowSql(
+                                 "SELECT id, tags FROM messages WHERE id IN (",
+                                 "?", chunk.padded, ")")));
+      for (size_t i = 0; i < chunk.padded; ++i) {
+        stmt->Bind(static_cast<int>(i) + 1, ids[chunk.At(i)]);
+      }
+      ASSIGN_OR_RETURN(rows, stmt->Query());
+      while (true) {
+        ASSIGN_OR_RETURN(more, rows->Next());
+        if (!more) break;
+        tags[rows->Text(0)] = rows->Text(1);
+      }
+    }
+    for (Tx::PendingEvent& e : events) {
+      if (!e.tags_from_message) continue;
+      auto it = tags.find(e.event.message_id);
+      if (it != tags.end()) e.tags = it->second;
+    }
+  }
   // The sequence row's lock is held from here to the commit: the
   // transactions that append events commit one after another, in id order.
   static const std::string kTake =
@@ -285,47 +325,50 @@ void MysqlStore::WriterLoop() {
     }
     last_group_size = group.size();
 
+    // No savepoints (each costs two round trips per write): the group runs
+    // as one transaction, and when one write fails on its own account (a
+    // lost lease, a stale guard), the transaction is rolled back, that
+    // write gets its error, and the others run again without it. Writes
+    // check before they change anything, so this path is rare.
     std::vector<absl::Status> results(group.size());
+    std::vector<bool> failed(group.size(), false);
     absl::Status group_status;
     absl::Time deadline = absl::Now() + options_.retry_budget;
-    for (int attempt = 1;; ++attempt) {
+    for (int attempt = 1;;) {
+      size_t failed_now = group.size();  // index of a write that failed
       group_status = [&]() -> absl::Status {
         ASSIGN_OR_RETURN(db, pool_.Acquire());
         RETURN_IF_ERROR(db->BeginWrite());
         Tx tx(*db);
         for (size_t i = 0; i < group.size(); ++i) {
-          size_t events_before = tx.events_.size();
-          absl::Status status = db->Exec("SAVEPOINT job");
-          if (status.ok()) status = group[i].run(tx);
-          if (Retryable(status)) {
-            // InnoDB rolled the whole transaction back (deadlock) or the
-            // connection is gone: the group runs again.
-            db->Rollback();
-            return status;
-          }
-          if (status.ok()) {
-            status = db->Exec("RELEASE SAVEPOINT job");
-          } else {
-            tx.events_.resize(events_before);
-            absl::Status undo = db->Exec("ROLLBACK TO SAVEPOINT job");
-            if (!undo.ok()) {
-              db->Rollback();
-              return undo;
-            }
-          }
+          if (failed[i]) continue;
+          absl::Status status = group[i].run(tx);
+          if (status.ok()) continue;
+          db->Rollback();
+          // A deadlock or a lost connection: the group runs again.
+          if (Retryable(status)) return status;
           results[i] = status;
+          failed_now = i;
+          return absl::OkStatus();
         }
         absl::Status flushed = FlushEvents(tx);
         if (flushed.ok()) flushed = db->Commit();
         if (!flushed.ok()) db->Rollback();
         return flushed;
       }();
+      if (group_status.ok() && failed_now < group.size()) {
+        failed[failed_now] = true;  // and run the rest again, at once
+        continue;
+      }
       absl::Duration backoff = Backoff(attempt);
       if (!ShouldRetry(group_status, attempt, deadline, backoff)) break;
       if (absl::IsAborted(group_status)) absl::SleepFor(backoff);
+      ++attempt;
     }
     if (!group_status.ok()) {
-      for (absl::Status& status : results) status = group_status;
+      for (size_t i = 0; i < group.size(); ++i) {
+        if (!failed[i]) results[i] = group_status;
+      }
     }
 
     std::vector<std::function<void()>> deferred;

@@ -1,10 +1,12 @@
 // The shared store: MySQL or MariaDB through MySQL Connector/C++, for any
 // number of deliverd replicas on one database.
 //
-// Writes of one process go through one writer thread that groups every
-// write waiting at that moment into one transaction (group commit, as the
-// SQLite store does), each write in its own savepoint so one write's
-// failure leaves the others in its group alone. Queue claims and other
+// Writes of one process go through writer threads (two by default), each
+// grouping every write waiting at that moment into one transaction (group
+// commit, as the SQLite store does). One write's failure leaves the others
+// in its group alone: the transaction is rolled back and run again without
+// it (cheaper than a savepoint per write, since failures are rare). Writes
+// submitted at the same moment may commit in either order. Queue claims and other
 // writes that must not wait behind a group run in short transactions of
 // their own on pool connections. Reads use pool connections.
 //
@@ -45,6 +47,10 @@ struct MysqlStoreOptions {
   // How often the database is asked whether another replica appended
   // events (the event listener then fires).
   absl::Duration event_poll_interval = absl::Milliseconds(200);
+  // Writer threads, each with its own connection and its own groups: the
+  // server inserts rows on one core per transaction, so two groups at once
+  // use two.
+  int writers = 2;
   // How long a transaction keeps being retried after deadlocks before the
   // call fails.
   absl::Duration retry_budget = absl::Seconds(5);
@@ -143,8 +149,8 @@ class MysqlStore : public Store {
   // What a write sees: the connection, inside an open transaction, and the
   // transaction's events, which get their ids and are inserted just before
   // the commit. A write may run more than once (the transaction is rerun
-  // after a deadlock or a lost connection), so it must compute all of its
-  // results afresh on every run. A write returns ABORTED or UNAVAILABLE
+  // after a deadlock, a lost connection or another write's failure), so it
+  // must compute all of its results afresh on every run. A write returns ABORTED or UNAVAILABLE
   // only for those database failures: the writer reruns the whole group on
   // them, so any other refusal must use another code (and may be mapped to
   // ABORTED after the write returns, as ApplyFeedback's stale guard is).
@@ -155,12 +161,16 @@ class MysqlStore : public Store {
     MysqlConnection* operator->() { return &db_; }
     // Queues `event` (with the tags to stamp on it) for this transaction.
     void AppendEvent(const Event& event, std::string tags);
+    // Queues `event` with its message's tags, read at commit for all such
+    // events at once (saves a read per message on the delivery path).
+    void AppendEventWithMessageTags(const Event& event);
 
    private:
     friend class MysqlStore;
     struct PendingEvent {
       Event event;
       std::string tags;
+      bool tags_from_message = false;
     };
     MysqlConnection& db_;
     std::vector<PendingEvent> events_;
@@ -207,7 +217,7 @@ class MysqlStore : public Store {
   std::condition_variable write_cv_;
   std::deque<WriteJob> write_queue_;
   bool stopping_ = false;
-  std::thread writer_;
+  std::vector<std::thread> writers_;
 
   std::mutex completion_mu_;
   std::condition_variable completion_cv_;

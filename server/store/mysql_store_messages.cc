@@ -90,7 +90,7 @@ absl::Status LoadIdempotencyRecords(
 absl::Status InsertMessageRows(MysqlConnection& db,
                                const std::vector<const NewMessage*>& fresh,
                                const std::vector<std::string>& joined_tags) {
-  constexpr int kColumns = 19;
+  constexpr int kColumns = 20;
   std::vector<size_t> bytes;
   bytes.reserve(fresh.size());
   for (const NewMessage* item : fresh) {
@@ -103,9 +103,10 @@ absl::Status InsertMessageRows(MysqlConnection& db,
     std::string sql = MysqlMultiRowSql(
         "INSERT INTO messages (id, tenant_id, status, from_address, from_key, "
         "from_name, subject, tags, metadata, stream, create_time, "
-        "update_time, next_attempt_time, attempt_count, resend_of, "
-        "rfc822_message_id, size_bytes, request_id, content) VALUES ",
-        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", count, "");
+        "update_time, next_attempt_time, due_time, attempt_count, "
+        "resend_of, rfc822_message_id, size_bytes, request_id, content) "
+        "VALUES ",
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", count, "");
     ASSIGN_OR_RETURN(stmt, db.Prepare(sql));
     for (size_t i = 0; i < count; ++i) {
       const Message& m = fresh[start + i]->message;
@@ -123,12 +124,13 @@ absl::Status InsertMessageRows(MysqlConnection& db,
           .BindTime(p + 11, m.create_time)
           .BindTime(p + 12, m.update_time)
           .BindOptionalTime(p + 13, m.next_attempt_time)
-          .Bind(p + 14, static_cast<int64_t>(m.attempt_count))
-          .Bind(p + 15, m.resend_of)
-          .Bind(p + 16, m.rfc822_message_id)
-          .Bind(p + 17, m.size_bytes)
-          .Bind(p + 18, m.request_id)
-          .Bind(p + 19, m.content);
+          .BindOptionalTime(p + 14, m.next_attempt_time)
+          .Bind(p + 15, static_cast<int64_t>(m.attempt_count))
+          .Bind(p + 16, m.resend_of)
+          .Bind(p + 17, m.rfc822_message_id)
+          .Bind(p + 18, m.size_bytes)
+          .Bind(p + 19, m.request_id)
+          .Bind(p + 20, m.content);
     }
     start += count;
     RETURN_IF_ERROR(stmt->Execute().status());

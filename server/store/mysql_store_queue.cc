@@ -34,18 +34,17 @@ std::string PaddedMarks(size_t n, size_t* padded) {
 
 absl::StatusOr<std::vector<Message>> MysqlStore::ClaimDueMessages(
     absl::string_view owner, absl::Time now, absl::Duration lease, int limit) {
-  // Messages whose next attempt is due and whose lease (if any) is over, the
-  // longest-waiting first. Rows another replica is claiming right now are
-  // skipped rather than waited for. Content comes with the row: one round
-  // trip fewer. The due index is forced: when most rows match, the optimizer
-  // may otherwise pick a full scan plus sort, locking far more than `limit`
-  // rows on the way.
+  // Messages whose next attempt is due and whose lease (if any) is over
+  // (due_time covers both), the longest-waiting first. Rows another replica
+  // is claiming right now are skipped rather than waited for. Content comes
+  // with the row: one round trip fewer. The due index is forced: when most
+  // rows match, the optimizer may otherwise pick a full scan plus sort,
+  // locking far more than `limit` rows on the way.
   static const std::string kDue = absl::StrCat(
       "SELECT ", kMysqlMessageColumns,
       ", content FROM messages FORCE INDEX (messages_due) WHERE "
-      "next_attempt_time <= ? AND (lease_until "
-      "IS NULL OR lease_until <= ?) ORDER BY next_attempt_time, row_id LIMIT "
-      "? FOR UPDATE SKIP LOCKED");
+      "due_time <= ? ORDER BY due_time, row_id LIMIT ? FOR UPDATE SKIP "
+      "LOCKED");
   std::vector<Message> claimed;
   std::string lease_owner(owner);
   // A transaction of its own, not a write group: claims must not wait
@@ -55,8 +54,8 @@ absl::StatusOr<std::vector<Message>> MysqlStore::ClaimDueMessages(
     {
       ASSIGN_OR_RETURN(stmt, tx->Prepare(kDue));
       // SQLite reads a negative LIMIT as "no limit"; MySQL refuses one.
-      stmt->BindTime(1, now).BindTime(2, now).Bind(
-          3, limit < 0 ? std::numeric_limits<int64_t>::max()
+      stmt->BindTime(1, now).Bind(
+          2, limit < 0 ? std::numeric_limits<int64_t>::max()
                        : static_cast<int64_t>(limit));
       ASSIGN_OR_RETURN(rows, stmt->Query());
       while (true) {
@@ -71,12 +70,14 @@ absl::StatusOr<std::vector<Message>> MysqlStore::ClaimDueMessages(
     size_t padded = 0;
     std::string marks = PaddedMarks(claimed.size(), &padded);
     ASSIGN_OR_RETURN(
-        update, tx->Prepare(absl::StrCat("UPDATE messages SET lease_owner = ?, "
-                                         "lease_until = ? WHERE row_id IN (",
-                                         marks, ")")));
-    update->Bind(1, lease_owner).BindTime(2, now + lease);
+        update, tx->Prepare(absl::StrCat(
+                    "UPDATE messages SET lease_owner = ?, lease_until = ?, "
+                    "due_time = GREATEST(next_attempt_time, ?) WHERE row_id "
+                    "IN (",
+                    marks, ")")));
+    update->Bind(1, lease_owner).BindTime(2, now + lease).BindTime(3, now + lease);
     for (size_t i = 0; i < padded; ++i) {
-      update->Bind(static_cast<int>(i) + 3,
+      update->Bind(static_cast<int>(i) + 4,
                    claimed[std::min(i, claimed.size() - 1)].row_id);
     }
     RETURN_IF_ERROR(update->Execute().status());
@@ -87,45 +88,36 @@ absl::StatusOr<std::vector<Message>> MysqlStore::ClaimDueMessages(
 
 absl::Status MysqlStore::RecordDelivery(const DeliveryUpdate& update) {
   return WriteAndWait([&](Tx& tx) -> absl::Status {
-    // Locks the row: a claim by another replica (after the lease ran out)
-    // cannot slip in between this check and the update.
-    static const std::string kFind =
-        "SELECT row_id, tags FROM messages WHERE tenant_id = ? AND id = ? AND "
-        "lease_owner = ? FOR UPDATE";
-    int64_t row_id = 0;
-    std::string tags;
-    {
-      ASSIGN_OR_RETURN(stmt, tx->Prepare(kFind));
-      stmt->Bind(1, update.tenant_id)
-          .Bind(2, update.message_id)
-          .Bind(3, update.lease_owner);
-      ASSIGN_OR_RETURN(rows, stmt->Query());
-      ASSIGN_OR_RETURN(found, rows->Next());
-      if (!found) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "lease on message ", update.message_id, " is no longer held by ",
-            update.lease_owner));
-      }
-      row_id = rows->Int(0);
-      tags = rows->Text(1);
-    }
+    // The update itself checks the lease (and locks the row): no claim by
+    // another replica can slip in between a check and the write, and a
+    // lost lease changes nothing. Two statements per message on the
+    // delivery path, plus the group's shared ones.
     static const std::string kUpdate =
         "UPDATE messages SET status = ?, update_time = ?, next_attempt_time = "
-        "?, attempt_count = ?, lease_owner = NULL, lease_until = NULL WHERE "
-        "row_id = ?";
+        "?, due_time = ?, attempt_count = ?, lease_owner = NULL, lease_until "
+        "= NULL WHERE tenant_id = ? AND id = ? AND lease_owner = ?";
     {
       ASSIGN_OR_RETURN(stmt, tx->Prepare(kUpdate));
       stmt->Bind(1, static_cast<int64_t>(update.status))
           .BindTime(2, absl::Now())
           .BindOptionalTime(3, update.next_attempt_time)
-          .Bind(4, static_cast<int64_t>(update.attempt_count))
-          .Bind(5, row_id);
-      RETURN_IF_ERROR(stmt->Execute().status());
+          .BindOptionalTime(4, update.next_attempt_time)
+          .Bind(5, static_cast<int64_t>(update.attempt_count))
+          .Bind(6, update.tenant_id)
+          .Bind(7, update.message_id)
+          .Bind(8, update.lease_owner);
+      ASSIGN_OR_RETURN(matched, stmt->Execute());
+      if (matched == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "lease on message ", update.message_id, " is no longer held by ",
+            update.lease_owner));
+      }
     }
     static const std::string kRecipient =
-        "UPDATE message_recipients SET status = ?, detail = ?, reply_code = ?, "
-        "reply_enhanced = ?, reply_text = ?, reply_host = ? WHERE message_row "
-        "= ? AND position = ?";
+        "UPDATE message_recipients r JOIN messages m ON m.row_id = "
+        "r.message_row SET r.status = ?, r.detail = ?, r.reply_code = ?, "
+        "r.reply_enhanced = ?, r.reply_text = ?, r.reply_host = ? WHERE "
+        "m.id = ? AND r.position = ?";
     for (size_t i = 0; i < update.recipients.size(); ++i) {
       const Recipient& r = update.recipients[i];
       ASSIGN_OR_RETURN(stmt, tx->Prepare(kRecipient));
@@ -135,11 +127,11 @@ absl::Status MysqlStore::RecordDelivery(const DeliveryUpdate& update) {
           .Bind(4, r.last_reply.enhanced_code)
           .Bind(5, r.last_reply.text)
           .Bind(6, r.last_reply.remote_host)
-          .Bind(7, row_id)
+          .Bind(7, update.message_id)
           .Bind(8, static_cast<int64_t>(i));
       RETURN_IF_ERROR(stmt->Execute().status());
     }
-    for (const Event& e : update.events) tx.AppendEvent(e, tags);
+    for (const Event& e : update.events) tx.AppendEventWithMessageTags(e);
     for (const Suppression& s : update.new_suppressions) {
       RETURN_IF_ERROR(UpsertMysqlSuppressionRow(tx.db(), s, "delivery"));
     }
@@ -150,8 +142,8 @@ absl::Status MysqlStore::RecordDelivery(const DeliveryUpdate& update) {
 absl::Status MysqlStore::ReleaseAllLeases() {
   return WriteAndWait([](Tx& tx) -> absl::Status {
     RETURN_IF_ERROR(tx->Exec(
-        "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE "
-        "lease_owner IS NOT NULL"));
+        "UPDATE messages SET lease_owner = NULL, lease_until = NULL, "
+        "due_time = next_attempt_time WHERE lease_owner IS NOT NULL"));
     // A cleaning run cut short by the restart is recorded as failed; a
     // scheduled job keeps its (past) next run time, so it is retried now.
     static const std::string kAbandon =
@@ -167,48 +159,13 @@ absl::Status MysqlStore::ReleaseAllLeases() {
 }
 
 absl::StatusOr<absl::Time> MysqlStore::NextDueTime() {
-  // The earliest of max(next_attempt_time, lease_until) over messages with
-  // a next attempt (a leased message is not due again before its lease
-  // ends), as SqliteStore computes with one MIN over the whole table. Here
-  // the due index is walked in order instead and the walk stops once
-  // next_attempt_time passes the best time found: usually after one row,
-  // since only messages in flight are leased. Should the first rows all be
-  // leased far ahead, the full MIN is the fallback. (The index is forced:
-  // when every row matches, the optimizer prefers a scan plus sort.)
-  constexpr int64_t kWalk = 256;
-  static const std::string kFirst = absl::StrCat(
-      "SELECT next_attempt_time, lease_until FROM messages FORCE INDEX "
-      "(messages_due) WHERE next_attempt_time IS NOT NULL ORDER BY "
-      "next_attempt_time LIMIT ",
-      kWalk);
-  static const std::string kAll =
-      "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > "
-      "next_attempt_time THEN lease_until ELSE next_attempt_time END) FROM "
-      "messages WHERE next_attempt_time IS NOT NULL";
+  // due_time is already max(next_attempt_time, lease_until): the first row
+  // of its index is the answer.
+  static const std::string kFirst =
+      "SELECT MIN(due_time) FROM messages";
   absl::Time next = absl::InfiniteFuture();
   RETURN_IF_ERROR(Read([&](MysqlConnection& db) -> absl::Status {
-    next = absl::InfiniteFuture();
-    int64_t walked = 0;
-    bool settled = false;
-    {
-      ASSIGN_OR_RETURN(stmt, db.Prepare(kFirst));
-      ASSIGN_OR_RETURN(rows, stmt->Query());
-      while (true) {
-        ASSIGN_OR_RETURN(more, rows->Next());
-        if (!more) break;
-        ++walked;
-        absl::Time due = rows->Time(0);
-        if (due >= next) {
-          settled = true;  // every later row is due no earlier
-          break;
-        }
-        absl::Time at = due;
-        if (!rows->IsNull(1)) at = std::max(at, rows->Time(1));
-        next = std::min(next, at);
-      }
-    }
-    if (settled || walked < kWalk) return absl::OkStatus();
-    ASSIGN_OR_RETURN(stmt, db.Prepare(kAll));
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kFirst));
     ASSIGN_OR_RETURN(rows, stmt->Query());
     ASSIGN_OR_RETURN(found, rows->Next());
     next = found ? rows->Time(0) : absl::InfiniteFuture();  // NULL: none

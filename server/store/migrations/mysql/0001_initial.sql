@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 -- lease_owner/lease_until: the replica delivering the message, until when.
 -- next_attempt_time NULL: no attempt is due (every final status).
+-- due_time: when a claim may next take the message, the later of
+-- next_attempt_time and lease_until (NULL with next_attempt_time). Claims
+-- walk its index, so rows leased to other replicas are never scanned past.
 CREATE TABLE IF NOT EXISTS messages (
   row_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   id VARCHAR(64) NOT NULL,
@@ -51,6 +54,7 @@ CREATE TABLE IF NOT EXISTS messages (
   attempt_count INT NOT NULL DEFAULT 0,
   lease_owner VARCHAR(255) NULL,
   lease_until DATETIME(6) NULL,
+  due_time DATETIME(6) NULL,
   resend_of VARCHAR(64) NOT NULL DEFAULT '',
   rfc822_message_id VARCHAR(998) NOT NULL DEFAULT '',
   size_bytes BIGINT NOT NULL DEFAULT 0,
@@ -59,7 +63,7 @@ CREATE TABLE IF NOT EXISTS messages (
   UNIQUE KEY messages_id (id),
   KEY messages_log (tenant_id, create_time, row_id),
   KEY messages_sender (tenant_id, from_key),
-  KEY messages_due (next_attempt_time)
+  KEY messages_due (due_time)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS message_recipients (
