@@ -164,11 +164,9 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
   } else if (key == "store") {
     if (store::IsMysqlUri(value)) {
       absl::StatusOr<store::MysqlConfig> mysql = store::ParseMysqlUri(value);
-      if (!mysql.ok()) {
-        // The message names the bad part; the URI may hold a password.
-        return absl::InvalidArgumentError(
-            absl::StrCat("--store: ", mysql.status().message()));
-      }
+      // The message ("store: ...") names the bad part and never repeats
+      // the URI, which may hold a password.
+      if (!mysql.ok()) return mysql.status();
     } else if (!absl::StartsWith(value, "sqlite:") || value.size() == 7) {
       return BadValue(key, value,
                       "a store URL (sqlite:PATH or "
