@@ -280,7 +280,10 @@ absl::StatusOr<std::unique_ptr<MysqlConnection>> MysqlConnection::Open(
        {"SET time_zone = '+00:00'",
         "SET NAMES utf8mb4 COLLATE utf8mb4_bin",
         "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
-        "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"}) {
+        "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+        // Writes run READ COMMITTED (see BeginWrite); set once here so a
+        // write transaction starts with one statement.
+        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"}) {
     if (absl::Status s = connection->Exec(sql); !s.ok()) return s;
   }
   try {
@@ -341,15 +344,12 @@ absl::StatusOr<MysqlStatement*> MysqlConnection::Prepare(
 }
 
 absl::Status MysqlConnection::BeginWrite() {
-  if (absl::Status s =
-          Exec("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
-      !s.ok()) {
-    return s;
-  }
+  // The session's level is READ COMMITTED (set at connect).
   return Exec("START TRANSACTION");
 }
 
 absl::Status MysqlConnection::BeginRead() {
+  // For the next transaction only: one snapshot for all its reads.
   if (absl::Status s =
           Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
       !s.ok()) {

@@ -49,17 +49,7 @@ absl::Status LoadMysqlRecipients(MysqlConnection& db, Message& m) {
   while (true) {
     ASSIGN_OR_RETURN(more, rows->Next());
     if (!more) break;
-    Recipient r;
-    r.address = rows->Text(0);
-    r.kind = static_cast<RecipientKind>(rows->Int(1));
-    r.status = static_cast<MessageStatus>(rows->Int(2));
-    r.detail = rows->Text(3);
-    r.last_reply.code = static_cast<int>(rows->Int(4));
-    r.last_reply.enhanced_code = rows->Text(5);
-    r.last_reply.text = rows->Text(6);
-    r.last_reply.remote_host = rows->Text(7);
-    r.suppression_override = rows->Int(8) != 0;
-    m.recipients.push_back(std::move(r));
+    m.recipients.push_back(ReadRecipientColumns(*rows, 0));
   }
   return absl::OkStatus();
 }
@@ -114,17 +104,7 @@ absl::Status LoadMysqlRecipientsOf(MysqlConnection& db,
       if (!more) break;
       auto it = by_row.find(result->Int(0));
       if (it == by_row.end()) continue;
-      Recipient r;
-      r.address = result->Text(1);
-      r.kind = static_cast<RecipientKind>(result->Int(2));
-      r.status = static_cast<MessageStatus>(result->Int(3));
-      r.detail = result->Text(4);
-      r.last_reply.code = static_cast<int>(result->Int(5));
-      r.last_reply.enhanced_code = result->Text(6);
-      r.last_reply.text = result->Text(7);
-      r.last_reply.remote_host = result->Text(8);
-      r.suppression_override = result->Int(9) != 0;
-      it->second->recipients.push_back(std::move(r));
+      it->second->recipients.push_back(ReadRecipientColumns(*result, 1));
     }
   }
   return absl::OkStatus();

@@ -13,30 +13,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/store/mysql_db.h"
+#include "server/store/store_codec.h"
 #include "server/store/types.h"
 
 namespace deliverd::store {
 
-// The key for case-insensitive address lookups (the *_key columns): ASCII
-// lower case, the same folding SQLite's NOCASE does.
-inline std::string AddressKey(absl::string_view address) {
-  return absl::AsciiStrToLower(address);
-}
-
-inline std::string JoinTags(const std::vector<std::string>& tags) {
-  return absl::StrJoin(tags, ",");
-}
-
-inline std::vector<std::string> SplitTags(const std::string& joined) {
-  if (joined.empty()) return {};
-  return absl::StrSplit(joined, ',');
-}
+// AddressKey, JoinTags and SplitTags, shared with SqliteStore, are in
+// store_codec.h.
 
 // --- messages (mysql_message_rows.cc) ---
 

@@ -6,20 +6,16 @@
 // Claims run in transactions of their own (Transact) with row locks, so two
 // replicas never lease one job at once and a claim never waits behind a
 // write group; the other writes go through the group writer.
-#include <openssl/rand.h>
-
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "server/store/mysql_rows.h"
 #include "server/store/mysql_store.h"
 #include "server/store/status_macros.h"
+#include "server/store/store_codec.h"
 
 namespace deliverd::store {
 namespace {
@@ -33,13 +29,6 @@ constexpr char kRunColumns[] =
     "id, tenant_id, job_id, state, start_time, end_time, rows_total, kept, "
     "removed, duplicates, by_verdict, removed_by_reason, suppressed_added, "
     "flagged, error";
-
-// Stored times have microsecond precision; what a call returns must equal
-// what a later read returns.
-absl::Time Micros(absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return t;
-  return absl::FromUnixMicros(absl::ToUnixMicros(t));
-}
 
 CleaningJob ReadJobRow(const MysqlRows& r) {
   CleaningJob j;
@@ -58,31 +47,6 @@ CleaningJob ReadJobRow(const MysqlRows& r) {
   j.next_run_time = r.Time(12);  // NULL: not scheduled
   j.consecutive_failures = static_cast<int>(r.Int(13));
   return j;
-}
-
-// Counts keyed by short names ("deliverable") as "name=count" lines, the
-// same encoding as the SQLite store; the names never contain '=' or a
-// newline.
-std::string EncodeCounts(
-    const std::vector<std::pair<std::string, int64_t>>& counts) {
-  std::string out;
-  for (const auto& [key, count] : counts) {
-    absl::StrAppend(&out, key, "=", count, "\n");
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, int64_t>> DecodeCounts(
-    const std::string& text) {
-  std::vector<std::pair<std::string, int64_t>> out;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(line, absl::MaxSplits('=', 1));
-    int64_t count = 0;
-    if (!absl::SimpleAtoi(kv.second, &count)) continue;
-    out.emplace_back(std::string(kv.first), count);
-  }
-  return out;
 }
 
 CleaningJobRun ReadRunRow(const MysqlRows& r) {
@@ -117,10 +81,6 @@ absl::Status LoadLastRun(MysqlConnection& db, CleaningJob& job) {
   job.last_run.reset();
   if (found) job.last_run = ReadRunRow(*rows);
   return absl::OkStatus();
-}
-
-absl::Status NotFoundJob(absl::string_view id) {
-  return absl::NotFoundError(absl::StrCat("cleaning job ", id, " not found"));
 }
 
 // Leases `job` (read and row-locked by the caller, lease free) to `owner`
@@ -175,25 +135,14 @@ absl::StatusOr<ClaimedCleaningJob> LeaseJob(MysqlConnection& db,
   return claimed;
 }
 
-std::string NewJobId() {
-  unsigned char bytes[9];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // Unreachable in practice; the time keeps ids distinct anyway.
-    return absl::StrCat("j_", absl::ToUnixNanos(absl::Now()));
-  }
-  return absl::StrCat(
-      "j_", absl::BytesToHexString(absl::string_view(
-                reinterpret_cast<const char*>(bytes), sizeof(bytes))));
-}
-
 }  // namespace
 
 absl::StatusOr<CleaningJob> MysqlStore::CreateCleaningJob(
     const CleaningJob& job) {
   CleaningJob stored = job;
   stored.id = NewJobId();
-  stored.create_time = Micros(absl::Now());
-  stored.next_run_time = Micros(stored.next_run_time);
+  stored.create_time = StoredTime(absl::Now());
+  stored.next_run_time = StoredTime(stored.next_run_time);
   stored.consecutive_failures = 0;
   stored.last_run.reset();
   RETURN_IF_ERROR(WriteAndWait([&](Tx& tx) -> absl::Status {
@@ -234,7 +183,7 @@ absl::StatusOr<CleaningJob> MysqlStore::GetCleaningJob(int64_t tenant_id,
           stmt->Bind(1, tenant_id).Bind(2, id);
           ASSIGN_OR_RETURN(rows, stmt->Query());
           ASSIGN_OR_RETURN(found, rows->Next());
-          if (!found) return NotFoundJob(id);
+          if (!found) return CleaningJobNotFoundError(id);
           job = ReadJobRow(*rows);
         }
         return LoadLastRun(db, job);
@@ -282,7 +231,7 @@ absl::Status MysqlStore::DeleteCleaningJob(int64_t tenant_id,
       ASSIGN_OR_RETURN(stmt, tx->Prepare(kJob));
       stmt->Bind(1, tenant_id).Bind(2, job_id);
       ASSIGN_OR_RETURN(deleted, stmt->Execute());
-      if (deleted == 0) return NotFoundJob(job_id);
+      if (deleted == 0) return CleaningJobNotFoundError(job_id);
     }
     static const std::string kRuns =
         "DELETE FROM cleaning_job_runs WHERE tenant_id = ? AND job_id = ?";
@@ -347,7 +296,7 @@ absl::StatusOr<ClaimedCleaningJob> MysqlStore::ClaimCleaningJob(
       stmt->Bind(1, tenant_id).Bind(2, job_id);
       ASSIGN_OR_RETURN(rows, stmt->Query());
       ASSIGN_OR_RETURN(found, rows->Next());
-      if (!found) return NotFoundJob(job_id);
+      if (!found) return CleaningJobNotFoundError(job_id);
       job = ReadJobRow(*rows);
       // NULL reads as InfiniteFuture, so test for it first.
       if (!rows->IsNull(14) && rows->Time(14) > now) {
@@ -420,7 +369,7 @@ absl::StatusOr<std::vector<CleaningJobRun>> MysqlStore::ListCleaningJobRuns(
           stmt->Bind(1, tenant_id).Bind(2, job_id);
           ASSIGN_OR_RETURN(rows, stmt->Query());
           ASSIGN_OR_RETURN(found, rows->Next());
-          if (!found) return NotFoundJob(job_id);
+          if (!found) return CleaningJobNotFoundError(job_id);
         }
         static const std::string kSql = absl::StrCat(
             "SELECT ", kRunColumns,

@@ -5,11 +5,11 @@
 // InsertMessages is the hot path (SendBatch): it works in multi-row
 // statements rather than one round trip per row, because each round trip to
 // a MySQL server costs far more than a row does.
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,6 +21,7 @@
 #include "server/store/mysql_sql.h"
 #include "server/store/mysql_store.h"
 #include "server/store/status_macros.h"
+#include "server/store/store_codec.h"
 
 namespace deliverd::store {
 
@@ -43,13 +44,6 @@ IdempotencyKey KeyOf(int64_t tenant_id, absl::string_view request_id) {
     request_id.remove_suffix(1);
   }
   return {tenant_id, std::string(request_id)};
-}
-
-// The stored precision: a record made in this batch compares exactly as it
-// will when read back later.
-absl::Time Micros(absl::Time t) {
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return t;
-  return absl::FromUnixMicros(absl::ToUnixMicros(t));
 }
 
 // Loads the stored idempotency records of every request id in `items`: one
@@ -336,21 +330,20 @@ absl::Status InsertBatch(MysqlStore::Tx& tx,
     if (!m.request_id.empty()) {
       IdempotencyKey key = KeyOf(m.tenant_id, m.request_id);
       auto it = records.find(key);
-      if (it != records.end() &&
-          it->second.create_time > m.create_time - kIdempotencyWindow) {
-        if (it->second.request_hash != item.request_hash) {
-          outcomes[i].status = absl::InvalidArgumentError(
-              "request_id: already used within 24 hours for a different "
-              "request");
-        } else {
-          outcomes[i].message_id = it->second.message_id;
-          outcomes[i].replayed = true;
+      if (it != records.end()) {
+        std::optional<InsertOutcome> earlier = RepeatedRequestOutcome(
+            item, it->second.request_hash, it->second.message_id,
+            it->second.create_time);
+        if (earlier.has_value()) {
+          outcomes[i] = *std::move(earlier);
+          continue;
         }
-        continue;
       }
       replacing = it != records.end();
+      // At the stored precision: a record made in this batch compares
+      // exactly as it will when read back later.
       records[key] =
-          IdempotencyRecord{item.request_hash, m.id, Micros(m.create_time)};
+          IdempotencyRecord{item.request_hash, m.id, StoredTime(m.create_time)};
     }
     outcomes[i].message_id = m.id;
     fresh.push_back(&item);
@@ -502,9 +495,7 @@ absl::StatusOr<std::vector<Event>> MysqlStore::MessageEvents(
 absl::StatusOr<MessagePage> MysqlStore::ListMessages(
     int64_t tenant_id, const MessageFilter& filter, int page_size,
     const std::optional<MessageCursor>& after) {
-  if (page_size <= 0) {
-    return absl::InvalidArgumentError("page_size must be positive");
-  }
+  RETURN_IF_ERROR(CheckPageSize(page_size));
   // The SQL text is assembled from fixed fragments only; every value is a
   // bound parameter. Sender and recipient match case-insensitively through
   // the *_key columns (AddressKey), as SQLite's COLLATE NOCASE does.
@@ -576,11 +567,7 @@ absl::StatusOr<MessagePage> MysqlStore::ListMessages(
             page.messages.push_back(ReadMysqlMessageRow(*rows));
           }
         }
-        if (page.messages.size() > static_cast<size_t>(page_size)) {
-          page.messages.resize(page_size);
-          const Message& last = page.messages.back();
-          page.next = MessageCursor{last.create_time, last.row_id};
-        }
+        TrimMessagePage(page_size, page);
         return LoadMysqlRecipientsOf(db, page.messages);
       },
       /*snapshot=*/true));
@@ -617,16 +604,7 @@ absl::StatusOr<EventBatch> MysqlStore::ReadEvents(int64_t tenant_id,
       ++scanned;
       Event e = ReadEventRow(*rows);
       batch.scanned_through = e.id;
-      if (!filter.types.empty() &&
-          std::find(filter.types.begin(), filter.types.end(), e.type) ==
-              filter.types.end()) {
-        continue;
-      }
-      if (!filter.tag.empty() &&
-          std::find(e.tags.begin(), e.tags.end(), filter.tag) == e.tags.end()) {
-        continue;
-      }
-      batch.events.push_back(std::move(e));
+      if (EventMatches(filter, e)) batch.events.push_back(std::move(e));
     }
     batch.more = scanned == limit;
     return absl::OkStatus();

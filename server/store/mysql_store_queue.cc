@@ -92,6 +92,45 @@ absl::Status MysqlStore::RecordDelivery(const DeliveryUpdate& update) {
     // another replica can slip in between a check and the write, and a
     // lost lease changes nothing. Two statements per message on the
     // delivery path, plus the group's shared ones.
+    if (update.recipients.size() == 1) {
+      // Most mail has one recipient: the message and its recipient change
+      // in one statement (a round trip fewer per delivery).
+      static const std::string kBoth =
+          "UPDATE messages m JOIN message_recipients r ON r.message_row = "
+          "m.row_id AND r.position = 0 SET m.status = ?, m.update_time = ?, "
+          "m.next_attempt_time = ?, m.due_time = ?, m.attempt_count = ?, "
+          "m.lease_owner = NULL, m.lease_until = NULL, r.status = ?, "
+          "r.detail = ?, r.reply_code = ?, r.reply_enhanced = ?, "
+          "r.reply_text = ?, r.reply_host = ? WHERE m.tenant_id = ? AND "
+          "m.id = ? AND m.lease_owner = ?";
+      const Recipient& r = update.recipients[0];
+      ASSIGN_OR_RETURN(stmt, tx->Prepare(kBoth));
+      stmt->Bind(1, static_cast<int64_t>(update.status))
+          .BindTime(2, absl::Now())
+          .BindOptionalTime(3, update.next_attempt_time)
+          .BindOptionalTime(4, update.next_attempt_time)
+          .Bind(5, static_cast<int64_t>(update.attempt_count))
+          .Bind(6, static_cast<int64_t>(r.status))
+          .Bind(7, r.detail)
+          .Bind(8, static_cast<int64_t>(r.last_reply.code))
+          .Bind(9, r.last_reply.enhanced_code)
+          .Bind(10, r.last_reply.text)
+          .Bind(11, r.last_reply.remote_host)
+          .Bind(12, update.tenant_id)
+          .Bind(13, update.message_id)
+          .Bind(14, update.lease_owner);
+      ASSIGN_OR_RETURN(matched, stmt->Execute());
+      if (matched == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "lease on message ", update.message_id, " is no longer held by ",
+            update.lease_owner));
+      }
+      for (const Event& e : update.events) tx.AppendEventWithMessageTags(e);
+      for (const Suppression& s : update.new_suppressions) {
+        RETURN_IF_ERROR(UpsertMysqlSuppressionRow(tx.db(), s, "delivery"));
+      }
+      return absl::OkStatus();
+    }
     static const std::string kUpdate =
         "UPDATE messages SET status = ?, update_time = ?, next_attempt_time = "
         "?, due_time = ?, attempt_count = ?, lease_owner = NULL, lease_until "

@@ -15,6 +15,7 @@
 #include "server/store/mysql_sql.h"
 #include "server/store/mysql_store.h"
 #include "server/store/status_macros.h"
+#include "server/store/store_codec.h"
 
 namespace deliverd::store {
 namespace {
@@ -93,11 +94,7 @@ absl::StatusOr<Suppression> RemoveSuppressionRow(MysqlConnection& db,
     stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
     ASSIGN_OR_RETURN(rows, stmt->Query());
     ASSIGN_OR_RETURN(found, rows->Next());
-    if (!found) {
-      return absl::NotFoundError(absl::StrCat(
-          "address: ", key, " is not suppressed",
-          scope_text.empty() ? "" : absl::StrCat(" in scope ", scope_text)));
-    }
+    if (!found) return NotSuppressedError(key, scope_text);
     removed = ReadSuppressionRow(*rows);
   }
   {
@@ -232,9 +229,7 @@ MysqlStore::FindSuppressions(int64_t tenant_id,
 absl::StatusOr<SuppressionPage> MysqlStore::ListSuppressions(
     int64_t tenant_id, const SuppressionFilter& filter, int page_size,
     const std::optional<SuppressionCursor>& after) {
-  if (page_size <= 0) {
-    return absl::InvalidArgumentError("page_size must be positive");
-  }
+  RETURN_IF_ERROR(CheckPageSize(page_size));
   std::string sql = absl::StrCat("SELECT ", kSuppressionColumns,
                                  " FROM suppressions WHERE tenant_id = ?");
   if (filter.reason != SuppressionReason::kUnspecified) {
@@ -275,11 +270,7 @@ absl::StatusOr<SuppressionPage> MysqlStore::ListSuppressions(
     }
     return absl::OkStatus();
   }));
-  if (page.suppressions.size() > static_cast<size_t>(page_size)) {
-    page.suppressions.resize(page_size);
-    page.next = SuppressionCursor{page.suppressions.back().address,
-                                  page.suppressions.back().scope};
-  }
+  TrimSuppressionPage(page_size, page);
   return page;
 }
 

@@ -1,20 +1,15 @@
 #include "server/store/sqlite_store.h"
 #include "server/store/status_macros.h"
 
-#include <algorithm>
 #include <chrono>
 #include <future>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/store/migrations.h"
-
-#include <openssl/rand.h>
+#include "server/store/store_codec.h"
 
 namespace deliverd::store {
 namespace {
@@ -40,15 +35,6 @@ void BindOptionalTime(SqliteStatement& stmt, int index, absl::Time t) {
 absl::Time OptionalTime(const SqliteStatement& stmt, int column) {
   return stmt.IsNull(column) ? absl::InfiniteFuture()
                              : FromMicros(stmt.Int(column));
-}
-
-std::string JoinTags(const std::vector<std::string>& tags) {
-  return absl::StrJoin(tags, ",");
-}
-
-std::vector<std::string> SplitTags(const std::string& joined) {
-  if (joined.empty()) return {};
-  return absl::StrSplit(joined, ',');
 }
 
 // Holds one read transaction, so a message and its recipients come from the
@@ -106,17 +92,7 @@ absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
   while (true) {
     ASSIGN_OR_RETURN(row, stmt->Step());
     if (!row) break;
-    Recipient r;
-    r.address = stmt->Text(0);
-    r.kind = static_cast<RecipientKind>(stmt->Int(1));
-    r.status = static_cast<MessageStatus>(stmt->Int(2));
-    r.detail = stmt->Text(3);
-    r.last_reply.code = static_cast<int>(stmt->Int(4));
-    r.last_reply.enhanced_code = stmt->Text(5);
-    r.last_reply.text = stmt->Text(6);
-    r.last_reply.remote_host = stmt->Text(7);
-    r.suppression_override = stmt->Int(8) != 0;
-    m.recipients.push_back(std::move(r));
+    m.recipients.push_back(ReadRecipientColumns(*stmt, 0));
   }
   return absl::OkStatus();
 }
@@ -194,7 +170,7 @@ absl::Status UpsertSuppressionRow(SqliteConnection& db, const Suppression& s,
       "UPDATE SET reason = excluded.reason, create_time = "
       "excluded.create_time, expire_time = excluded.expire_time, "
       "source_message = excluded.source_message, evidence = excluded.evidence";
-  std::string address = absl::AsciiStrToLower(s.address);
+  std::string address = AddressKey(s.address);
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, s.tenant_id)
       .Bind(2, address)
@@ -232,7 +208,7 @@ absl::StatusOr<Suppression> RemoveSuppressionRow(SqliteConnection& db,
                                                  absl::string_view address,
                                                  absl::string_view scope,
                                                  absl::string_view note) {
-  std::string key = absl::AsciiStrToLower(address);
+  std::string key = AddressKey(address);
   std::string scope_text(scope);
   Suppression removed;
   static const std::string kFind =
@@ -243,11 +219,7 @@ absl::StatusOr<Suppression> RemoveSuppressionRow(SqliteConnection& db,
     ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
     stmt->Bind(1, tenant_id).Bind(2, key).Bind(3, scope_text);
     ASSIGN_OR_RETURN(row, stmt->Step());
-    if (!row) {
-      return absl::NotFoundError(absl::StrCat(
-          "address: ", key, " is not suppressed",
-          scope_text.empty() ? "" : absl::StrCat(" in scope ", scope_text)));
-    }
+    if (!row) return NotSuppressedError(key, scope_text);
     removed = ReadSuppressionRow(*stmt);
   }
   {
@@ -289,7 +261,7 @@ absl::Status UpsertSubscriptionRow(SqliteConnection& db,
       "excluded.source, metadata = excluded.metadata";
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, sub.tenant_id)
-      .Bind(2, absl::AsciiStrToLower(sub.address))
+      .Bind(2, AddressKey(sub.address))
       .Bind(3, sub.list)
       .Bind(4, static_cast<int64_t>(sub.state))
       .Bind(5, ToMicros(sub.create_time))
@@ -311,17 +283,10 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
     ASSIGN_OR_RETURN(find, db.Prepare(kFind));
     find->Bind(1, m.tenant_id).Bind(2, m.request_id);
     ASSIGN_OR_RETURN(found, find->Step());
-    if (found &&
-        FromMicros(find->Int(2)) > m.create_time - kIdempotencyWindow) {
-      if (find->Text(0) != item.request_hash) {
-        outcome.status = absl::InvalidArgumentError(
-            "request_id: already used within 24 hours for a different "
-            "request");
-        return outcome;
-      }
-      outcome.message_id = find->Text(1);
-      outcome.replayed = true;
-      return outcome;
+    if (found) {
+      std::optional<InsertOutcome> earlier = RepeatedRequestOutcome(
+          item, find->Text(0), find->Text(1), FromMicros(find->Int(2)));
+      if (earlier.has_value()) return *std::move(earlier);
     }
   }
 
@@ -784,7 +749,7 @@ absl::StatusOr<ApiKey> SqliteStore::CreateApiKey(int64_t tenant_id,
   key.prefix = std::string(prefix);
   key.label = std::string(label);
   // Stored to the microsecond; return what a later read will see.
-  key.create_time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  key.create_time = StoredTime(absl::Now());
   std::string hash(key_hash);
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) {
     static const std::string kSql =
@@ -931,9 +896,7 @@ absl::StatusOr<std::vector<Event>> SqliteStore::MessageEvents(
 absl::StatusOr<MessagePage> SqliteStore::ListMessages(
     int64_t tenant_id, const MessageFilter& filter, int page_size,
     const std::optional<MessageCursor>& after) {
-  if (page_size <= 0) {
-    return absl::InvalidArgumentError("page_size must be positive");
-  }
+  RETURN_IF_ERROR(CheckPageSize(page_size));
   // The SQL text is assembled from fixed fragments only; every value is a
   // bound parameter.
   std::string sql = absl::StrCat("SELECT ", kMessageColumns,
@@ -1002,11 +965,7 @@ absl::StatusOr<MessagePage> SqliteStore::ListMessages(
       page.messages.push_back(ReadMessageRow(*stmt));
     }
   }
-  if (page.messages.size() > static_cast<size_t>(page_size)) {
-    page.messages.resize(page_size);
-    const Message& last = page.messages.back();
-    page.next = MessageCursor{last.create_time, last.row_id};
-  }
+  TrimMessagePage(page_size, page);
   for (Message& m : page.messages) RETURN_IF_ERROR(LoadRecipients(*db, m));
   return page;
 }
@@ -1039,16 +998,7 @@ absl::StatusOr<EventBatch> SqliteStore::ReadEvents(int64_t tenant_id,
     ++scanned;
     Event e = ReadEventRow(*stmt);
     batch.scanned_through = e.id;
-    if (!filter.types.empty() &&
-        std::find(filter.types.begin(), filter.types.end(), e.type) ==
-            filter.types.end()) {
-      continue;
-    }
-    if (!filter.tag.empty() &&
-        std::find(e.tags.begin(), e.tags.end(), filter.tag) == e.tags.end()) {
-      continue;
-    }
-    batch.events.push_back(std::move(e));
+    if (EventMatches(filter, e)) batch.events.push_back(std::move(e));
   }
   batch.more = scanned == limit;
   return batch;
@@ -1228,7 +1178,7 @@ SqliteStore::FindSuppressions(int64_t tenant_id,
   for (const std::string& address : addresses) {
     ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
     stmt->Bind(1, tenant_id)
-        .Bind(2, absl::AsciiStrToLower(address))
+        .Bind(2, AddressKey(address))
         .Bind(3, stream)
         .Bind(4, ToMicros(now));
     ASSIGN_OR_RETURN(row, stmt->Step());
@@ -1244,9 +1194,7 @@ SqliteStore::FindSuppressions(int64_t tenant_id,
 absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
     int64_t tenant_id, const SuppressionFilter& filter, int page_size,
     const std::optional<SuppressionCursor>& after) {
-  if (page_size <= 0) {
-    return absl::InvalidArgumentError("page_size must be positive");
-  }
+  RETURN_IF_ERROR(CheckPageSize(page_size));
   std::string sql = absl::StrCat("SELECT ", kSuppressionColumns,
                                  " FROM suppressions WHERE tenant_id = ?");
   if (filter.reason != SuppressionReason::kUnspecified) {
@@ -1268,7 +1216,7 @@ absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
     stmt->Bind(i++, static_cast<int64_t>(filter.reason));
   }
   if (!filter.all_scopes) stmt->Bind(i++, filter.scope);
-  std::string prefix = absl::AsciiStrToLower(filter.address_prefix);
+  std::string prefix = AddressKey(filter.address_prefix);
   if (!prefix.empty()) {
     stmt->Bind(i++, prefix);
     stmt->Bind(i++, prefix);
@@ -1284,11 +1232,7 @@ absl::StatusOr<SuppressionPage> SqliteStore::ListSuppressions(
     if (!row) break;
     page.suppressions.push_back(ReadSuppressionRow(*stmt));
   }
-  if (page.suppressions.size() > static_cast<size_t>(page_size)) {
-    page.suppressions.resize(page_size);
-    page.next = SuppressionCursor{page.suppressions.back().address,
-                                  page.suppressions.back().scope};
-  }
+  TrimSuppressionPage(page_size, page);
   return page;
 }
 
@@ -1382,7 +1326,7 @@ absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
     for (const SoftBounceScore& score : update.scores) {
       ASSIGN_OR_RETURN(stmt, db.Prepare(kScore));
       stmt->Bind(1, score.tenant_id)
-          .Bind(2, absl::AsciiStrToLower(score.address))
+          .Bind(2, AddressKey(score.address))
           .Bind(3, score.score)
           .Bind(4, ToMicros(score.updated));
       RETURN_IF_ERROR(stmt->Run());
@@ -1399,12 +1343,12 @@ absl::StatusOr<std::optional<SoftBounceScore>> SqliteStore::GetSoftBounceScore(
   ASSIGN_OR_RETURN(stmt, db->Prepare("SELECT score, updated FROM "
                                      "soft_bounce_scores WHERE tenant_id = ? "
                                      "AND address = ?"));
-  stmt->Bind(1, tenant_id).Bind(2, absl::AsciiStrToLower(address));
+  stmt->Bind(1, tenant_id).Bind(2, AddressKey(address));
   ASSIGN_OR_RETURN(row, stmt->Step());
   if (!row) return std::optional<SoftBounceScore>();
   SoftBounceScore out;
   out.tenant_id = tenant_id;
-  out.address = absl::AsciiStrToLower(address);
+  out.address = AddressKey(address);
   out.score = stmt->Double(0);
   out.updated = FromMicros(stmt->Int(1));
   return std::optional<SoftBounceScore>(std::move(out));
@@ -1419,7 +1363,7 @@ absl::StatusOr<std::vector<Subscription>> SqliteStore::GetSubscriptions(
       "OR list = ?) ORDER BY list");
   ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
   stmt->Bind(1, tenant_id)
-      .Bind(2, absl::AsciiStrToLower(address))
+      .Bind(2, AddressKey(address))
       .Bind(3, list)
       .Bind(4, list);
   std::vector<Subscription> out;
@@ -1460,30 +1404,6 @@ CleaningJob ReadJobRow(const SqliteStatement& s) {
   j.next_run_time = OptionalTime(s, 12);
   j.consecutive_failures = static_cast<int>(s.Int(13));
   return j;
-}
-
-// Counts keyed by short names ("deliverable") as "name=count" lines; the
-// names never contain '=' or a newline.
-std::string EncodeCounts(
-    const std::vector<std::pair<std::string, int64_t>>& counts) {
-  std::string out;
-  for (const auto& [key, count] : counts) {
-    absl::StrAppend(&out, key, "=", count, "\n");
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, int64_t>> DecodeCounts(
-    const std::string& text) {
-  std::vector<std::pair<std::string, int64_t>> out;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(line, absl::MaxSplits('=', 1));
-    int64_t count = 0;
-    if (!absl::SimpleAtoi(kv.second, &count)) continue;
-    out.emplace_back(std::string(kv.first), count);
-  }
-  return out;
 }
 
 CleaningJobRun ReadRunRow(const SqliteStatement& s) {
@@ -1565,24 +1485,13 @@ absl::StatusOr<ClaimedCleaningJob> LeaseJob(SqliteConnection& db,
   return claimed;
 }
 
-std::string NewJobId() {
-  unsigned char bytes[9];
-  if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // Unreachable in practice; the time keeps ids distinct anyway.
-    return absl::StrCat("j_", absl::ToUnixNanos(absl::Now()));
-  }
-  return absl::StrCat(
-      "j_", absl::BytesToHexString(absl::string_view(
-                reinterpret_cast<const char*>(bytes), sizeof(bytes))));
-}
-
 }  // namespace
 
 absl::StatusOr<CleaningJob> SqliteStore::CreateCleaningJob(
     const CleaningJob& job) {
   CleaningJob stored = job;
   stored.id = NewJobId();
-  stored.create_time = absl::FromUnixMicros(ToMicros(absl::Now()));
+  stored.create_time = StoredTime(absl::Now());
   stored.consecutive_failures = 0;
   stored.last_run.reset();
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
@@ -1624,10 +1533,7 @@ absl::StatusOr<CleaningJob> SqliteStore::GetCleaningJob(int64_t tenant_id,
     ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
     stmt->Bind(1, tenant_id).Bind(2, id);
     ASSIGN_OR_RETURN(row, stmt->Step());
-    if (!row) {
-      return absl::NotFoundError(
-          absl::StrCat("cleaning job ", id, " not found"));
-    }
+    if (!row) return CleaningJobNotFoundError(id);
     job = ReadJobRow(*stmt);
   }
   RETURN_IF_ERROR(LoadLastRun(*db, job));
@@ -1666,10 +1572,7 @@ absl::Status SqliteStore::DeleteCleaningJob(int64_t tenant_id,
                                         "tenant_id = ? AND id = ?"));
       stmt->Bind(1, tenant_id).Bind(2, job_id);
       RETURN_IF_ERROR(stmt->Run());
-      if (db.Changes() == 0) {
-        return absl::NotFoundError(
-            absl::StrCat("cleaning job ", job_id, " not found"));
-      }
+      if (db.Changes() == 0) return CleaningJobNotFoundError(job_id);
     }
     ASSIGN_OR_RETURN(stmt, db.Prepare("DELETE FROM cleaning_job_runs WHERE "
                                       "tenant_id = ? AND job_id = ?"));
@@ -1727,10 +1630,7 @@ absl::StatusOr<ClaimedCleaningJob> SqliteStore::ClaimCleaningJob(
       ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
       stmt->Bind(1, tenant_id).Bind(2, job_id);
       ASSIGN_OR_RETURN(row, stmt->Step());
-      if (!row) {
-        return absl::NotFoundError(
-            absl::StrCat("cleaning job ", job_id, " not found"));
-      }
+      if (!row) return CleaningJobNotFoundError(job_id);
       job = ReadJobRow(*stmt);
       if (!stmt->IsNull(14) && FromMicros(stmt->Int(14)) > now) {
         return absl::FailedPreconditionError(
@@ -1797,10 +1697,7 @@ absl::StatusOr<std::vector<CleaningJobRun>> SqliteStore::ListCleaningJobRuns(
                                        "tenant_id = ? AND id = ?"));
     stmt->Bind(1, tenant_id).Bind(2, job_id);
     ASSIGN_OR_RETURN(row, stmt->Step());
-    if (!row) {
-      return absl::NotFoundError(
-          absl::StrCat("cleaning job ", job_id, " not found"));
-    }
+    if (!row) return CleaningJobNotFoundError(job_id);
   }
   static const std::string kSql = absl::StrCat(
       "SELECT ", kRunColumns,
