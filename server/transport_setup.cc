@@ -1,5 +1,7 @@
 #include "server/transport_setup.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +51,9 @@ std::string HostName() {
 
 absl::StatusOr<delivery::SmtpRelayOptions> RelayOptionsFromConfig(
     const Config& config) {
+  // On a shared store, each SMTP timeout is at most this share of the
+  // delivery lease.
+  constexpr int kLeaseShare = 20;
   absl::StatusOr<delivery::SmtpRelayUrl> url =
       delivery::ParseSmtpRelayUrl(config.smtp_relay);
   if (!url.ok()) {
@@ -78,6 +83,13 @@ absl::StatusOr<delivery::SmtpRelayOptions> RelayOptionsFromConfig(
   }
   if (config.smtp_timeout > absl::ZeroDuration()) {
     options.session.timeouts.CapAt(config.smtp_timeout);
+  }
+  if (config.SharedStore()) {
+    // Another replica takes a message over when its lease ends; an attempt
+    // must end long before that, or both could send it. RFC 5321's
+    // timeouts (up to 10 minutes a command) are far longer than a lease.
+    options.session.timeouts.CapAt(
+        std::max(absl::Seconds(1), config.delivery_lease / kLeaseShare));
   }
   options.max_connections = config.smtp_connections;
   options.max_transactions_per_connection = config.smtp_messages_per_connection;

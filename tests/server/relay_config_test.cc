@@ -138,3 +138,34 @@ TEST(RelayConfig, ImplicitTlsAndPlainText) {
 
 }  // namespace
 }  // namespace deliverd
+
+namespace deliverd {
+namespace {
+
+TEST(RelayConfig, SharedStoreCapsSmtpTimeoutsWellInsideTheLease) {
+  Config c;
+  ASSERT_TRUE(ParseConfig({"--smtp-relay", "smtp://relay.example.net",
+                           "--store", "mysql://u@db/deliverd",
+                           "--delivery-lease", "60s"},
+                          &c)
+                  .ok());
+  auto o = RelayOptionsFromConfig(c);
+  ASSERT_TRUE(o.ok()) << o.status();
+  // A twentieth of the lease: an attempt ends long before another replica
+  // may take the message over.
+  EXPECT_EQ(o->session.timeouts.data_end, absl::Seconds(3));
+  EXPECT_EQ(o->session.timeouts.greeting, absl::Seconds(3));
+
+  // The embedded store keeps RFC 5321's timeouts.
+  Config local;
+  ASSERT_TRUE(ParseConfig({"--smtp-relay", "smtp://relay.example.net",
+                           "--delivery-lease", "60s"},
+                          &local)
+                  .ok());
+  auto l = RelayOptionsFromConfig(local);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->session.timeouts.data_end, absl::Minutes(10));
+}
+
+}  // namespace
+}  // namespace deliverd
