@@ -276,6 +276,22 @@ Dispatcher::BatchSuppressions(const std::vector<store::Message>& batch) {
   return out;
 }
 
+absl::Status Dispatcher::Record(const store::DeliveryUpdate& update) {
+  // A store that is away (a database restart) must not strand the outcome:
+  // the message stays leased to us, so keep trying until it is recorded,
+  // we stop, or half the lease is gone (then another replica may take the
+  // message over, and the outcome is lost to it either way).
+  absl::Time give_up = absl::Now() + options_.lease / 2;
+  while (true) {
+    absl::Status status = store_->RecordDelivery(update);
+    if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return status;
+    cv_.wait_for(lock, std::chrono::milliseconds(500),
+                 [this] { return stopping_; });
+  }
+}
+
 absl::Status Dispatcher::Postpone(const store::Message& m, absl::Time at) {
   store::DeliveryUpdate update;
   update.tenant_id = m.tenant_id;
@@ -284,7 +300,7 @@ absl::Status Dispatcher::Postpone(const store::Message& m, absl::Time at) {
   update.attempt_count = m.attempt_count;
   update.status = m.status;
   update.next_attempt_time = at;
-  return store_->RecordDelivery(update);
+  return Record(update);
 }
 
 absl::Status Dispatcher::Deliver(
@@ -317,7 +333,13 @@ absl::Status Dispatcher::Deliver(
   } else {
     suppressed =
         store_->FindSuppressions(m.tenant_id, pending_addresses, m.stream, now);
-    if (!suppressed.ok()) return suppressed.status();
+    if (!suppressed.ok()) {
+      // Nothing was sent: give the message back rather than leave it
+      // leased (to this process) until the lease runs out.
+      std::cerr << "deliverd: dispatcher: suppression check for " << m.id
+                << " failed: " << suppressed.status() << "\n";
+      return Postpone(m, absl::Now());
+    }
   }
   for (size_t k = 0; k < pending.size(); ++k) {
     store::Recipient& r = m.recipients[pending[k]];
@@ -339,7 +361,7 @@ absl::Status Dispatcher::Deliver(
     if (!IsPending(update.status)) {
       update.next_attempt_time = absl::InfiniteFuture();
     }
-    return store_->RecordDelivery(update);
+    return Record(update);
   };
   auto fail_all = [&](store::MessageStatus status, store::EventType type,
                       const std::string& detail) {

@@ -94,6 +94,9 @@ class Dispatcher {
   // Gives a claimed message back to the queue, due at `at`, without an
   // attempt.
   absl::Status Postpone(const store::Message& message, absl::Time at);
+  // RecordDelivery, retried while the store is UNAVAILABLE (bounded by half
+  // the lease, and by Stop()).
+  absl::Status Record(const store::DeliveryUpdate& update);
 
   store::Store* store_;
   Transport* transport_;

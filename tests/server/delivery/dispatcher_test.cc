@@ -1,4 +1,5 @@
 #include "server/delivery/dispatcher.h"
+#include "testing_forwarding_store.h"
 
 #include <stdlib.h>
 
@@ -413,6 +414,68 @@ TEST_F(DispatcherTest, StopFinishesTheAttemptUnderWayAndGivesBackTheRest) {
                                           absl::Minutes(5), 10);
   ASSERT_TRUE(claimed.ok());
   EXPECT_EQ(claimed->size(), 2u);
+}
+
+}  // namespace
+}  // namespace deliverd::delivery
+
+namespace deliverd::delivery {
+namespace {
+
+// A store whose RecordDelivery and FindSuppressions answer UNAVAILABLE a
+// given number of times first (a database restart).
+class FlakyStore : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  int record_failures = 0;
+  int find_failures = 0;
+  int record_calls = 0;
+
+  absl::Status RecordDelivery(const store::DeliveryUpdate& update) override {
+    ++record_calls;
+    if (record_failures > 0) {
+      --record_failures;
+      return absl::UnavailableError("database away");
+    }
+    return inner_->RecordDelivery(update);
+  }
+  absl::StatusOr<std::vector<std::optional<store::Suppression>>>
+  FindSuppressions(int64_t tenant_id, const std::vector<std::string>& addresses,
+                   absl::string_view stream, absl::Time now) override {
+    if (find_failures > 0) {
+      --find_failures;
+      return absl::UnavailableError("database away");
+    }
+    return inner_->FindSuppressions(tenant_id, addresses, stream, now);
+  }
+};
+
+TEST_F(DispatcherTest, OutcomeIsRecordedOnceTheStoreIsBack) {
+  store::Message m = QueueAndClaim({"a@example.org"});
+  FlakyStore flaky(store_.get());
+  flaky.record_failures = 2;
+  DispatcherOptions options;
+  options.owner = "test";
+  Dispatcher dispatcher(&flaky, &transport_, options);
+  EXPECT_TRUE(dispatcher.Deliver(m).ok());
+  EXPECT_EQ(flaky.record_calls, 3);
+  EXPECT_EQ(Reload(m.id).status, MessageStatus::kSent);
+}
+
+TEST_F(DispatcherTest, FailedSuppressionCheckGivesTheMessageBack) {
+  store::Message m = QueueAndClaim({"a@example.org"});
+  FlakyStore flaky(store_.get());
+  flaky.find_failures = 1;
+  DispatcherOptions options;
+  options.owner = "test";
+  Dispatcher dispatcher(&flaky, &transport_, options);
+  EXPECT_TRUE(dispatcher.Deliver(m).ok());
+  // Not sent, not left leased: due again at once for any claimant.
+  EXPECT_EQ(Reload(m.id).status, MessageStatus::kQueued);
+  auto claimed =
+      store_->ClaimDueMessages("other", absl::Now(), absl::Minutes(5), 10);
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_EQ(claimed->size(), 1u);
 }
 
 }  // namespace
