@@ -460,12 +460,11 @@ void MysqlStore::SetEventListener(std::function<void()> listener) {
 }
 
 void MysqlStore::NotifyListener() {
-  std::function<void()> listener;
-  {
-    std::lock_guard<std::mutex> lock(listener_mu_);
-    listener = event_listener_;
-  }
-  if (listener) listener();
+  // Called under the lock, so once SetEventListener returns the listener it
+  // replaced is never called again (it may be destroyed). Listeners must
+  // not block.
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  if (event_listener_) event_listener_();
 }
 
 void MysqlStore::PollLoop() {

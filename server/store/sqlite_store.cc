@@ -632,12 +632,13 @@ void SqliteStore::WriterLoop() {
       }
       completion_cv_.notify_one();
     }
-    std::function<void()> listener;
-    {
+    if (commit.ok()) {
+      // Called under the lock, so once SetEventListener returns the
+      // listener it replaced is never called again (it may be destroyed).
+      // Listeners must not block.
       std::lock_guard<std::mutex> lock(listener_mu_);
-      listener = event_listener_;
+      if (event_listener_) event_listener_();
     }
-    if (commit.ok() && listener) listener();
   }
 }
 

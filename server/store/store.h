@@ -225,7 +225,8 @@ class Store {
                                                 int limit) = 0;
   virtual absl::StatusOr<int64_t> LastEventId(int64_t tenant_id) = 0;
   // Called after every commit that appended events (from a store thread;
-  // must not block). Replaces any earlier listener.
+  // must not block). Replaces any earlier listener: once this returns, the
+  // earlier one is never called again.
   virtual void SetEventListener(std::function<void()> listener) = 0;
 
   // The delivery queue. Claims up to `limit` messages that are due at `now`
