@@ -7,9 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "client/alert_requests.h"
 #include "client/enum_names.h"
 #include "client/output.h"
 #include "client/table.h"
+#include "deliverd/v1/alerts.pb.h"
 #include "deliverd/v1/messages.pb.h"
 #include "deliverd/v1/subscriptions.pb.h"
 
@@ -392,6 +394,108 @@ std::vector<CommandSpec> BuildSpecs() {
       "jobs runs", "ID", 1, 1, "List a cleaning job's runs, newest first",
       {Flag("limit", kValue, "N", "at most N runs (1-100, default 20)")}));
 
+  const std::string channel_types =
+      EnumCliNames(v1::AlertChannelType_descriptor());
+  specs.push_back(Command(
+      "alerts channels", "", 0, 0, "List alert channels", {},
+      "Prints NAME TYPE DESTINATION CREATED; URLs are shown as the server\n"
+      "returns them, with their path and query redacted. --json prints the\n"
+      "ListAlertChannelsResponse."));
+  specs.push_back(Command(
+      "alerts add-channel", "NAME", 1, 1,
+      "Create an alert channel: where alerts are sent",
+      {
+          Required(Flag("type", kValue, "TYPE", channel_types)),
+          Flag("url", kValue, "URL",
+               "slack, discord, teams, webhook: the webhook URL"),
+          Flag("secret-file", kValue, "FILE",
+               "webhook: the HMAC signing key (16+ bytes) from FILE (- is "
+               "stdin; default: $DELIVERCTL_ALERT_SECRET)"),
+          CommaList(Flag("email-to", kRepeated, "ADDR",
+                         "email: a recipient (repeatable; or a,b; up to 10)")),
+          Flag("sms-base-url", kValue, "URL",
+               "sms: the API's base URL (default https://api.twilio.com)"),
+          Flag("sms-account-sid", kValue, "SID", "sms: the account SID"),
+          Flag("sms-auth-token-file", kValue, "FILE",
+               "sms: the auth token from FILE (default: "
+               "$DELIVERCTL_SMS_AUTH_TOKEN)"),
+          Flag("sms-from", kValue, "NUMBER", "sms: the sending number"),
+          CommaList(Flag("sms-to", kRepeated, "NUMBER",
+                         "sms: a recipient, E.164 (repeatable; or a,b)")),
+      },
+      "NAME is 1-63 characters of a-z, 0-9 and '-'. Secrets are read from\n"
+      "files (one trailing newline is dropped) or the environment, never from\n"
+      "the command line, where other users could see them in `ps`.\n"
+      "Examples:\n"
+      "  deliverctl alerts add-channel ops --type slack --url "
+      "https://hooks.slack.com/services/...\n"
+      "  deliverctl alerts add-channel hook --type webhook --url "
+      "https://example.com/hook --secret-file key.txt\n"
+      "  deliverctl alerts add-channel oncall --type email --email-to "
+      "a@example.com,b@example.com"));
+  specs.push_back(Command(
+      "alerts rm-channel", "NAME", 1, 1, "Delete an alert channel", {},
+      "Refused (FAILED_PRECONDITION) while a rule still sends to it."));
+  specs.push_back(Command(
+      "alerts rules", "", 0, 0, "List alert rules", {},
+      "Prints RULE KIND SEVERITY CHANNELS PARAMETERS COOLDOWN, the parameters\n"
+      "in flag form (threshold=0.3% window=1h min-volume=100). --json prints\n"
+      "the ListAlertRulesResponse."));
+  specs.push_back(Command(
+      "alerts add-rule", "KIND", 1, 1,
+      "Create an alert rule: what raises alerts; prints its id",
+      {
+          Required(CommaList(Flag("channel", kRepeated, "NAME",
+                                  "send to this channel (repeatable; or a,b)"))),
+          Flag("severity", kValue, "SEVERITY",
+               "warning or critical (default: critical for message-failed "
+               "and queue-age, else warning)"),
+          Flag("threshold", kValue, "RATE",
+               "bounce-rate, complaint-rate: alert above RATE, 0.3% or 0.003 "
+               "(default 5% / 0.3%)"),
+          Flag("window", kValue, "DURATION",
+               "bounce-rate, complaint-rate: the window (default 1h)"),
+          Flag("min-volume", kValue, "N",
+               "bounce-rate, complaint-rate: fewest messages sent in the "
+               "window before the rate counts (default 100)"),
+          Flag("max-age", kValue, "DURATION",
+               "queue-age: alert when the oldest queued message is older "
+               "(default 30m)"),
+          CommaList(Flag("domain", kRepeated, "DOMAIN",
+                         "domain-auth: a sending domain to check (repeatable; "
+                         "or a,b)")),
+          Flag("interval", kValue, "DURATION",
+               "domain-auth: how often to check (default 1h)"),
+          Flag("cooldown", kValue, "DURATION",
+               "after an alert, count further matches this long and then "
+               "send one summary (default 15m)"),
+      },
+      "KIND is one of:\n  " + AlertRuleKindCliNames() +
+          ".\nDurations: 90s, 15m, 1h, 2d, 1h30m. Example:\n"
+          "  deliverctl alerts add-rule complaint-rate --channel ops "
+          "--threshold 0.1% --window 24h"));
+  specs.push_back(Command("alerts rm-rule", "RULE", 1, 1,
+                          "Delete an alert rule",
+                          {}, "RULE is its id (r_...) or name "
+                              "(alertRules/r_...)."));
+  specs.push_back(Command(
+      "alerts test", "CHANNEL", 1, 1,
+      "Send a test alert to a channel and show the channel's answer", {},
+      "Waits for the channel (retries included, within --timeout). Prints\n"
+      "whether it was accepted, the HTTP (or SMTP) status, the attempts, the\n"
+      "destination and any error; --json prints the AlertRecord. Exit 0 when\n"
+      "the channel accepted it, 1 when not."));
+  specs.push_back(Command(
+      "alerts list", "", 0, 0, "List sent alerts, newest first",
+      {
+          Flag("channel", kValue, "NAME", "only alerts sent to this channel"),
+          Flag("kind", kValue, "KIND", "only this kind (or test)"),
+          Flag("limit", kValue, "N", "alerts per page, 1-500 (default 50)"),
+          Flag("page-token", kValue, "TOKEN", "continue from a previous page"),
+      },
+      "Prints TIME KIND CHANNEL ACCEPTED STATUS TITLE; --json prints the\n"
+      "ListAlertsResponse (every field of each alert, its text included)."));
+
   specs.push_back(Command("help", "[COMMAND]", 0, 2,
                           "Show help for deliverctl or a command", {}));
   return specs;
@@ -425,6 +529,14 @@ const std::map<std::string, CommandHandler>& Handlers() {
       {"jobs run", RunJobsRun},
       {"jobs delete", RunJobsDelete},
       {"jobs runs", RunJobsRuns},
+      {"alerts channels", RunAlertsChannels},
+      {"alerts add-channel", RunAlertsAddChannel},
+      {"alerts rm-channel", RunAlertsRmChannel},
+      {"alerts rules", RunAlertsRules},
+      {"alerts add-rule", RunAlertsAddRule},
+      {"alerts rm-rule", RunAlertsRmRule},
+      {"alerts test", RunAlertsTest},
+      {"alerts list", RunAlertsList},
   };
   return *handlers;
 }
@@ -602,7 +714,8 @@ int RunDeliverctl(const std::vector<std::string>& args, const Environment& env,
     err << "deliverctl: " << command.name << ": not implemented\n";
     return kExitUsage;
   }
-  const Invocation invocation{*parsed, *settings, in, out, err, absl::Now()};
+  const Invocation invocation{*parsed, *settings, in, out, err, absl::Now(),
+                              env};
   return handler->second(invocation);
 }
 

@@ -34,6 +34,8 @@ struct Invocation {
   std::ostream& out;
   std::ostream& err;
   absl::Time now;
+  // The environment (for secrets some commands take from it).
+  const Environment& env;
 
   const std::string& command() const { return args.command->name; }
   bool json() const { return args.global.json; }
@@ -86,6 +88,14 @@ int RunJobsGet(const Invocation& invocation);
 int RunJobsRun(const Invocation& invocation);
 int RunJobsDelete(const Invocation& invocation);
 int RunJobsRuns(const Invocation& invocation);
+int RunAlertsChannels(const Invocation& invocation);
+int RunAlertsAddChannel(const Invocation& invocation);
+int RunAlertsRmChannel(const Invocation& invocation);
+int RunAlertsRules(const Invocation& invocation);
+int RunAlertsAddRule(const Invocation& invocation);
+int RunAlertsRmRule(const Invocation& invocation);
+int RunAlertsTest(const Invocation& invocation);
+int RunAlertsList(const Invocation& invocation);
 
 }  // namespace deliverd::client
 

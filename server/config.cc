@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "hygiene/address.h"
 #include "server/delivery/smtp_relay_url.h"
 #include "server/store/file_util.h"
 #include "server/store/mysql_uri.h"
@@ -351,6 +352,35 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
         !s.ok()) {
       return s;
     }
+  } else if (key == "alert-from") {
+    absl::StatusOr<hygiene::ParsedAddress> from = hygiene::ParseAddress(value);
+    if (!from.ok()) return BadValue(key, value, "an email address");
+    config->alert_from = value;
+  } else if (key == "alerts-file") {
+    if (value.empty() || HasControl(value)) {
+      return BadValue(key, value, "a file path");
+    }
+    config->alerts_file = value;
+  } else if (key == "alert-smtp-relay") {
+    absl::StatusOr<delivery::SmtpRelayUrl> url =
+        delivery::ParseSmtpRelayUrl(value);
+    if (!url.ok()) return BadValue(key, value, url.status().message());
+    config->alert_smtp_relay = value;
+  } else if (key == "alert-smtp-user") {
+    if (HasControl(value)) return BadValue(key, "(hidden)", "no control characters");
+    config->alert_smtp_user = value;
+  } else if (key == "alert-smtp-password-file") {
+    if (value.empty()) return BadValue(key, value, "a file");
+    config->alert_smtp_password_file = value;
+  } else if (key == "alert-http-timeout") {
+    if (absl::Status s =
+            ParseDurationValue(key, value, &config->alert_http_timeout);
+        !s.ok()) {
+      return s;
+    }
+    if (config->alert_http_timeout < absl::Seconds(1)) {
+      return BadValue(key, value, "at least 1s");
+    }
   } else if (key == "dns") {
     if (value.rfind(':') == std::string::npos) {
       return BadValue(key, value, "HOST:PORT");
@@ -418,6 +448,15 @@ absl::Status ValidateConfig(const Config& config) {
   if (config.smtp_user.empty() != config.smtp_password_file.empty()) {
     return absl::InvalidArgumentError(
         "smtp-user and smtp-password-file go together");
+  }
+  if (config.alert_smtp_user.empty() !=
+      config.alert_smtp_password_file.empty()) {
+    return absl::InvalidArgumentError(
+        "alert-smtp-user and alert-smtp-password-file go together");
+  }
+  if (!config.alert_smtp_user.empty() && config.alert_smtp_relay.empty()) {
+    return absl::InvalidArgumentError(
+        "alert-smtp-user needs alert-smtp-relay");
   }
   if (absl::StartsWith(config.smtp_relay, "smtps:") &&
       config.smtp_tls == "none") {
@@ -506,6 +545,15 @@ flags (also settable in --config FILE as "name = value"):
   --jobs-dir DIR             cleaning jobs may only read and write files under
                              this folder (default <data-dir>/jobs, created if
                              missing)
+  --alerts-file FILE         alert channels and rules to apply at start
+                             (JSON, deliverd.v1.AlertsFile; chmod 600)
+  --alert-from ADDRESS       From of alert email (default
+                             deliverd-alerts@localhost)
+  --alert-smtp-relay URL     send alert email through this relay instead of
+                             the mail transport (smtp:// or smtps://), with
+                             --alert-smtp-user and --alert-smtp-password-file
+  --alert-http-timeout DURATION  time limit of one alert's HTTP request
+                             (default 15s)
 )";
 }
 

@@ -94,6 +94,18 @@ struct Config {
   // written). Empty means <data_dir>/jobs.
   std::string jobs_dir;
   std::string JobsDir() const;
+  // Alerts (server/alerts): the From of alert email; the relay alert email
+  // goes through (empty: the transport the mail goes through) with its own
+  // credentials, so alerts about a failing relay can take another way; and
+  // the time limit of one alert's HTTP request.
+  std::string alert_from = "deliverd-alerts@localhost";
+  // Alert channels and rules declared in a file (server/alerts/alerts_file.h);
+  // applied at start. Empty: none.
+  std::string alerts_file;
+  std::string alert_smtp_relay;
+  std::string alert_smtp_user;
+  std::string alert_smtp_password_file;
+  absl::Duration alert_http_timeout = absl::Seconds(15);
 
   // The SQLite file (when !SharedStore()).
   std::string StorePath() const;

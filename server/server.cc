@@ -36,6 +36,12 @@
 #include "server/api/messages_service.h"
 #include "server/api/service_context.h"
 #include "server/api/subscriptions_service.h"
+#include "server/api/alerts_service.h"
+#include "server/alerts/alert_engine.h"
+#include "server/alerts/alerting_store.h"
+#include "server/alerts/alerts_file.h"
+#include "server/alerts/email_alert.h"
+#include "server/alerts/http_client.h"
 #include "server/delivery/dispatcher.h"
 #include "server/jobs/job_runner.h"
 #include "server/transport_setup.h"
@@ -138,11 +144,68 @@ absl::Status Server::Start() {
   }
   lease_owner_ = LeaseOwnerName();
   if (absl::Status s = EnsureFirstApiKey(); !s.ok()) return s;
+  if (!config_.alerts_file.empty()) {
+    absl::StatusOr<alerts::DeclaredAlerts> declared =
+        alerts::LoadAlertsFile(config_.alerts_file);
+    if (!declared.ok()) return declared.status();
+    absl::StatusOr<alerts::AlertsFileChanges> applied =
+        alerts::ApplyAlertsFile(*store_, *declared, absl::Now());
+    if (!applied.ok()) return applied.status();
+    std::cout << "Alerts file " << config_.alerts_file << ": "
+              << applied->channels_created << " channels created, "
+              << applied->channels_updated << " updated, "
+              << applied->rules_created << " rules created, "
+              << applied->rules_deleted << " deleted.\n";
+  }
 
   absl::StatusOr<std::unique_ptr<delivery::Transport>> transport =
       MakeTransport(config_);
   if (!transport.ok()) return transport.status();
   transport_ = std::move(*transport);
+
+  auth_checks::dns::CaresOptions dns_options;
+  dns_options.server = config_.dns;
+  absl::StatusOr<std::unique_ptr<auth_checks::dns::CaresResolver>> resolver =
+      auth_checks::dns::CaresResolver::Create(dns_options);
+  absl::Status resolver_error;
+  if (resolver.ok()) {
+    dns_ = std::move(*resolver);
+    resolver_ = std::make_unique<auth_checks::dns::CachingResolver>(dns_.get());
+  } else {
+    // Mail still flows without DNS; only the DNS checks answer UNAVAILABLE.
+    resolver_error = resolver.status();
+    std::cerr << "deliverd: DNS checks unavailable: " << resolver_error << "\n";
+  }
+  // Alerts. Their email takes its own relay when one is set, so an alert
+  // about a failing relay does not depend on it.
+  delivery::Transport* alert_mail = transport_.get();
+  if (!config_.alert_smtp_relay.empty()) {
+    Config alert_config = config_;
+    alert_config.transport = "smtp";
+    alert_config.smtp_relay = config_.alert_smtp_relay;
+    alert_config.smtp_user = config_.alert_smtp_user;
+    alert_config.smtp_password_file = config_.alert_smtp_password_file;
+    alert_config.smtp_connections = 1;
+    absl::StatusOr<std::unique_ptr<delivery::Transport>> alert_transport =
+        MakeTransport(alert_config);
+    if (!alert_transport.ok()) return alert_transport.status();
+    alert_transport_ = std::move(*alert_transport);
+    alert_mail = alert_transport_.get();
+  }
+  alerts::HttpClientOptions http_options;
+  http_options.timeout = config_.alert_http_timeout;
+  http_options.connect_timeout =
+      std::min(config_.alert_http_timeout, absl::Seconds(5));
+  alert_http_ = std::make_unique<alerts::CurlHttpClient>(http_options);
+  alert_email_ = std::make_unique<alerts::EmailAlertDelivery>(
+      alert_mail, alerts::RealClock(), alerts::RetryPolicy{});
+  alerts::AlertEngineOptions alert_options;
+  alert_options.email.from = config_.alert_from;
+  alert_engine_ = std::make_unique<alerts::AlertEngine>(
+      store_.get(), alerts::RealClock(), alert_http_.get(), alert_email_.get(),
+      resolver_.get(), alert_options);
+  alerting_store_ =
+      std::make_unique<alerts::AlertingStore>(store_.get(), alert_engine_.get());
 
   delivery::DispatcherOptions options;
   options.owner = lease_owner_;
@@ -158,7 +221,7 @@ absl::Status Server::Start() {
   options.domains.initial_backoff = config_.domain_backoff;
   options.domains.max_backoff = config_.domain_backoff_max;
   dispatcher_ = std::make_unique<delivery::Dispatcher>(
-      store_.get(), transport_.get(), options);
+      alerting_store_.get(), transport_.get(), options);
 
   auth_ = std::make_unique<api::Authenticator>(store_.get());
   hub_ = std::make_unique<api::EventHub>();
@@ -171,7 +234,7 @@ absl::Status Server::Start() {
   context_->limits.max_message_bytes = config_.max_message_bytes;
   context_->on_queued = [d = dispatcher_.get()] { d->Nudge(); };
   ingester_ = std::make_unique<feedback::FeedbackIngester>(
-      store_.get(), hygiene::SoftBouncePolicy{});
+      alerting_store_.get(), hygiene::SoftBouncePolicy{});
   context_->ingester = ingester_.get();
   absl::StatusOr<std::string> secret =
       feedback::LoadOrCreateUnsubscribeSecret(config_.UnsubscribeSecretFile());
@@ -183,19 +246,6 @@ absl::Status Server::Start() {
   context_->list_unsubscribe = list_unsubscribe_.get();
   messages_ = std::make_unique<api::MessagesService>(context_.get());
   subscriptions_ = std::make_unique<api::SubscriptionsService>(context_.get());
-  auth_checks::dns::CaresOptions dns_options;
-  dns_options.server = config_.dns;
-  absl::StatusOr<std::unique_ptr<auth_checks::dns::CaresResolver>> resolver =
-      auth_checks::dns::CaresResolver::Create(dns_options);
-  absl::Status resolver_error;
-  if (resolver.ok()) {
-    dns_ = std::move(*resolver);
-    resolver_ = std::make_unique<auth_checks::dns::CachingResolver>(dns_.get());
-  } else {
-    // Mail still flows without DNS; only the DNS checks answer UNAVAILABLE.
-    resolver_error = resolver.status();
-    std::cerr << "deliverd: DNS checks unavailable: " << resolver_error << "\n";
-  }
   // Job paths are checked against the resolved root, so the jobs folder
   // itself may be reached through a symbolic link.
   std::string jobs_dir = config_.JobsDir();
@@ -237,11 +287,15 @@ absl::Status Server::Start() {
   builder.RegisterService(messages_.get());
   builder.RegisterService(subscriptions_.get());
   builder.RegisterService(hygiene_.get());
+  alerts_service_ = std::make_unique<api::AlertsService>(context_.get(),
+                                                         alert_engine_.get());
+  builder.RegisterService(alerts_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config_.listen));
   }
+  alert_engine_->Start();
   dispatcher_->Start();
   dispatcher_->Nudge();
   job_runner_->Start();
@@ -251,7 +305,7 @@ absl::Status Server::Start() {
     intake.poll_interval = config_.feedback_maildir_poll;
     intake.list_unsubscribe = list_unsubscribe_.get();
     maildir_intake_ = std::make_unique<feedback::MaildirIntake>(
-        store_.get(), ingester_.get(), intake);
+        alerting_store_.get(), ingester_.get(), intake);
     if (absl::Status s = maildir_intake_->Start(); !s.ok()) return s;
   }
 
@@ -287,6 +341,8 @@ void Server::Shutdown() {
   if (dispatcher_) dispatcher_->Stop();
   if (job_runner_) job_runner_->Stop();
   maildir_intake_.reset();  // finishes the file it is reading
+  // After everything that records outcomes has stopped; before the store.
+  if (alert_engine_) alert_engine_->Stop();
   if (store_) store_->SetEventListener(nullptr);
   grpc_server_.reset();
   hygiene_.reset();  // waits for running DNS checks
@@ -296,6 +352,12 @@ void Server::Shutdown() {
   dns_.reset();
   hub_.reset();
   dispatcher_.reset();
+  alerts_service_.reset();
+  alerting_store_.reset();
+  alert_engine_.reset();
+  alert_email_.reset();
+  alert_http_.reset();
+  alert_transport_.reset();
   store_.reset();
   if (lock_fd_ >= 0) close(lock_fd_);
   lock_fd_ = -1;

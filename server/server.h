@@ -5,7 +5,8 @@
 // Shutdown order: stop WatchEvents streams, stop accepting calls and let
 // in-flight calls finish (up to the grace period), let in-flight delivery
 // attempts finish and record their outcome, interrupt running cleaning jobs
-// (recorded FAILED, due again at once), then close the store (which
+// (recorded FAILED, due again at once), stop the alert engine (alerts not
+// yet delivered are recorded as dropped), then close the store (which
 // commits every write already acknowledged).
 #ifndef DELIVERD_SERVER_SERVER_H_
 #define DELIVERD_SERVER_SERVER_H_
@@ -37,6 +38,12 @@ struct ListUnsubscribeConfig;
 }
 namespace jobs {
 class JobRunner;
+}
+namespace alerts {
+class AlertEngine;
+class AlertingStore;
+class CurlHttpClient;
+class EmailAlertDelivery;
 }
 namespace api {
 class Authenticator;
@@ -84,6 +91,14 @@ class Server {
   // dns_ behind a TTL-respecting cache; what the services use.
   std::unique_ptr<auth_checks::dns::Resolver> resolver_;
   std::unique_ptr<grpc::Service> hygiene_;
+  // Alerts: the engine watches the outcomes the dispatcher and the feedback
+  // ingester record through alerting_store_ (store_ decorated).
+  std::unique_ptr<delivery::Transport> alert_transport_;  // null: transport_
+  std::unique_ptr<alerts::CurlHttpClient> alert_http_;
+  std::unique_ptr<alerts::EmailAlertDelivery> alert_email_;
+  std::unique_ptr<alerts::AlertEngine> alert_engine_;
+  std::unique_ptr<alerts::AlertingStore> alerting_store_;
+  std::unique_ptr<grpc::Service> alerts_service_;
   std::unique_ptr<api::SendGate> send_gate_;
   std::unique_ptr<jobs::JobRunner> job_runner_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -26,12 +26,12 @@ bool AlertQueue::Enqueue(AlertJob job) {
 }
 
 void AlertQueue::ReportDropped(const AlertJob& job, absl::string_view reason) {
-  if (!on_record_) return;
   DeliveryRecord record;
   record.channel = job.channel;
   record.destination = job.destination;
   record.error = absl::StrCat("dropped: ", reason);
-  on_record_(record);
+  if (on_record_) on_record_(record);
+  if (job.done) job.done(record);
 }
 
 void AlertQueue::Shutdown() {
@@ -80,12 +80,14 @@ void AlertQueue::Run() {
       jobs_.pop_front();
     }
     const DeliveryRecord record =
-        sender_->Deliver(job.channel, job.build, &stop_);
+        job.deliver ? job.deliver(&stop_)
+                    : sender_->Deliver(job.channel, job.build, &stop_);
     {
       absl::MutexLock lock(&mu_);
       ++delivered_;
     }
     if (on_record_) on_record_(record);
+    if (job.done) job.done(record);
   }
 }
 

@@ -36,10 +36,17 @@ namespace deliverd::alerts {
 
 struct AlertJob {
   std::string channel;
+  // An HTTP channel's request, delivered through the queue's AlertSender...
   RequestBuilder build;
+  // ...or, when set, a delivery of its own (an email channel), which must
+  // end its retries early once `cancel` is notified.
+  std::function<DeliveryRecord(const absl::Notification* cancel)> deliver;
   // Where the job goes, for the record of a job dropped at shutdown
   // (redacted URL); delivered jobs take it from the request.
   std::string destination;
+  // Called once with the job's record (delivered or dropped), after the
+  // queue's callback, on the thread that reports it.
+  std::function<void(const DeliveryRecord&)> done;
 };
 
 class AlertQueue {

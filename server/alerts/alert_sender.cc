@@ -26,22 +26,35 @@ bool IsRetryableStatus(int status_code) {
   return status_code == 429 || (status_code >= 500 && status_code <= 599);
 }
 
-AlertSender::AlertSender(HttpClient* client, Clock* clock, RetryPolicy policy)
-    : client_(client), clock_(clock), policy_(std::move(policy)) {
+JitterRandom::JitterRandom() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
   random_ = [engine] {
     return std::uniform_real_distribution<double>(0.0, 1.0)(*engine);
   };
 }
 
-void AlertSender::SetRandomForTesting(std::function<double()> random) {
+double JitterRandom::Next() {
+  absl::MutexLock lock(&mu_);
+  return random_();
+}
+
+void JitterRandom::Set(std::function<double()> random) {
   absl::MutexLock lock(&mu_);
   random_ = std::move(random);
 }
 
-double AlertSender::Random() {
-  absl::MutexLock lock(&mu_);
-  return random_();
+bool WaitBeforeRetry(Clock* clock, absl::Duration wait,
+                     const absl::Notification* cancel, DeliveryRecord* record) {
+  if (clock->Sleep(wait, cancel)) return true;
+  absl::StrAppend(&record->error, " (cancelled)");
+  return false;
+}
+
+AlertSender::AlertSender(HttpClient* client, Clock* clock, RetryPolicy policy)
+    : client_(client), clock_(clock), policy_(std::move(policy)) {}
+
+void AlertSender::SetRandomForTesting(std::function<double()> random) {
+  random_.Set(std::move(random));
 }
 
 DeliveryRecord AlertSender::Deliver(absl::string_view channel,
@@ -96,7 +109,7 @@ DeliveryRecord AlertSender::Deliver(absl::string_view channel,
     }
     if (!retryable || attempt >= max_attempts) return record;
 
-    absl::Duration wait = BackoffDelay(policy_, attempt, Random());
+    absl::Duration wait = BackoffDelay(policy_, attempt, random_.Next());
     if (retry_after.has_value()) {
       if (*retry_after > policy_.max_retry_after) {
         absl::StrAppend(&record.error, " (Retry-After ",
@@ -107,10 +120,7 @@ DeliveryRecord AlertSender::Deliver(absl::string_view channel,
       }
       wait = *retry_after;
     }
-    if (!clock_->Sleep(wait, cancel)) {
-      absl::StrAppend(&record.error, " (cancelled)");
-      return record;
-    }
+    if (!WaitBeforeRetry(clock_, wait, cancel, &record)) return record;
   }
 }
 

@@ -70,6 +70,30 @@ absl::Duration BackoffDelay(const RetryPolicy& policy, int attempt,
 // Whether a response status is worth another attempt.
 bool IsRetryableStatus(int status_code);
 
+// The random source of the backoff jitter: uniform values in [0, 1) from a
+// generator seeded by std::random_device, replaceable for tests.
+// Thread-safe. Shared by every channel that retries with BackoffDelay().
+class JitterRandom {
+ public:
+  JitterRandom();
+  JitterRandom(const JitterRandom&) = delete;
+  JitterRandom& operator=(const JitterRandom&) = delete;
+
+  double Next();
+  // Replaces the source; values in [0, 1).
+  void Set(std::function<double()> random);
+
+ private:
+  absl::Mutex mu_;
+  std::function<double()> random_ ABSL_GUARDED_BY(mu_);
+};
+
+// The wait between two attempts: sleeps `wait` on `clock` and returns true,
+// or, if `cancel` (may be null) is notified first, appends " (cancelled)" to
+// record->error and returns false (delivery then stops with that record).
+bool WaitBeforeRetry(Clock* clock, absl::Duration wait,
+                     const absl::Notification* cancel, DeliveryRecord* record);
+
 class AlertSender {
  public:
   // `client` and `clock` must outlive the sender.
@@ -88,13 +112,10 @@ class AlertSender {
   const RetryPolicy& policy() const { return policy_; }
 
  private:
-  double Random();
-
   HttpClient* const client_;
   Clock* const clock_;
   const RetryPolicy policy_;
-  absl::Mutex mu_;
-  std::function<double()> random_ ABSL_GUARDED_BY(mu_);
+  JitterRandom random_;
 };
 
 }  // namespace deliverd::alerts

@@ -146,6 +146,33 @@ class MysqlStore : public Store {
       int64_t tenant_id, absl::string_view job_id, int limit) override;
   absl::StatusOr<absl::Time> NextCleaningJobDueTime() override;
 
+  absl::Status CreateAlertChannel(const AlertChannelRow& channel) override;
+  absl::StatusOr<std::vector<AlertChannelRow>> ListAlertChannels(
+      int64_t tenant_id) override;
+  absl::Status DeleteAlertChannel(int64_t tenant_id,
+                                  absl::string_view name) override;
+  absl::Status UpdateAlertChannel(const AlertChannelRow& channel) override;
+  absl::Status CreateAlertRule(const AlertRuleRow& rule) override;
+  absl::StatusOr<std::vector<AlertRuleRow>> ListAlertRules(
+      int64_t tenant_id) override;
+  absl::Status DeleteAlertRule(int64_t tenant_id,
+                               absl::string_view id) override;
+  absl::StatusOr<std::vector<AlertRuleRow>> ListAllAlertRules() override;
+  absl::StatusOr<std::vector<AlertChannelRow>> ListAllAlertChannels() override;
+  absl::StatusOr<int64_t> InsertAlertRecord(
+      const AlertRecordRow& record) override;
+  absl::StatusOr<std::vector<AlertRecordRow>> ListAlertRecords(
+      int64_t tenant_id, absl::string_view channel, int kind, int page_size,
+      int64_t before_id) override;
+  absl::StatusOr<std::vector<OldestUnsentMessage>> OldestUnsentMessages()
+      override;
+  absl::StatusOr<AlertWindow> ClaimAlertWindow(int64_t tenant_id,
+                                               absl::string_view key,
+                                               absl::Time now,
+                                               absl::Time until) override;
+  absl::Status SetAlertWindowNote(int64_t tenant_id, absl::string_view key,
+                                  absl::string_view note) override;
+
   // What a write sees: the connection, inside an open transaction, and the
   // transaction's events, which get their ids and are inserted just before
   // the commit. A write may run more than once (the transaction is rerun

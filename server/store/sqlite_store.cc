@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <future>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -1725,6 +1726,372 @@ absl::StatusOr<absl::Time> SqliteStore::NextCleaningJobDueTime() {
   ASSIGN_OR_RETURN(row, stmt->Step());
   if (!row || stmt->IsNull(0)) return absl::InfiniteFuture();
   return FromMicros(stmt->Int(0));
+}
+
+
+// --- Alerts ---
+
+namespace {
+
+constexpr char kAlertChannelColumns[] =
+    "tenant_id, name, type, spec, create_time";
+constexpr char kAlertRuleColumns[] =
+    "tenant_id, id, kind, channels, spec, create_time";
+constexpr char kAlertRecordColumns[] =
+    "id, tenant_id, kind, channel, rule_id, accepted, create_time, record";
+
+AlertChannelRow ReadAlertChannelRow(const SqliteStatement& s) {
+  AlertChannelRow c;
+  c.tenant_id = s.Int(0);
+  c.name = s.Text(1);
+  c.type = static_cast<int>(s.Int(2));
+  c.spec = s.Text(3);
+  c.create_time = FromMicros(s.Int(4));
+  return c;
+}
+
+AlertRuleRow ReadAlertRuleRow(const SqliteStatement& s) {
+  AlertRuleRow r;
+  r.tenant_id = s.Int(0);
+  r.id = s.Text(1);
+  r.kind = static_cast<int>(s.Int(2));
+  r.channels = SplitAlertChannels(s.Text(3));
+  r.spec = s.Text(4);
+  r.create_time = FromMicros(s.Int(5));
+  return r;
+}
+
+AlertRecordRow ReadAlertRecordRow(const SqliteStatement& s) {
+  AlertRecordRow r;
+  r.id = s.Int(0);
+  r.tenant_id = s.Int(1);
+  r.kind = static_cast<int>(s.Int(2));
+  r.channel = s.Text(3);
+  r.rule_id = s.Text(4);
+  r.accepted = s.Int(5) != 0;
+  r.create_time = FromMicros(s.Int(6));
+  r.record = s.Text(7);
+  return r;
+}
+
+template <typename Row, typename ReadRow>
+absl::StatusOr<std::vector<Row>> ReadAll(SqliteStatement& stmt,
+                                         ReadRow read_row) {
+  std::vector<Row> out;
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt.Step());
+    if (!row) break;
+    out.push_back(read_row(stmt));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status SqliteStore::CreateAlertChannel(const AlertChannelRow& channel) {
+  absl::Status status = WriteAndWait([&](SqliteConnection& db) {
+    static const std::string kSql = absl::StrCat(
+        "INSERT INTO alert_channels (", kAlertChannelColumns,
+        ") VALUES (?, ?, ?, ?, ?)");
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, channel.tenant_id)
+        .Bind(2, channel.name)
+        .Bind(3, static_cast<int64_t>(channel.type))
+        .BindBlob(4, channel.spec)
+        .Bind(5, ToMicros(channel.create_time));
+    return stmt->Run();
+  });
+  if (absl::IsAlreadyExists(status)) {
+    return AlertChannelExistsError(channel.name);
+  }
+  return status;
+}
+
+absl::StatusOr<std::vector<AlertChannelRow>> SqliteStore::ListAlertChannels(
+    int64_t tenant_id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql =
+      absl::StrCat("SELECT ", kAlertChannelColumns,
+                   " FROM alert_channels WHERE tenant_id = ? ORDER BY name");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, tenant_id);
+  return ReadAll<AlertChannelRow>(*stmt, ReadAlertChannelRow);
+}
+
+absl::Status SqliteStore::DeleteAlertChannel(int64_t tenant_id,
+                                             absl::string_view name) {
+  std::string channel(name);
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    {
+      static const std::string kFind =
+          "SELECT 1 FROM alert_channels WHERE tenant_id = ? AND name = ?";
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+      stmt->Bind(1, tenant_id).Bind(2, channel);
+      ASSIGN_OR_RETURN(found, stmt->Step());
+      if (!found) return AlertChannelNotFoundError(channel);
+    }
+    {
+      // The tenant's rules are few; their channel lists are checked here
+      // rather than by pattern matching in SQL.
+      static const std::string kRules =
+          "SELECT id, channels FROM alert_rules WHERE tenant_id = ? ORDER BY "
+          "id";
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kRules));
+      stmt->Bind(1, tenant_id);
+      while (true) {
+        ASSIGN_OR_RETURN(row, stmt->Step());
+        if (!row) break;
+        if (AlertChannelsName(stmt->Text(1), channel)) {
+          return AlertChannelInUseError(channel, stmt->Text(0));
+        }
+      }
+    }
+    static const std::string kDelete =
+        "DELETE FROM alert_channels WHERE tenant_id = ? AND name = ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kDelete));
+    stmt->Bind(1, tenant_id).Bind(2, channel);
+    return stmt->Run();
+  });
+}
+
+absl::Status SqliteStore::UpdateAlertChannel(const AlertChannelRow& channel) {
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kSql =
+        "UPDATE alert_channels SET type = ?, spec = ? WHERE tenant_id = ? AND "
+        "name = ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, static_cast<int64_t>(channel.type))
+        .BindBlob(2, channel.spec)
+        .Bind(3, channel.tenant_id)
+        .Bind(4, channel.name);
+    RETURN_IF_ERROR(stmt->Run());
+    if (db.Changes() == 0) return AlertChannelNotFoundError(channel.name);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteStore::CreateAlertRule(const AlertRuleRow& rule) {
+  absl::Status status = WriteAndWait([&](SqliteConnection& db)
+                                         -> absl::Status {
+    // One writer: nothing can delete a channel between this check and the
+    // insert.
+    static const std::string kFind =
+        "SELECT 1 FROM alert_channels WHERE tenant_id = ? AND name = ?";
+    for (const std::string& channel : rule.channels) {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+      stmt->Bind(1, rule.tenant_id).Bind(2, channel);
+      ASSIGN_OR_RETURN(found, stmt->Step());
+      if (!found) return AlertRuleChannelMissingError(rule.id, channel);
+    }
+    static const std::string kInsert = absl::StrCat(
+        "INSERT INTO alert_rules (", kAlertRuleColumns,
+        ") VALUES (?, ?, ?, ?, ?, ?)");
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
+    stmt->Bind(1, rule.tenant_id)
+        .Bind(2, rule.id)
+        .Bind(3, static_cast<int64_t>(rule.kind))
+        .Bind(4, JoinAlertChannels(rule.channels))
+        .BindBlob(5, rule.spec)
+        .Bind(6, ToMicros(rule.create_time));
+    return stmt->Run();
+  });
+  if (absl::IsAlreadyExists(status)) return AlertRuleExistsError(rule.id);
+  return status;
+}
+
+absl::StatusOr<std::vector<AlertRuleRow>> SqliteStore::ListAlertRules(
+    int64_t tenant_id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql =
+      absl::StrCat("SELECT ", kAlertRuleColumns,
+                   " FROM alert_rules WHERE tenant_id = ? ORDER BY id");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, tenant_id);
+  return ReadAll<AlertRuleRow>(*stmt, ReadAlertRuleRow);
+}
+
+absl::Status SqliteStore::DeleteAlertRule(int64_t tenant_id,
+                                          absl::string_view id) {
+  std::string rule_id(id);
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kDelete =
+        "DELETE FROM alert_rules WHERE tenant_id = ? AND id = ?";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kDelete));
+    stmt->Bind(1, tenant_id).Bind(2, rule_id);
+    RETURN_IF_ERROR(stmt->Run());
+    if (db.Changes() == 0) return AlertRuleNotFoundError(rule_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<AlertRuleRow>> SqliteStore::ListAllAlertRules() {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kAlertRuleColumns, " FROM alert_rules ORDER BY tenant_id, id");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  return ReadAll<AlertRuleRow>(*stmt, ReadAlertRuleRow);
+}
+
+absl::StatusOr<std::vector<AlertChannelRow>>
+SqliteStore::ListAllAlertChannels() {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql =
+      absl::StrCat("SELECT ", kAlertChannelColumns,
+                   " FROM alert_channels ORDER BY tenant_id, name");
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  return ReadAll<AlertChannelRow>(*stmt, ReadAlertChannelRow);
+}
+
+absl::StatusOr<int64_t> SqliteStore::InsertAlertRecord(
+    const AlertRecordRow& record) {
+  int64_t id = 0;
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    static const std::string kInsert =
+        "INSERT INTO alert_records (tenant_id, kind, channel, rule_id, "
+        "accepted, create_time, record) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
+    stmt->Bind(1, record.tenant_id)
+        .Bind(2, static_cast<int64_t>(record.kind))
+        .Bind(3, record.channel)
+        .Bind(4, record.rule_id)
+        .Bind(5, static_cast<int64_t>(record.accepted ? 1 : 0))
+        .Bind(6, ToMicros(record.create_time))
+        .BindBlob(7, record.record);
+    RETURN_IF_ERROR(stmt->Run());
+    id = db.LastInsertRowId();
+    return absl::OkStatus();
+  }));
+  return id;
+}
+
+absl::StatusOr<std::vector<AlertRecordRow>> SqliteStore::ListAlertRecords(
+    int64_t tenant_id, absl::string_view channel, int kind, int page_size,
+    int64_t before_id) {
+  RETURN_IF_ERROR(CheckPageSize(page_size));
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  // One statement text per filter combination, so each uses its index.
+  static const std::string kHead = absl::StrCat(
+      "SELECT ", kAlertRecordColumns,
+      " FROM alert_records WHERE tenant_id = ? AND id < ?");
+  static const std::string kTail = " ORDER BY id DESC LIMIT ?";
+  static const std::string kAll = absl::StrCat(kHead, kTail);
+  static const std::string kByChannel =
+      absl::StrCat(kHead, " AND channel = ?", kTail);
+  static const std::string kByKind =
+      absl::StrCat(kHead, " AND kind = ?", kTail);
+  static const std::string kByBoth =
+      absl::StrCat(kHead, " AND channel = ? AND kind = ?", kTail);
+  const std::string& sql = channel.empty()
+                               ? (kind == 0 ? kAll : kByKind)
+                               : (kind == 0 ? kByChannel : kByBoth);
+  ASSIGN_OR_RETURN(stmt, db->Prepare(sql));
+  stmt->Bind(1, tenant_id)
+      .Bind(2, before_id > 0 ? before_id
+                             : std::numeric_limits<int64_t>::max());
+  int p = 3;
+  if (!channel.empty()) stmt->Bind(p++, channel);
+  if (kind != 0) stmt->Bind(p++, static_cast<int64_t>(kind));
+  stmt->Bind(p, static_cast<int64_t>(page_size));
+  return ReadAll<AlertRecordRow>(*stmt, ReadAlertRecordRow);
+}
+
+absl::StatusOr<std::vector<OldestUnsentMessage>>
+SqliteStore::OldestUnsentMessages() {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  ReadSnapshot snapshot(*db);
+  // Both statements say "status IN (1, 3)" exactly as the partial index
+  // messages_unsent does (QUEUED, WAITING), so they walk that index only.
+  std::vector<OldestUnsentMessage> out;
+  {
+    static const std::string kCounts =
+        "SELECT tenant_id, COUNT(*) FROM messages WHERE status IN (1, 3) "
+        "GROUP BY tenant_id ORDER BY tenant_id";
+    ASSIGN_OR_RETURN(stmt, db->Prepare(kCounts));
+    while (true) {
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) break;
+      OldestUnsentMessage m;
+      m.tenant_id = stmt->Int(0);
+      m.unsent_count = stmt->Int(1);
+      out.push_back(std::move(m));
+    }
+  }
+  static const std::string kOldest =
+      "SELECT id, status, create_time FROM messages WHERE status IN (1, 3) "
+      "AND tenant_id = ? ORDER BY create_time, row_id LIMIT 1";
+  for (OldestUnsentMessage& m : out) {
+    ASSIGN_OR_RETURN(stmt, db->Prepare(kOldest));
+    stmt->Bind(1, m.tenant_id);
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) return absl::InternalError("unsent message vanished");
+    m.message_id = stmt->Text(0);
+    m.status = static_cast<MessageStatus>(stmt->Int(1));
+    m.create_time = FromMicros(stmt->Int(2));
+  }
+  return out;
+}
+
+absl::StatusOr<AlertWindow> SqliteStore::ClaimAlertWindow(
+    int64_t tenant_id, absl::string_view key, absl::Time now,
+    absl::Time until) {
+  AlertWindow window;
+  std::string window_key(key);
+  // The one writer makes the read and the change atomic.
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    window = AlertWindow();
+    bool exists = false;
+    {
+      static const std::string kFind =
+          "SELECT end_time, note FROM alert_windows WHERE tenant_id = ? AND "
+          "window_key = ?";
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kFind));
+      stmt->Bind(1, tenant_id).Bind(2, window_key);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (row) {
+        exists = true;
+        window.note = stmt->Text(1);
+        // NULL: ended (created by SetAlertWindowNote).
+        if (!stmt->IsNull(0) && FromMicros(stmt->Int(0)) > now) {
+          return absl::OkStatus();  // still running: not claimed
+        }
+      }
+    }
+    static const std::string kInsert =
+        "INSERT INTO alert_windows (tenant_id, window_key, end_time, note) "
+        "VALUES (?, ?, ?, '')";
+    static const std::string kUpdate =
+        "UPDATE alert_windows SET end_time = ? WHERE tenant_id = ? AND "
+        "window_key = ?";
+    if (exists) {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kUpdate));
+      stmt->Bind(1, ToMicros(until)).Bind(2, tenant_id).Bind(3, window_key);
+      RETURN_IF_ERROR(stmt->Run());
+    } else {
+      ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
+      stmt->Bind(1, tenant_id).Bind(2, window_key).Bind(3, ToMicros(until));
+      RETURN_IF_ERROR(stmt->Run());
+    }
+    window.claimed = true;
+    return absl::OkStatus();
+  }));
+  return window;
+}
+
+absl::Status SqliteStore::SetAlertWindowNote(int64_t tenant_id,
+                                             absl::string_view key,
+                                             absl::string_view note) {
+  std::string window_key(key);
+  std::string text(note);
+  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    // A new window starts ended (end_time NULL): the next claim takes it.
+    static const std::string kSql =
+        "INSERT INTO alert_windows (tenant_id, window_key, end_time, note) "
+        "VALUES (?, ?, NULL, ?) ON CONFLICT (tenant_id, window_key) DO "
+        "UPDATE SET note = excluded.note";
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+    stmt->Bind(1, tenant_id).Bind(2, window_key).Bind(3, text);
+    return stmt->Run();
+  });
 }
 
 }  // namespace deliverd::store

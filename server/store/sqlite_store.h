@@ -131,6 +131,33 @@ class SqliteStore : public Store {
       int64_t tenant_id, absl::string_view job_id, int limit) override;
   absl::StatusOr<absl::Time> NextCleaningJobDueTime() override;
 
+  absl::Status CreateAlertChannel(const AlertChannelRow& channel) override;
+  absl::StatusOr<std::vector<AlertChannelRow>> ListAlertChannels(
+      int64_t tenant_id) override;
+  absl::Status DeleteAlertChannel(int64_t tenant_id,
+                                  absl::string_view name) override;
+  absl::Status UpdateAlertChannel(const AlertChannelRow& channel) override;
+  absl::Status CreateAlertRule(const AlertRuleRow& rule) override;
+  absl::StatusOr<std::vector<AlertRuleRow>> ListAlertRules(
+      int64_t tenant_id) override;
+  absl::Status DeleteAlertRule(int64_t tenant_id,
+                               absl::string_view id) override;
+  absl::StatusOr<std::vector<AlertRuleRow>> ListAllAlertRules() override;
+  absl::StatusOr<std::vector<AlertChannelRow>> ListAllAlertChannels() override;
+  absl::StatusOr<int64_t> InsertAlertRecord(
+      const AlertRecordRow& record) override;
+  absl::StatusOr<std::vector<AlertRecordRow>> ListAlertRecords(
+      int64_t tenant_id, absl::string_view channel, int kind, int page_size,
+      int64_t before_id) override;
+  absl::StatusOr<std::vector<OldestUnsentMessage>> OldestUnsentMessages()
+      override;
+  absl::StatusOr<AlertWindow> ClaimAlertWindow(int64_t tenant_id,
+                                               absl::string_view key,
+                                               absl::Time now,
+                                               absl::Time until) override;
+  absl::Status SetAlertWindowNote(int64_t tenant_id, absl::string_view key,
+                                  absl::string_view note) override;
+
  private:
   // A unit of work for the writer thread. `run` executes inside the group's
   // transaction (in its own savepoint); `done` runs after the commit.

@@ -308,6 +308,54 @@ class Store {
   // counts from its lease's end); InfiniteFuture when none is scheduled.
   virtual absl::StatusOr<absl::Time> NextCleaningJobDueTime() = 0;
 
+  // Alert channels and rules, per tenant. CreateAlertChannel: ALREADY_EXISTS
+  // for a taken name. DeleteAlertChannel: NOT_FOUND for an unknown name,
+  // FAILED_PRECONDITION while a rule names it. CreateAlertRule:
+  // FAILED_PRECONDITION when a channel it names does not exist (checked in
+  // the same transaction as the insert), ALREADY_EXISTS for a taken id.
+  // Lists are ordered by name / id; create_time is kept as given.
+  virtual absl::Status CreateAlertChannel(const AlertChannelRow& channel) = 0;
+  virtual absl::StatusOr<std::vector<AlertChannelRow>> ListAlertChannels(
+      int64_t tenant_id) = 0;
+  virtual absl::Status DeleteAlertChannel(int64_t tenant_id,
+                                          absl::string_view name) = 0;
+  // Replaces an existing channel's type and spec (create_time kept).
+  // NOT_FOUND for an unknown name.
+  virtual absl::Status UpdateAlertChannel(const AlertChannelRow& channel) = 0;
+  virtual absl::Status CreateAlertRule(const AlertRuleRow& rule) = 0;
+  virtual absl::StatusOr<std::vector<AlertRuleRow>> ListAlertRules(
+      int64_t tenant_id) = 0;
+  virtual absl::Status DeleteAlertRule(int64_t tenant_id,
+                                       absl::string_view id) = 0;
+  // Every tenant's rules and channels (the alert engine's configuration),
+  // ordered by tenant, then name / id.
+  virtual absl::StatusOr<std::vector<AlertRuleRow>> ListAllAlertRules() = 0;
+  virtual absl::StatusOr<std::vector<AlertChannelRow>>
+  ListAllAlertChannels() = 0;
+  // Appends a record; returns its id.
+  virtual absl::StatusOr<int64_t> InsertAlertRecord(
+      const AlertRecordRow& record) = 0;
+  // Newest first (by id), ids below `before_id` (0: from the newest); only
+  // `channel` / `kind` when not empty / 0.
+  virtual absl::StatusOr<std::vector<AlertRecordRow>> ListAlertRecords(
+      int64_t tenant_id, absl::string_view channel, int kind, int page_size,
+      int64_t before_id) = 0;
+  // Per tenant that has any, its oldest message (by create_time, then row)
+  // whose status is QUEUED or WAITING, and how many such it has.
+  virtual absl::StatusOr<std::vector<OldestUnsentMessage>>
+  OldestUnsentMessages() = 0;
+  // Atomically: when the window (tenant, key) does not exist or ended at
+  // or before `now`, it now ends at `until` and claimed is true; otherwise
+  // nothing changes and claimed is false. The note is returned either way.
+  virtual absl::StatusOr<AlertWindow> ClaimAlertWindow(int64_t tenant_id,
+                                                       absl::string_view key,
+                                                       absl::Time now,
+                                                       absl::Time until) = 0;
+  // Sets the window's note (creating the window, ended, when missing).
+  virtual absl::Status SetAlertWindowNote(int64_t tenant_id,
+                                          absl::string_view key,
+                                          absl::string_view note) = 0;
+
   // Subscriptions of `address` (case-insensitive): to `list`, or to every
   // list when `list` is empty; ordered by list.
   virtual absl::StatusOr<std::vector<Subscription>> GetSubscriptions(

@@ -124,4 +124,52 @@ absl::Status CleaningJobNotFoundError(absl::string_view id) {
   return absl::NotFoundError(absl::StrCat("cleaning job ", id, " not found"));
 }
 
+std::string JoinAlertChannels(const std::vector<std::string>& names) {
+  return absl::StrJoin(names, ",");
+}
+
+std::vector<std::string> SplitAlertChannels(const std::string& joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(joined, ',');
+}
+
+bool AlertChannelsName(const std::string& joined, absl::string_view name) {
+  for (absl::string_view channel : absl::StrSplit(joined, ',')) {
+    if (channel == name) return true;
+  }
+  return false;
+}
+
+absl::Status AlertChannelExistsError(absl::string_view name) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("alert channel ", name, " already exists"));
+}
+
+absl::Status AlertChannelNotFoundError(absl::string_view name) {
+  return absl::NotFoundError(
+      absl::StrCat("alert channel ", name, " not found"));
+}
+
+absl::Status AlertChannelInUseError(absl::string_view name,
+                                    absl::string_view rule_id) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "alert channel ", name, " is used by alert rule ", rule_id));
+}
+
+absl::Status AlertRuleChannelMissingError(absl::string_view rule_id,
+                                          absl::string_view channel) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("alert rule ", rule_id, ": alert channel ", channel,
+                   " does not exist"));
+}
+
+absl::Status AlertRuleExistsError(absl::string_view id) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("alert rule ", id, " already exists"));
+}
+
+absl::Status AlertRuleNotFoundError(absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat("alert rule ", id, " not found"));
+}
+
 }  // namespace deliverd::store

@@ -1,9 +1,9 @@
 // Encodings of stored values shared by both stores (SqliteStore and
 // MysqlStore), and the pure decisions both make about rows read back:
 // address keys, joined tags, cleaning run counts, job ids, paging, event
-// filters and idempotent replays. Both stores call these, so one database
-// written by either reads the same through the other, and the two cannot
-// drift apart.
+// filters, idempotent replays, alert rules' channel lists and the alert
+// errors. Both stores call these, so one database written by either reads
+// the same through the other, and the two cannot drift apart.
 //
 // Nothing here touches a database or holds state: every function is pure
 // (NewJobId reads only the system's random source) and thread-safe.
@@ -96,6 +96,25 @@ absl::Status NotSuppressedError(absl::string_view key, absl::string_view scope);
 
 // NOT_FOUND for cleaning job `id`.
 absl::Status CleaningJobNotFoundError(absl::string_view id);
+
+// An alert rule's channel names as one column: joined with ',' (names never
+// contain one). An empty column is no channels.
+std::string JoinAlertChannels(const std::vector<std::string>& names);
+std::vector<std::string> SplitAlertChannels(const std::string& joined);
+// Whether a rule's joined `channels` column names channel `name`.
+bool AlertChannelsName(const std::string& joined, absl::string_view name);
+
+// The alert store errors, worded alike by both stores.
+absl::Status AlertChannelExistsError(absl::string_view name);
+absl::Status AlertChannelNotFoundError(absl::string_view name);
+// FAILED_PRECONDITION: DeleteAlertChannel while rule `rule_id` names it.
+absl::Status AlertChannelInUseError(absl::string_view name,
+                                    absl::string_view rule_id);
+// FAILED_PRECONDITION: CreateAlertRule naming a channel that is not there.
+absl::Status AlertRuleChannelMissingError(absl::string_view rule_id,
+                                          absl::string_view channel);
+absl::Status AlertRuleExistsError(absl::string_view id);
+absl::Status AlertRuleNotFoundError(absl::string_view id);
 
 }  // namespace deliverd::store
 

@@ -245,6 +245,55 @@ struct ApiKey {
   bool revoked = false;
 };
 
+// Alerts (server/alerts). A channel's and a rule's settings are `spec`, an
+// opaque encoding owned by the API layer (as a message's `content`); the
+// store keeps the columns it must search or check.
+struct AlertChannelRow {
+  int64_t tenant_id = 0;
+  std::string name;  // unique per tenant; [a-z0-9-]
+  int type = 0;      // the API's AlertChannelType
+  std::string spec;
+  absl::Time create_time = absl::UnixEpoch();
+};
+
+struct AlertRuleRow {
+  int64_t tenant_id = 0;
+  std::string id;  // public id, "r_...", assigned by the API layer
+  int kind = 0;    // the API's AlertKind
+  // Names of the tenant's channels that receive the rule's alerts.
+  std::vector<std::string> channels;
+  std::string spec;
+  absl::Time create_time = absl::UnixEpoch();
+};
+
+// One alert as sent to one channel. `record` is opaque (API layer).
+struct AlertRecordRow {
+  int64_t id = 0;  // assigned by the store; increases with insertion
+  int64_t tenant_id = 0;
+  int kind = 0;
+  std::string channel;
+  std::string rule_id;  // "" for a test alert
+  bool accepted = false;
+  absl::Time create_time = absl::UnixEpoch();
+  std::string record;
+};
+
+// The oldest message of a tenant still queued or waiting.
+struct OldestUnsentMessage {
+  int64_t tenant_id = 0;
+  std::string message_id;
+  MessageStatus status = MessageStatus::kQueued;
+  absl::Time create_time = absl::UnixEpoch();
+  int64_t unsent_count = 0;  // the tenant's queued + waiting messages
+};
+
+// A named time window shared by every replica (alert cooldowns, scheduled
+// domain checks), with a note its holder may keep there.
+struct AlertWindow {
+  bool claimed = false;  // the window was free and now ends at `until`
+  std::string note;      // as last set (kept across claims)
+};
+
 // An event about `message` (tenant, id), the one way every layer builds
 // them. `recipient` is empty when the event is about every recipient.
 Event MessageEvent(const Message& message, EventType type, absl::Time time,

@@ -66,6 +66,13 @@ TEST(CommandsTest, HelpForACommand) {
   const Result group = RunCli({"suppressions", "--help"});
   EXPECT_EQ(group.exit_code, kExitOk);
   EXPECT_THAT(group.out, HasSubstr("suppressions list"));
+  const Result alerts = RunCli({"help", "alerts"});
+  EXPECT_EQ(alerts.exit_code, kExitOk);
+  EXPECT_THAT(alerts.out, HasSubstr("alerts add-rule"));
+  const Result add_rule = RunCli({"alerts", "add-rule", "--help"});
+  EXPECT_EQ(add_rule.exit_code, kExitOk);
+  EXPECT_THAT(add_rule.out, HasSubstr("--threshold RATE"));
+  EXPECT_THAT(add_rule.out, HasSubstr("domain-auth"));
 }
 
 TEST(CommandsTest, HelpForAnUnknownCommand) {
@@ -125,7 +132,28 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"suppressions", "list", "--csv", "--json"},
                   "--csv or --json"},
         UsageCase{{"log", "--since", "yesterday"}, "--since"},
-        UsageCase{{"send-batch", "/nonexistent.jsonl"}, "cannot read"}));
+        UsageCase{{"send-batch", "/nonexistent.jsonl"}, "cannot read"},
+        UsageCase{{"alerts"}, "alerts: missing command (channels, add-channel"},
+        UsageCase{{"alerts", "add-channel", "x"},
+                  "alerts add-channel: --type is required"},
+        UsageCase{{"alerts", "add-channel", "x", "--type", "webhook", "--url",
+                   "https://example.com/h", "--secret-file", "/nonexistent"},
+                  "alerts add-channel: cannot read --secret-file /nonexistent"},
+        UsageCase{{"alerts", "add-rule", "bounce-rate"},
+                  "alerts add-rule: --channel is required"},
+        UsageCase{{"--json", "alerts", "add-rule", "bounces", "--channel", "x"},
+                  "alerts add-rule: unknown alert kind \"bounces\""},
+        UsageCase{{"alerts", "add-rule", "bounce-rate", "--channel", "x",
+                   "--threshold", "5"},
+                  "--threshold 5 is more than 1"},
+        UsageCase{{"alerts", "add-rule", "queue-age", "--channel", "x",
+                   "--max-age", "30"},
+                  "--max-age: invalid duration"},
+        UsageCase{{"alerts", "test"}, "alerts test: missing CHANNEL"},
+        UsageCase{{"alerts", "rm-rule", "r_1", "r_2"},
+                  "alerts rm-rule: unexpected argument 'r_2'"},
+        UsageCase{{"alerts", "list", "--limit", "0"},
+                  "--limit needs a whole number from 1 to 500"}));
 
 }  // namespace
 }  // namespace deliverd::client

@@ -1,5 +1,4 @@
 #include "server/delivery/dispatcher.h"
-#include "testing_forwarding_store.h"
 
 #include <stdlib.h>
 
@@ -11,6 +10,7 @@
 #include "deliverd/v1/messages.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/store/forwarding_store.h"
 #include "server/store/sqlite_store.h"
 
 namespace deliverd::delivery {
@@ -437,7 +437,7 @@ class FlakyStore : public store::ForwardingStore {
       --record_failures;
       return absl::UnavailableError("database away");
     }
-    return inner_->RecordDelivery(update);
+    return ForwardingStore::RecordDelivery(update);
   }
   absl::StatusOr<std::vector<std::optional<store::Suppression>>>
   FindSuppressions(int64_t tenant_id, const std::vector<std::string>& addresses,
@@ -446,7 +446,8 @@ class FlakyStore : public store::ForwardingStore {
       --find_failures;
       return absl::UnavailableError("database away");
     }
-    return inner_->FindSuppressions(tenant_id, addresses, stream, now);
+    return ForwardingStore::FindSuppressions(tenant_id, addresses, stream,
+                                             now);
   }
 };
 

@@ -1,0 +1,227 @@
+// Alerts end to end: deliverd with a relay that refuses everything, a send
+// that fails, and the alert that reaches a webhook receiver with the SMTP
+// reply as evidence (signed, recorded by ListAlerts); channel and rule
+// management and test alerts over the Alerts service.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "deliverd/v1/alerts.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/http_receiver.h"
+#include "testing/smtp_server.h"
+#include "testing_deliverd.h"
+
+namespace deliverd::e2e {
+namespace {
+
+using ::deliverd::testing::HttpReceiver;
+using ::deliverd::testing::HttpReply;
+using ::deliverd::testing::SmtpServer;
+using ::deliverd::testing::SmtpServerOptions;
+using ::testing::HasSubstr;
+
+constexpr char kSecret[] = "an-e2e-webhook-secret-of-32-bytes";
+
+std::vector<std::string> RelayFlags(const SmtpServer& relay) {
+  return {"--smtp-relay", absl::StrCat("smtp://127.0.0.1:", relay.port()),
+          "--smtp-tls", "none", "--smtp-timeout", "5s"};
+}
+
+class Alerts {
+ public:
+  explicit Alerts(const Client& client)
+      : client_(client), stub_(v1::Alerts::NewStub(client.channel())) {}
+
+  absl::StatusOr<v1::AlertChannel> CreateChannel(v1::AlertChannel channel) {
+    v1::CreateAlertChannelRequest request;
+    *request.mutable_channel() = std::move(channel);
+    v1::AlertChannel response;
+    auto context = client_.Context();
+    grpc::Status status =
+        stub_->CreateAlertChannel(context.get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return response;
+  }
+  absl::StatusOr<v1::AlertRule> CreateRule(v1::AlertRule rule) {
+    v1::CreateAlertRuleRequest request;
+    *request.mutable_rule() = std::move(rule);
+    v1::AlertRule response;
+    auto context = client_.Context();
+    grpc::Status status = stub_->CreateAlertRule(context.get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return response;
+  }
+  absl::StatusOr<v1::ListAlertsResponse> List() {
+    v1::ListAlertsRequest request;
+    v1::ListAlertsResponse response;
+    auto context = client_.Context();
+    grpc::Status status = stub_->ListAlerts(context.get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return response;
+  }
+  absl::StatusOr<v1::AlertRecord> Test(const std::string& channel) {
+    v1::SendTestAlertRequest request;
+    request.set_channel(channel);
+    v1::AlertRecord response;
+    auto context = client_.Context(Seconds(30));
+    grpc::Status status = stub_->SendTestAlert(context.get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return response;
+  }
+  absl::Status DeleteChannel(const std::string& name) {
+    v1::DeleteAlertChannelRequest request;
+    request.set_name(name);
+    v1::DeleteAlertChannelResponse response;
+    auto context = client_.Context();
+    return FromGrpc(stub_->DeleteAlertChannel(context.get(), request, &response));
+  }
+  // Polls ListAlerts until a record is there (bounded).
+  absl::StatusOr<v1::AlertRecord> WaitForRecord(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      absl::StatusOr<v1::ListAlertsResponse> list = List();
+      if (!list.ok()) return list.status();
+      if (list->alerts_size() > 0) return list->alerts(0);
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError("no alert recorded");
+      }
+      absl::SleepFor(absl::Milliseconds(50));  // polling interval
+    }
+  }
+
+ private:
+  const Client& client_;
+  std::unique_ptr<v1::Alerts::Stub> stub_;
+};
+
+v1::AlertChannel Webhook(const std::string& name, const std::string& url) {
+  v1::AlertChannel channel;
+  channel.set_name(name);
+  channel.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
+  channel.set_url(url);
+  channel.set_secret(kSecret);
+  return channel;
+}
+
+TEST(AlertsTest, ARefusingRelayRaisesOneAlertWithTheEvidence) {
+  SmtpServerOptions options;
+  options.mail_reply = "554 5.7.1 Relay access denied for this sender";
+  SmtpServer relay(options);
+  ASSERT_OK(relay.Start());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpReceiver> receiver,
+                       HttpReceiver::Start());
+  ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start(RelayFlags(relay)));
+  Client client = server->NewClient();
+  Alerts alerts(client);
+  ASSERT_OK_AND_ASSIGN(v1::AlertChannel channel,
+                       alerts.CreateChannel(Webhook("ops", receiver->url("/hook/s3cr3t"))));
+  // The URL is a credential: shown redacted.
+  EXPECT_EQ(channel.url(), absl::StrCat("http://127.0.0.1:", receiver->port()));
+  EXPECT_TRUE(channel.secret().empty());
+  for (v1::AlertKind kind :
+       {v1::ALERT_KIND_MESSAGE_FAILED, v1::ALERT_KIND_HARD_BOUNCE}) {
+    v1::AlertRule rule;
+    rule.set_kind(kind);
+    rule.add_channels("ops");
+    ASSERT_OK(alerts.CreateRule(rule).status());
+  }
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::Message queued,
+      client.Send(MakeSend("news@shop.example", "ann@example.org", "Hi", "Hello")));
+  ASSERT_OK_AND_ASSIGN(v1::Message done, client.WaitUntilSettled(queued.id()));
+  EXPECT_NE(done.status(), v1::MESSAGE_STATUS_SENT) << done.DebugString();
+
+  ASSERT_OK_AND_ASSIGN(std::vector<testing::HttpRequest> requests,
+                       receiver->WaitForRequests(1, absl::Seconds(20)));
+  ASSERT_EQ(requests.size(), 1u);
+  const testing::HttpRequest& hook = requests[0];
+  EXPECT_EQ(hook.method, "POST");
+  EXPECT_EQ(hook.target, "/hook/s3cr3t");
+  EXPECT_EQ(hook.Header("Content-Type"), "application/json");
+  EXPECT_FALSE(hook.Header("X-Deliverd-Signature").empty());
+  EXPECT_FALSE(hook.Header("X-Deliverd-Timestamp").empty());
+  EXPECT_THAT(hook.body, HasSubstr(queued.id()));
+  EXPECT_THAT(hook.body, HasSubstr("Relay access denied for this sender"));
+  EXPECT_THAT(hook.body, HasSubstr("ann@example.org"));
+
+  ASSERT_OK_AND_ASSIGN(v1::AlertRecord record,
+                       alerts.WaitForRecord(absl::Seconds(10)));
+  EXPECT_TRUE(record.accepted()) << record.error();
+  EXPECT_EQ(record.status_code(), 200);
+  EXPECT_EQ(record.channel(), "alertChannels/ops");
+  EXPECT_THAT(record.text(), HasSubstr("Relay access denied"));
+  ASSERT_GE(record.message_ids_size(), 1);
+  EXPECT_EQ(record.message_ids(0), queued.id());
+  // One failure, one alert: the HARD_BOUNCE rule stays quiet.
+  ASSERT_OK_AND_ASSIGN(v1::ListAlertsResponse all, alerts.List());
+  EXPECT_EQ(all.alerts_size(), 1);
+  EXPECT_EQ(receiver->Requests().size(), 1u);
+}
+
+TEST(AlertsTest, ChannelsRulesAndTestAlerts) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpReceiver> receiver,
+                       HttpReceiver::Start());
+  ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start({}));
+  Client client = server->NewClient();
+  Alerts alerts(client);
+
+  // Bad input names the field.
+  v1::AlertChannel bad = Webhook("ops", "ftp://example.com/x");
+  absl::StatusOr<v1::AlertChannel> refused = alerts.CreateChannel(bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("channel.url"));
+  v1::AlertRule orphan;
+  orphan.set_kind(v1::ALERT_KIND_COMPLAINT);
+  orphan.add_channels("missing");
+  EXPECT_EQ(alerts.CreateRule(orphan).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_OK(alerts.CreateChannel(Webhook("ops", receiver->url("/t"))).status());
+  EXPECT_EQ(alerts.CreateChannel(Webhook("ops", receiver->url("/t"))).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  ASSERT_OK_AND_ASSIGN(v1::AlertRecord test, alerts.Test("ops"));
+  EXPECT_TRUE(test.accepted()) << test.error();
+  EXPECT_EQ(test.kind(), v1::ALERT_KIND_TEST);
+  ASSERT_OK_AND_ASSIGN(std::vector<testing::HttpRequest> requests,
+                       receiver->WaitForRequests(1, absl::Seconds(10)));
+  EXPECT_THAT(requests[0].body, HasSubstr("test"));
+
+  // A channel that answers 500: the test alert says so.
+  HttpReply error;
+  error.status = 500;
+  receiver->Script({error, error, error});
+  ASSERT_OK_AND_ASSIGN(v1::AlertRecord failed, alerts.Test("ops"));
+  EXPECT_FALSE(failed.accepted());
+  EXPECT_EQ(failed.status_code(), 500);
+
+  EXPECT_EQ(alerts.Test("nope").status().code(), absl::StatusCode::kNotFound);
+
+  // Other tenants see none of it.
+  ASSERT_OK_AND_ASSIGN(std::string other_key, server->CreateKey("tenant-b"));
+  Client other = server->NewClient(other_key);
+  Alerts other_alerts(other);
+  EXPECT_EQ(other_alerts.Test("ops").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(v1::ListAlertsResponse none, other_alerts.List());
+  EXPECT_EQ(none.alerts_size(), 0);
+  ASSERT_OK_AND_ASSIGN(v1::ListAlertsResponse mine, alerts.List());
+  EXPECT_EQ(mine.alerts_size(), 2);
+
+  // A channel a rule uses cannot go; once the rule is gone it can.
+  v1::AlertRule rule;
+  rule.set_kind(v1::ALERT_KIND_QUEUE_AGE);
+  rule.add_channels("alertChannels/ops");
+  ASSERT_OK_AND_ASSIGN(v1::AlertRule created, alerts.CreateRule(rule));
+  EXPECT_EQ(created.max_age_seconds(), 1800);
+  EXPECT_EQ(alerts.DeleteChannel("ops").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace deliverd::e2e
