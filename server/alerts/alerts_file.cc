@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "deliverd/v1/alerts.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "server/store/file_util.h"
 #include "server/store/sha256.h"
 
@@ -43,6 +44,54 @@ std::string Located(absl::string_view file, absl::string_view where,
   return absl::StrCat("alerts-file ", file, ": ", where, message);
 }
 
+// Whether two stored channel specs hold the same settings. create_time is
+// left out: the store keeps the row's create_time in microseconds while a
+// spec written at creation holds the full time, so comparing it would see
+// a change at every start.
+bool SameChannelSettings(const std::string& a, const std::string& b) {
+  v1::AlertChannel first;
+  v1::AlertChannel second;
+  if (!first.ParseFromString(a) || !second.ParseFromString(b)) return false;
+  first.clear_create_time();
+  second.clear_create_time();
+  return google::protobuf::util::MessageDifferencer::Equals(first, second);
+}
+
+// Every rule names channels the file declares for its tenant or the tenant
+// already has; checked for the whole file before anything is changed.
+absl::Status CheckRuleChannels(store::Store& store,
+                               const DeclaredAlerts& alerts) {
+  for (size_t t = 0; t < alerts.tenants.size(); ++t) {
+    const DeclaredAlerts::Tenant& declared = alerts.tenants[t];
+    absl::flat_hash_set<std::string> known;
+    for (const ChannelConfig& channel : declared.channels) {
+      known.insert(channel.name);
+    }
+    absl::StatusOr<int64_t> tenant_id = store.FindTenant(declared.name);
+    if (tenant_id.ok()) {
+      absl::StatusOr<std::vector<store::AlertChannelRow>> stored =
+          store.ListAlertChannels(*tenant_id);
+      if (!stored.ok()) return stored.status();
+      for (const store::AlertChannelRow& row : *stored) known.insert(row.name);
+    } else if (!absl::IsNotFound(tenant_id.status())) {
+      return tenant_id.status();
+    }
+    for (size_t r = 0; r < declared.rules.size(); ++r) {
+      const std::vector<std::string>& channels = declared.rules[r].channels;
+      for (size_t c = 0; c < channels.size(); ++c) {
+        if (known.contains(channels[c])) continue;
+        return absl::InvalidArgumentError(absl::StrCat(
+            "alerts-file ", alerts.file, ": tenants[", t, "].rules[", r,
+            "].channels[", c, "]: channel \"", channels[c],
+            "\" is neither declared in the file nor an existing channel of "
+            "tenant ",
+            declared.name));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<DeclaredAlerts> ParseAlertsFile(absl::string_view file,
@@ -61,6 +110,7 @@ absl::StatusOr<DeclaredAlerts> ParseAlertsFile(absl::string_view file,
         "alerts-file ", file, ": not a valid alerts file: ", parsed.message()));
   }
   DeclaredAlerts declared;
+  declared.file = std::string(file);
   absl::flat_hash_set<std::string> tenant_names;
   for (int t = 0; t < proto.tenants_size(); ++t) {
     const v1::AlertsFile::Tenant& entry = proto.tenants(t);
@@ -137,6 +187,9 @@ absl::StatusOr<DeclaredAlerts> LoadAlertsFile(const std::string& path) {
 absl::StatusOr<AlertsFileChanges> ApplyAlertsFile(store::Store& store,
                                                   const DeclaredAlerts& alerts,
                                                   absl::Time now) {
+  if (absl::Status checked = CheckRuleChannels(store, alerts); !checked.ok()) {
+    return checked;
+  }
   AlertsFileChanges changes;
   for (const DeclaredAlerts::Tenant& declared : alerts.tenants) {
     absl::StatusOr<int64_t> tenant_id = store.FindTenant(declared.name);
@@ -166,7 +219,10 @@ absl::StatusOr<AlertsFileChanges> ApplyAlertsFile(store::Store& store,
       }
       channel.create_time = it->second->create_time;
       store::AlertChannelRow row = ChannelToRow(channel);
-      if (row.spec == it->second->spec && row.type == it->second->type) continue;
+      if (row.type == it->second->type &&
+          SameChannelSettings(row.spec, it->second->spec)) {
+        continue;
+      }
       if (absl::Status updated = store.UpdateAlertChannel(row); !updated.ok()) {
         return updated;
       }
@@ -186,9 +242,11 @@ absl::StatusOr<AlertsFileChanges> ApplyAlertsFile(store::Store& store,
       absl::Status created = store.CreateAlertRule(RuleToRow(rule));
       if (absl::IsAlreadyExists(created)) continue;
       if (absl::IsFailedPrecondition(created)) {
+        // A channel checked above was deleted through the API meanwhile.
         return absl::InvalidArgumentError(absl::StrCat(
-            "alerts-file: tenant ", declared.name, ": a rule names a channel "
-            "that neither the file nor the API created: ",
+            "alerts-file ", alerts.file, ": tenant ", declared.name,
+            ": a rule names a channel that neither the file nor the API "
+            "created: ",
             created.message()));
       }
       if (!created.ok()) return created;

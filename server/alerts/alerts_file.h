@@ -2,9 +2,10 @@
 // (JSON, the deliverd.v1.AlertsFile message; see alerts.proto), so that a
 // deployment can keep its alerting in version control next to its config.
 //
-// LoadAlertsFile reads and validates the whole file first (every channel
-// and rule as the API would, plus: rules name channels declared in the file
-// or already stored); ApplyAlertsFile then makes the store match it:
+// LoadAlertsFile reads and validates the whole file (every channel and rule
+// as the API would); ApplyAlertsFile checks first that every rule names
+// channels declared in the file or already stored, then makes the store
+// match it:
 //   - each declared channel is created, or updated when its settings
 //     differ from the stored ones;
 //   - each declared rule gets an id derived from its tenant and settings
@@ -42,6 +43,8 @@ struct DeclaredAlerts {
     std::vector<ChannelConfig> channels;  // tenant_id 0 until applied
     std::vector<RuleConfig> rules;        // ids derived, see above
   };
+  // The file's path (for errors).
+  std::string file;
   std::vector<Tenant> tenants;
 };
 
