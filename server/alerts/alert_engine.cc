@@ -24,12 +24,21 @@ namespace deliverd::alerts {
 struct AlertEngine::Config {
   // Per tenant: its rules, and its channels by name.
   struct Tenant {
+    std::string name;  // "tenant <id>" when the store could not say
     std::vector<RuleConfig> rules;
     absl::flat_hash_map<std::string, ChannelConfig> channels;
     bool has_rate_rules = false;
     absl::Duration longest_window = absl::ZeroDuration();
   };
   absl::flat_hash_map<int64_t, Tenant> tenants;
+
+  std::string TenantName(int64_t tenant_id) const {
+    auto it = tenants.find(tenant_id);
+    if (it == tenants.end() || it->second.name.empty()) {
+      return absl::StrCat("tenant ", tenant_id);
+    }
+    return it->second.name;
+  }
 };
 
 struct AlertEngine::RuleState {
@@ -312,6 +321,10 @@ absl::Status AlertEngine::RefreshConfig(bool force) {
     }
     tenant->second.channels[row.name] = *std::move(channel);
   }
+  for (auto& [tenant_id, tenant] : config->tenants) {
+    absl::StatusOr<std::string> name = store_->TenantName(tenant_id);
+    if (name.ok()) tenant.name = *std::move(name);
+  }
   absl::MutexLock lock(&mu_);
   config_ = std::move(config);
   config_loaded_ = now;
@@ -416,7 +429,7 @@ void AlertEngine::ProcessMatches(std::vector<Match> matches,
       Alert alert;
       alert.kind = rule.kind;
       alert.severity = rule.severity;
-      alert.tenant = absl::StrCat("tenant ", rule.tenant_id);
+      alert.tenant = config.TenantName(rule.tenant_id);
       alert.time = now;
       alert.count = static_cast<int64_t>(group.size());
       absl::flat_hash_set<std::string> ids;
@@ -491,7 +504,7 @@ void AlertEngine::SendSummaries(const Config& config, absl::Time now) {
       Alert alert;
       alert.kind = rule.kind;
       alert.severity = rule.severity;
-      alert.tenant = absl::StrCat("tenant ", rule.tenant_id);
+      alert.tenant = config.TenantName(rule.tenant_id);
       alert.time = now;
       alert.count = state.suppressed;
       alert.message_ids = state.sample_ids;
@@ -572,7 +585,7 @@ void AlertEngine::CheckRates(const Config& config, absl::Time now) {
       Alert alert;
       alert.kind = rule.kind;
       alert.severity = rule.severity;
-      alert.tenant = absl::StrCat("tenant ", tenant_id);
+      alert.tenant = config.TenantName(tenant_id);
       alert.time = now;
       alert.count = bad;
       alert.title = absl::StrCat(bounce ? "Bounce rate " : "Complaint rate ",
@@ -618,7 +631,7 @@ void AlertEngine::CheckQueueAge(const Config& config, absl::Time now) {
       Alert alert;
       alert.kind = rule.kind;
       alert.severity = rule.severity;
-      alert.tenant = absl::StrCat("tenant ", entry.tenant_id);
+      alert.tenant = config.TenantName(entry.tenant_id);
       alert.time = now;
       alert.message_ids = {entry.message_id};
       alert.count = entry.unsent_count;
@@ -686,7 +699,7 @@ void AlertEngine::CheckDomains(const Config& config, absl::Time now) {
         Alert alert;
         alert.kind = rule.kind;
         alert.severity = rule.severity;
-        alert.tenant = absl::StrCat("tenant ", tenant_id);
+        alert.tenant = config.TenantName(tenant_id);
         alert.time = now;
         alert.title = absl::StrCat("Authentication of ", domain, " regressed");
         alert.what_happened = absl::StrCat(

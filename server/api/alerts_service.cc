@@ -161,8 +161,11 @@ grpc::ServerUnaryReactor* AlertsService::SendTestAlert(
   // callback thread.
   std::thread([this, reactor, response, tenant_id = caller->tenant_id,
                name = *std::move(name)] {
+    absl::StatusOr<std::string> tenant_name = ctx_->store->TenantName(tenant_id);
     absl::StatusOr<v1::AlertRecord> record = engine_->SendTestAlert(
-        tenant_id, absl::StrCat("tenant ", tenant_id), name);
+        tenant_id,
+        tenant_name.ok() ? *tenant_name : absl::StrCat("tenant ", tenant_id),
+        name);
     if (!record.ok()) {
       reactor->Finish(grpc::Status(
           static_cast<grpc::StatusCode>(record.status().code()),

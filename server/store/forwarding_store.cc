@@ -11,6 +11,10 @@ absl::StatusOr<int64_t> ForwardingStore::FindTenant(absl::string_view name) {
   return target_->FindTenant(name);
 }
 
+absl::StatusOr<std::string> ForwardingStore::TenantName(int64_t tenant_id) {
+  return target_->TenantName(tenant_id);
+}
+
 absl::StatusOr<TenantSendPolicy> ForwardingStore::GetSendPolicy(
     int64_t tenant_id) {
   return target_->GetSendPolicy(tenant_id);

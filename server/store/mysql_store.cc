@@ -549,6 +549,20 @@ absl::StatusOr<int64_t> MysqlStore::FindTenant(absl::string_view name) {
   return id;
 }
 
+absl::StatusOr<std::string> MysqlStore::TenantName(int64_t tenant_id) {
+  std::string name;
+  RETURN_IF_ERROR(Read([&](MysqlConnection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(stmt, db.Prepare("SELECT name FROM tenants WHERE id = ?"));
+    stmt->Bind(1, tenant_id);
+    ASSIGN_OR_RETURN(rows, stmt->Query());
+    ASSIGN_OR_RETURN(found, rows->Next());
+    if (!found) return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+    name = rows->Text(0);
+    return absl::OkStatus();
+  }));
+  return name;
+}
+
 absl::StatusOr<TenantSendPolicy> MysqlStore::GetSendPolicy(int64_t tenant_id) {
   TenantSendPolicy policy;
   RETURN_IF_ERROR(Read([&](MysqlConnection& db) -> absl::Status {

@@ -75,6 +75,7 @@ class MysqlStore : public Store {
 
   absl::StatusOr<int64_t> CreateTenant(absl::string_view name) override;
   absl::StatusOr<int64_t> FindTenant(absl::string_view name) override;
+  absl::StatusOr<std::string> TenantName(int64_t tenant_id) override;
   absl::StatusOr<TenantSendPolicy> GetSendPolicy(int64_t tenant_id) override;
   absl::Status SetSendPolicy(int64_t tenant_id,
                              const TenantSendPolicy& policy) override;

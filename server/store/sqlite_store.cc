@@ -697,6 +697,16 @@ absl::StatusOr<int64_t> SqliteStore::FindTenant(absl::string_view name) {
   return stmt->Int(0);
 }
 
+absl::StatusOr<std::string> SqliteStore::TenantName(int64_t tenant_id) {
+  ASSIGN_OR_RETURN(db, AcquireReader());
+  static const std::string kSql = "SELECT name FROM tenants WHERE id = ?";
+  ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
+  stmt->Bind(1, tenant_id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+  return stmt->Text(0);
+}
+
 absl::StatusOr<TenantSendPolicy> SqliteStore::GetSendPolicy(int64_t tenant_id) {
   ASSIGN_OR_RETURN(db, AcquireReader());
   static const std::string kSql =

@@ -183,6 +183,8 @@ class Store {
   // Tenants and keys.
   virtual absl::StatusOr<int64_t> CreateTenant(absl::string_view name) = 0;
   virtual absl::StatusOr<int64_t> FindTenant(absl::string_view name) = 0;
+  // The tenant's name; NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<std::string> TenantName(int64_t tenant_id) = 0;
   // NOT_FOUND for an unknown tenant.
   virtual absl::StatusOr<TenantSendPolicy> GetSendPolicy(int64_t tenant_id) = 0;
   virtual absl::Status SetSendPolicy(int64_t tenant_id,

@@ -149,6 +149,7 @@ TEST(AlertsTest, ARefusingRelayRaisesOneAlertWithTheEvidence) {
   EXPECT_THAT(hook.body, HasSubstr(queued.id()));
   EXPECT_THAT(hook.body, HasSubstr("Relay access denied for this sender"));
   EXPECT_THAT(hook.body, HasSubstr("ann@example.org"));
+  EXPECT_THAT(hook.body, HasSubstr(R"("tenant":"default")"));
 
   ASSERT_OK_AND_ASSIGN(v1::AlertRecord record,
                        alerts.WaitForRecord(absl::Seconds(10)));

@@ -31,6 +31,20 @@ TYPED_TEST(TenantsTest, CreateAndFindTenant) {
       << missing.status();
 }
 
+TYPED_TEST(TenantsTest, TenantNameOfAnId) {
+  STORE_ASSERT_OK_AND_ASSIGN(int64_t acme, this->store().CreateTenant("acme"));
+  STORE_ASSERT_OK_AND_ASSIGN(int64_t globex,
+                             this->store().CreateTenant("globex"));
+  STORE_ASSERT_OK_AND_ASSIGN(std::string name, this->store().TenantName(acme));
+  EXPECT_EQ(name, "acme");
+  STORE_ASSERT_OK_AND_ASSIGN(name, this->store().TenantName(globex));
+  EXPECT_EQ(name, "globex");
+  absl::StatusOr<std::string> missing =
+      this->store().TenantName(globex + acme + 1000);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound)
+      << missing.status();
+}
+
 TYPED_TEST(TenantsTest, DuplicateTenantIsAlreadyExists) {
   STORE_ASSERT_OK_AND_ASSIGN(int64_t acme, this->store().CreateTenant("acme"));
   absl::StatusOr<int64_t> again = this->store().CreateTenant("acme");
