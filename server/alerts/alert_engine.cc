@@ -372,6 +372,10 @@ void AlertEngine::RunOnce() {
   // and put the summary off again and again.
   SendSummaries(*config, now);
   ProcessMatches(std::move(matches), *config, now);
+  // The checks that read or write the store run once per tick, not at every
+  // wake-up: a stream of failures must not turn into a stream of queries.
+  if (now - last_periodic_ < options_.tick) return;
+  last_periodic_ = now;
   CheckRates(*config, now);
   CheckQueueAge(*config, now);
   CheckDomains(*config, now);

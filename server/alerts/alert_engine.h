@@ -111,8 +111,10 @@ class AlertEngine {
                                                 absl::string_view tenant_name,
                                                 absl::string_view channel);
 
-  // One pass of the periodic work at the clock's now (the worker calls it;
-  // tests call it directly with a fake clock instead of Start()).
+  // One pass at the clock's now: new matches and ended cooldowns always;
+  // rates, queue age and domain checks when a tick has passed since they
+  // last ran (the worker calls it; tests call it directly with a fake
+  // clock instead of Start()).
   void RunOnce();
 
   // Blocks until every alert handed to the delivery queue so far has been
@@ -179,6 +181,7 @@ class AlertEngine {
   // Worker-only state. Keyed by "<tenant id>/<rule id>".
   absl::flat_hash_map<std::string, std::unique_ptr<RuleState>> rule_states_;
   absl::Mutex run_mu_;  // serialises RunOnce
+  absl::Time last_periodic_ ABSL_GUARDED_BY(run_mu_) = absl::InfinitePast();
 
   std::thread worker_;
 };

@@ -654,6 +654,27 @@ TEST_F(AlertEngineTest, OldQueuedMessageRaisesQueueAge) {
   EXPECT_EQ(http_.requests().size(), 1u);
 }
 
+TEST_F(AlertEngineTest, StoreChecksRunOncePerTickNotAtEveryWakeUp) {
+  AlertEngineOptions options = Options();
+  options.tick = absl::Minutes(1);
+  AlertEngine& engine = NewEngine(&http_, options);
+  SlackRule(v1::ALERT_KIND_QUEUE_AGE, "r_age", /*cooldown_seconds=*/10);
+  InsertMessage(tenant_, "m_stuck", kStart - absl::Hours(1));
+  Run(engine);
+  ASSERT_EQ(http_.requests().size(), 1u);
+  // The cooldown is over, but the next queue check is a tick away, however
+  // often matches wake the engine.
+  Advance(absl::Seconds(20));
+  for (int i = 0; i < 3; ++i) {
+    engine.OnEvents({EventOf(tenant_, EventType::kSent, "m_ok")});
+    Run(engine);
+  }
+  EXPECT_EQ(http_.requests().size(), 1u);
+  Advance(absl::Seconds(45));
+  Run(engine);
+  EXPECT_EQ(http_.requests().size(), 2u);
+}
+
 TEST_F(AlertEngineTest, YoungQueueRaisesNothing) {
   SlackRule(v1::ALERT_KIND_QUEUE_AGE, "r_age");
   InsertMessage(tenant_, "m_young", kStart - absl::Minutes(29));
