@@ -36,6 +36,14 @@ absl::StatusOr<std::string> RuleId(absl::string_view field,
 
 }  // namespace
 
+AlertsService::~AlertsService() {
+  absl::MutexLock lock(&mu_);
+  const auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return test_alerts_in_flight_ == 0;
+  };
+  mu_.Await(absl::Condition(&idle));
+}
+
 grpc::ServerUnaryReactor* AlertsService::CreateAlertChannel(
     grpc::CallbackServerContext* call,
     const v1::CreateAlertChannelRequest* request, v1::AlertChannel* response) {
@@ -157,6 +165,10 @@ grpc::ServerUnaryReactor* AlertsService::SendTestAlert(
       alerts::ParseChannelName("channel", request->channel());
   if (!name.ok()) return FinishWith(call, name.status());
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  {
+    absl::MutexLock lock(&mu_);
+    ++test_alerts_in_flight_;
+  }
   // The delivery waits for the channel (and its retry): not on gRPC's
   // callback thread.
   std::thread([this, reactor, response, tenant_id = caller->tenant_id,
@@ -166,14 +178,16 @@ grpc::ServerUnaryReactor* AlertsService::SendTestAlert(
         tenant_id,
         tenant_name.ok() ? *tenant_name : absl::StrCat("tenant ", tenant_id),
         name);
-    if (!record.ok()) {
+    if (record.ok()) {
+      *response = *std::move(record);
+      reactor->Finish(grpc::Status::OK);
+    } else {
       reactor->Finish(grpc::Status(
           static_cast<grpc::StatusCode>(record.status().code()),
           std::string(record.status().message())));
-      return;
     }
-    *response = *std::move(record);
-    reactor->Finish(grpc::Status::OK);
+    absl::MutexLock lock(&mu_);
+    --test_alerts_in_flight_;
   }).detach();
   return reactor;
 }

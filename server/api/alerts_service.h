@@ -15,6 +15,8 @@
 #ifndef DELIVERD_SERVER_API_ALERTS_SERVICE_H_
 #define DELIVERD_SERVER_API_ALERTS_SERVICE_H_
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "deliverd/v1/alerts.grpc.pb.h"
 #include "server/alerts/alert_engine.h"
 #include "server/api/service_context.h"
@@ -26,6 +28,8 @@ class AlertsService final : public v1::Alerts::CallbackService {
   // `engine` must outlive the service.
   AlertsService(ServiceContext* context, alerts::AlertEngine* engine)
       : ctx_(context), engine_(engine) {}
+  // Waits for test alerts still being delivered (they use the engine).
+  ~AlertsService() override;
 
   grpc::ServerUnaryReactor* CreateAlertChannel(
       grpc::CallbackServerContext* call,
@@ -62,6 +66,8 @@ class AlertsService final : public v1::Alerts::CallbackService {
  private:
   ServiceContext* const ctx_;
   alerts::AlertEngine* const engine_;
+  absl::Mutex mu_;
+  int test_alerts_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace deliverd::api
