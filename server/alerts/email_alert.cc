@@ -275,7 +275,9 @@ DeliveryRecord EmailAlertDelivery::Deliver(absl::string_view channel,
 
   std::vector<RecipientStatus> recipients;
   for (const std::string& address : prepared->rcpt_to) {
-    recipients.push_back({address});
+    RecipientStatus status;
+    status.address = address;
+    recipients.push_back(std::move(status));
   }
   delivery::Envelope envelope;
   envelope.mail_from = prepared->mail_from;
