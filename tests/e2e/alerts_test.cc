@@ -224,5 +224,55 @@ TEST(AlertsTest, ChannelsRulesAndTestAlerts) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(AlertsTest, DeliverctlManagesChannelsRulesAndTestAlerts) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpReceiver> receiver,
+                       HttpReceiver::Start());
+  ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start({}));
+  CtlOptions with_secret;
+  with_secret.env["DELIVERCTL_ALERT_SECRET"] = kSecret;
+  ProcessResult added = server->Deliverctl(
+      {"alerts", "add-channel", "hook", "--type", "webhook", "--url",
+       receiver->url("/ctl/s3cr3t")},
+      with_secret);
+  ASSERT_EQ(added.exit_code, 0) << added;
+  ProcessResult rule = server->Deliverctl(
+      {"alerts", "add-rule", "complaint-rate", "--channel", "hook",
+       "--threshold", "0.1%", "--window", "24h"});
+  ASSERT_EQ(rule.exit_code, 0) << rule;
+  EXPECT_THAT(rule.out, HasSubstr("r_"));
+
+  ProcessResult channels = server->Deliverctl({"alerts", "channels"});
+  ASSERT_EQ(channels.exit_code, 0) << channels;
+  EXPECT_THAT(channels.out, HasSubstr("hook"));
+  EXPECT_THAT(channels.out, ::testing::Not(HasSubstr("s3cr3t")));
+  ProcessResult rules = server->Deliverctl({"--json", "alerts", "rules"});
+  ASSERT_EQ(rules.exit_code, 0) << rules;
+  EXPECT_THAT(rules.out, HasSubstr("0.001"));
+  EXPECT_THAT(rules.out, HasSubstr("86400"));
+
+  ProcessResult test = server->Deliverctl({"alerts", "test", "hook"});
+  EXPECT_EQ(test.exit_code, 0) << test;
+  ASSERT_OK_AND_ASSIGN(std::vector<testing::HttpRequest> requests,
+                       receiver->WaitForRequests(1, absl::Seconds(10)));
+  EXPECT_EQ(requests[0].target, "/ctl/s3cr3t");
+  ProcessResult list = server->Deliverctl({"alerts", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_THAT(list.out, HasSubstr("hook"));
+
+  // A channel that refuses: `alerts test` says so and exits 1.
+  HttpReply refused;
+  refused.status = 403;
+  receiver->Script({refused});
+  ProcessResult failed = server->Deliverctl({"alerts", "test", "hook"});
+  EXPECT_EQ(failed.exit_code, 1) << failed;
+  // Bad input: a usage error (2) or the server's INVALID_ARGUMENT (1),
+  // with the reason.
+  ProcessResult bad = server->Deliverctl(
+      {"alerts", "add-rule", "queue-age", "--channel", "hook", "--max-age",
+       "10s"});
+  EXPECT_NE(bad.exit_code, 0) << bad;
+  EXPECT_THAT(bad.err, HasSubstr("max_age"));
+}
+
 }  // namespace
 }  // namespace deliverd::e2e
