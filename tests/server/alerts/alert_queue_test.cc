@@ -107,7 +107,9 @@ TEST(AlertQueueTest, FullQueueDropsWithoutBlockingAndCounts) {
   EXPECT_TRUE(queue.Enqueue(Job("q2")));
   const absl::Time before = absl::Now();
   EXPECT_FALSE(queue.Enqueue(Job("over")));
-  EXPECT_LT(absl::Now() - before, absl::Milliseconds(100));
+  // The in-flight job is held until release_ below, so any wait for it
+  // would never end; the bound only has to be finite on a loaded machine.
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));
   EXPECT_EQ(queue.dropped(), 1);
   client.release_.Notify();
   const std::vector<DeliveryRecord> got = records.WaitFor(3);
@@ -137,7 +139,7 @@ TEST(AlertQueueTest, ShutdownInterruptsBackoffAndDropsTheRest) {
   while (client.requests().empty()) absl::SleepFor(absl::Milliseconds(1));
   const absl::Time before = absl::Now();
   queue->Shutdown();
-  EXPECT_LT(absl::Now() - before, absl::Seconds(2));
+  EXPECT_LT(absl::Now() - before, absl::Seconds(30));  // the backoff is 10 min
   EXPECT_FALSE(queue->Enqueue(Job("late")));
   const std::vector<DeliveryRecord> got = records.WaitFor(2);
   ASSERT_EQ(got.size(), 2u);

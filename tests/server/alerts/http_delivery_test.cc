@@ -186,7 +186,9 @@ TEST_F(HttpDeliveryTest, SlowReceiverTimesOut) {
   EXPECT_THAT(record.error, HasSubstr("UNAVAILABLE"));
   EXPECT_THAT(record.error, HasSubstr("imeout"));
   EXPECT_GE(took, absl::Milliseconds(600));
-  EXPECT_LT(took, absl::Seconds(2));
+  // Without the timeout the first answer alone takes 5 s; the margin is for
+  // a loaded machine (tests run beside each other).
+  EXPECT_LT(took, absl::Milliseconds(4500));
 }
 
 TEST_F(HttpDeliveryTest, ServerErrorThenSuccessIsAcceptedOnSecondAttempt) {
@@ -217,7 +219,9 @@ TEST_F(HttpDeliveryTest, TooManyRequestsWaitsForRetryAfter) {
   EXPECT_EQ(record.attempts, 2);
   EXPECT_GE(record.last_attempt - record.first_attempt, absl::Seconds(1));
   EXPECT_GE(absl::Now() - start, absl::Seconds(1));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // Well under max_retry_after (5 min): the header's 1 s was used, with room
+  // for a loaded machine.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(6));
 }
 
 TEST_F(HttpDeliveryTest, BadRequestIsNotRetried) {
