@@ -339,10 +339,14 @@ void AlertEngine::Run() {
       const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !pending_.empty();
       };
-      // The periodic work runs on real time; matches wake the worker early.
+      // The periodic work runs on real time; matches wake the worker early,
+      // and so does the end of a cooldown with a summary to send.
+      absl::Duration wait = options_.tick - (absl::Now() - last_tick);
+      if (next_summary_ != absl::InfiniteFuture()) {
+        wait = std::min(wait, next_summary_ - clock_->Now());
+      }
       mu_.AwaitWithTimeout(absl::Condition(&ready),
-                           std::max(absl::ZeroDuration(),
-                                    options_.tick - (absl::Now() - last_tick)));
+                           std::max(absl::ZeroDuration(), wait));
       if (stopping_) return;
     }
     RunOnce();
@@ -372,6 +376,16 @@ void AlertEngine::RunOnce() {
   // and put the summary off again and again.
   SendSummaries(*config, now);
   ProcessMatches(std::move(matches), *config, now);
+  absl::Time next_summary = absl::InfiniteFuture();
+  for (const auto& [key, state] : rule_states_) {
+    if (state->suppressed > 0) {
+      next_summary = std::min(next_summary, state->cooldown_until);
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    next_summary_ = next_summary;
+  }
   // The checks that read or write the store run once per tick, not at every
   // wake-up: a stream of failures must not turn into a stream of queries.
   if (now - last_periodic_ < options_.tick) return;

@@ -177,6 +177,8 @@ class AlertEngine {
   int64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t finished_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The earliest end of a cooldown that has matches to summarise.
+  absl::Time next_summary_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
   // Worker-only state. Keyed by "<tenant id>/<rule id>".
   absl::flat_hash_map<std::string, std::unique_ptr<RuleState>> rule_states_;
