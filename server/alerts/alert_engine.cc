@@ -203,7 +203,7 @@ void AlertEngine::Stop() {
 
 void AlertEngine::ConfigChanged() {
   absl::MutexLock lock(&mu_);
-  config_stale_ = true;
+  ++config_generation_;
 }
 
 int64_t AlertEngine::dropped_matches() const {
@@ -231,7 +231,7 @@ void AlertEngine::OnEvents(const std::vector<store::Event>& events) {
     const Config::Tenant* tenant = nullptr;
     // A stale configuration may lack a rule created a moment ago on this
     // replica: then every event is kept and the worker filters it.
-    if (config_ != nullptr && !config_stale_) {
+    if (config_ != nullptr && loaded_generation_ == config_generation_) {
       auto it = config_->tenants.find(event.tenant_id);
       if (it == config_->tenants.end()) continue;  // no rules: nothing to do
       tenant = &it->second;
@@ -272,28 +272,23 @@ void AlertEngine::OnEvents(const std::vector<store::Event>& events) {
 
 absl::Status AlertEngine::RefreshConfig(bool force) {
   const absl::Time now = clock_->Now();
+  // The configuration read below is current as of this generation; a
+  // change made while it is read leaves the engine stale (read again).
+  int64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
-    if (!force && !config_stale_ && config_ != nullptr &&
-        now - config_loaded_ < options_.config_refresh) {
+    if (!force && loaded_generation_ == config_generation_ &&
+        config_ != nullptr && now - config_loaded_ < options_.config_refresh) {
       return absl::OkStatus();
     }
-    config_stale_ = false;
+    generation = config_generation_;
   }
   absl::StatusOr<std::vector<store::AlertRuleRow>> rules =
       store_->ListAllAlertRules();
-  if (!rules.ok()) {
-    absl::MutexLock lock(&mu_);
-    config_stale_ = true;
-    return rules.status();
-  }
+  if (!rules.ok()) return rules.status();
   absl::StatusOr<std::vector<store::AlertChannelRow>> channels =
       store_->ListAllAlertChannels();
-  if (!channels.ok()) {
-    absl::MutexLock lock(&mu_);
-    config_stale_ = true;
-    return channels.status();
-  }
+  if (!channels.ok()) return channels.status();
   auto config = std::make_shared<Config>();
   for (const store::AlertRuleRow& row : *rules) {
     absl::StatusOr<RuleConfig> rule = DecodeRule(row);
@@ -328,6 +323,7 @@ absl::Status AlertEngine::RefreshConfig(bool force) {
   absl::MutexLock lock(&mu_);
   config_ = std::move(config);
   config_loaded_ = now;
+  loaded_generation_ = generation;
   return absl::OkStatus();
 }
 

@@ -168,7 +168,11 @@ class AlertEngine {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Config> config_ ABSL_GUARDED_BY(mu_);
-  bool config_stale_ ABSL_GUARDED_BY(mu_) = true;
+  // Bumped by ConfigChanged(); config_ is stale until it reflects the
+  // current generation. While stale, OnEvents keeps every event (a tenant's
+  // first rule may be missing from config_).
+  int64_t config_generation_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t loaded_generation_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time config_loaded_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<Match> pending_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_matches_ ABSL_GUARDED_BY(mu_) = 0;

@@ -11,15 +11,18 @@
 
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "auth_checks/dns/fake_resolver.h"
 #include "deliverd/v1/alerts.pb.h"
@@ -28,6 +31,7 @@
 #include "server/alerts/alert_config.h"
 #include "server/alerts/alerting_store.h"
 #include "server/alerts/webhook_signature.h"
+#include "server/store/forwarding_store.h"
 #include "server/store/sqlite_store.h"
 #include "testing_fakes.h"
 
@@ -526,6 +530,46 @@ TEST_F(AlertEngineTest, SameRuleIdInTwoTenantsIsKeptApart) {
       EXPECT_FALSE(absl::StartsWith(id, "m_globex")) << id;
     }
   }
+}
+
+// A store whose ListAllAlertRules waits at a gate once armed, to hold the
+// engine in the middle of reading its configuration.
+class GatedRulesStore : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::StatusOr<std::vector<store::AlertRuleRow>> ListAllAlertRules()
+      override {
+    if (armed_) {
+      armed_ = false;
+      entered_.Notify();
+      release_.WaitForNotification();
+    }
+    return ForwardingStore::ListAllAlertRules();
+  }
+  std::atomic<bool> armed_{false};
+  absl::Notification entered_;
+  absl::Notification release_;
+};
+
+TEST_F(AlertEngineTest, EventsWhileTheNewConfigurationIsReadAreKept) {
+  GatedRulesStore gated(store_.get());
+  AlertEngine engine(&gated, &clock_, &http_, nullptr, nullptr, Options());
+  engine.RunOnce();  // an empty configuration is loaded
+  AddChannel(tenant_, SlackChannel("ops", kSlackUrl));
+  v1::AlertRule rule = RuleOf(v1::ALERT_KIND_MESSAGE_FAILED, "ops");
+  AddRule(tenant_, "r_new", rule);
+  engine.ConfigChanged();
+  gated.armed_ = true;
+  std::thread reader([&engine] { engine.RunOnce(); });
+  gated.entered_.WaitForNotification();
+  // The engine still holds the old configuration, without this tenant.
+  engine.OnEvents({EventOf(tenant_, EventType::kFailed, "m_during")});
+  gated.release_.Notify();
+  reader.join();
+  engine.RunOnce();
+  ASSERT_TRUE(engine.WaitForDeliveries(kWait));
+  ASSERT_EQ(http_.requests().size(), 1u);
+  EXPECT_THAT(http_.requests()[0].body, HasSubstr("m_during"));
 }
 
 TEST_F(AlertEngineTest, RuleCreatedLaterAppliesAfterConfigChanged) {
