@@ -26,6 +26,7 @@
 #include "testing/http_receiver.h"
 #include "testing/smtp_server.h"
 #include "testing_deliverd.h"
+#include "testing_mariadb.h"
 
 namespace deliverd::e2e {
 namespace {
@@ -426,6 +427,80 @@ TEST(AlertsDeliveryTest, ABurstGivesOneAlertThenOneSummary) {
     recorded += record.count();
   }
   EXPECT_EQ(recorded, kBurst) << records.DebugString();
+}
+
+// Two replicas on one MariaDB share each rule's cooldown through the
+// database: a burst of failures delivered by both gives one first alert
+// between them; each replica then summarises the failures it counted, so
+// the recorded counts add up to the burst.
+TEST(AlertsDeliveryTest, TwoReplicasSendTheFirstAlertOnce) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestMariadb> db, TestMariadb::Start());
+  SmtpServer relay(Refusing());
+  ASSERT_OK(relay.Start());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpReceiver> receiver,
+                       HttpReceiver::Start());
+  std::vector<std::string> flags = RelayFlags(relay);
+  flags.insert(flags.end(), {"--store", db->uri()});
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Deliverd> a, Deliverd::Start(flags));
+  Client client_a = a->NewClient();
+  AlertsStub alerts(client_a);
+  v1::AlertChannel hook;
+  hook.set_name("ops");
+  hook.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
+  hook.set_url(receiver->url("/replicas"));
+  hook.set_secret(kSecret);
+  ASSERT_OK(alerts.CreateChannel(hook).status());
+  ASSERT_OK(
+      alerts.CreateRule(FailedRule("ops", /*cooldown_seconds=*/10)).status());
+  // B starts after the rule exists, so it reads it at once (other replicas'
+  // changes otherwise arrive within the 10 s refresh).
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Deliverd> b,
+                       Deliverd::StartWithKey(a->api_key(), flags));
+  Client client_b = b->NewClient();
+
+  constexpr int kBurst = 40;
+  std::vector<std::string> ids;
+  for (Client* client : {&client_a, &client_b}) {
+    v1::SendBatchRequest batch;
+    for (int i = 0; i < kBurst / 2; ++i) {
+      *batch.add_messages() = MakeSend(
+          "news@shop.example", absl::StrCat("user", ids.size() + i, "@example.org"),
+          "Hi", "Hello");
+    }
+    ASSERT_OK_AND_ASSIGN(v1::SendBatchResponse sent, client->SendBatch(batch));
+    ASSERT_EQ(sent.accepted_count(), kBurst / 2);
+    for (const v1::SendBatchResult& result : sent.results()) {
+      ids.push_back(result.message().id());
+    }
+  }
+  for (const std::string& id : ids) {
+    ASSERT_OK(client_a.WaitUntilStatus(id, v1::MESSAGE_STATUS_FAILED));
+  }
+
+  // Every failure is in exactly one record; one record is a first alert,
+  // the others (at most one per replica) are summaries.
+  const absl::Time deadline = absl::Now() + absl::Seconds(40);
+  v1::ListAlertsResponse records;
+  int64_t recorded = 0;
+  while (true) {
+    ASSERT_OK_AND_ASSIGN(records, alerts.List());
+    recorded = 0;
+    for (const v1::AlertRecord& record : records.alerts()) {
+      recorded += record.count();
+    }
+    if (recorded >= kBurst || absl::Now() > deadline) break;
+    absl::SleepFor(absl::Milliseconds(100));  // polling interval
+  }
+  EXPECT_EQ(recorded, kBurst) << records.DebugString();
+  int firsts = 0;
+  for (const v1::AlertRecord& record : records.alerts()) {
+    EXPECT_TRUE(record.accepted()) << record.error();
+    if (!absl::StartsWith(record.title(), "Summary: ")) ++firsts;
+  }
+  EXPECT_EQ(firsts, 1) << records.DebugString();
+  EXPECT_LE(records.alerts_size(), 3) << records.DebugString();
+  EXPECT_EQ(receiver->Requests().size(),
+            static_cast<size_t>(records.alerts_size()));
 }
 
 }  // namespace
