@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace deliverd::e2e {
@@ -21,19 +22,29 @@ namespace {
 
 constexpr char kKnotd[] = "/usr/sbin/knotd";
 
-// A port the kernel considers free for UDP right now (knot also takes TCP
-// on it; a clash shows up as a start failure, which Start reports).
-int FreeUdpPort() {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+// A port that is free for both UDP and TCP right now: knotd listens on
+// both. A UDP port picked by the kernel may be a TCP connection's local
+// port at the same moment (other tests run beside this one), so TCP is
+// checked too; a clash that still happens before knotd binds is retried by
+// Start.
+int FreeUdpAndTcpPort() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(udp, reinterpret_cast<sockaddr*>(&addr), &len);
+    int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    const bool tcp_free =
+        bind(tcp, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(tcp);
+    close(udp);
+    if (tcp_free) return ntohs(addr.sin_port);
+  }
+  return 0;
 }
 
 // Sends one SOA query for `zone` and waits up to `wait_ms` for any reply.
@@ -76,43 +87,58 @@ absl::StatusOr<std::unique_ptr<Knot>> Knot::Start(
   for (const char* sub : {"/run", "/db", "/zones"}) {
     std::filesystem::create_directories(knot->dir_ + sub);
   }
-  knot->port_ = FreeUdpPort();
-  std::ofstream conf(knot->dir_ + "/knot.conf");
-  conf << "server:\n  rundir: \"" << knot->dir_ << "/run\"\n"
-       << "  listen: 127.0.0.1@" << knot->port_ << "\n"
+  // A port taken between the choice and knotd's bind fails the start with
+  // "address already in use": choose again (bounded).
+  for (int attempt = 1;; ++attempt) {
+    absl::Status started = knot->Launch(zones, unloadable);
+    if (started.ok()) break;
+    if (attempt >= 5 ||
+        !absl::StrContains(started.message(), "address already in use")) {
+      return started;
+    }
+  }
+  return knot;
+}
+
+absl::Status Knot::Launch(const std::map<std::string, std::string>& zones,
+                          const std::vector<std::string>& unloadable) {
+  port_ = FreeUdpAndTcpPort();
+  std::ofstream conf(dir_ + "/knot.conf");
+  conf << "server:\n  rundir: \"" << dir_ << "/run\"\n"
+       << "  listen: 127.0.0.1@" << port_ << "\n"
        << "log:\n  - target: stderr\n    any: error\n"
-       << "database:\n  storage: \"" << knot->dir_ << "/db\"\n"
+       << "database:\n  storage: \"" << dir_ << "/db\"\n"
        << "zone:\n";
   auto zone_entry = [&](const std::string& origin) {
-    conf << "  - domain: " << origin << "\n    storage: \"" << knot->dir_
+    conf << "  - domain: " << origin << "\n    storage: \"" << dir_
          << "/zones\"\n    file: \"" << origin << ".zone\"\n";
   };
   for (const auto& [origin, text] : zones) {
-    std::ofstream(knot->dir_ + "/zones/" + origin + ".zone") << text;
+    std::ofstream(dir_ + "/zones/" + origin + ".zone") << text;
     zone_entry(origin);
   }
   for (const std::string& origin : unloadable) zone_entry(origin);
   conf.close();
 
-  std::string log = knot->dir_ + "/knotd.log";
+  std::string log = dir_ + "/knotd.log";
   pid_t parent = getpid();
-  knot->pid_ = fork();
-  if (knot->pid_ == 0) {
+  pid_ = fork();
+  if (pid_ == 0) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(125);
     if (!freopen(log.c_str(), "w", stdout) ||
         !freopen(log.c_str(), "a", stderr)) {
       _exit(126);
     }
-    std::string conf_path = knot->dir_ + "/knot.conf";
+    std::string conf_path = dir_ + "/knot.conf";
     execl(kKnotd, kKnotd, "-c", conf_path.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   const std::string probe = zones.empty() ? "." : zones.begin()->first;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!Answers(knot->port_, probe, 100)) {
+  while (!Answers(port_, probe, 100)) {
     int status = 0;
-    if (waitpid(knot->pid_, &status, WNOHANG) == knot->pid_) {
-      knot->pid_ = -1;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
       std::ifstream in(log);
       std::string text((std::istreambuf_iterator<char>(in)),
                        std::istreambuf_iterator<char>());
@@ -122,7 +148,7 @@ absl::StatusOr<std::unique_ptr<Knot>> Knot::Start(
       return absl::DeadlineExceededError("knotd did not answer within 10 s");
     }
   }
-  return knot;
+  return absl::OkStatus();
 }
 
 Knot::~Knot() {

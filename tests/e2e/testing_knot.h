@@ -5,7 +5,9 @@
 // starts knotd (killed with the test process if that dies first) and waits,
 // with a bounded wait, until it answers a query. A zone listed in
 // `unloadable` is configured without a file, so knot answers SERVFAIL for
-// it: the temperror case of SPF.
+// it: the temperror case of SPF. A port taken by another process between
+// its choice and knotd's bind (tests run side by side) makes Start choose
+// another and try again, up to 5 times.
 #ifndef DELIVERD_TESTS_E2E_TESTING_KNOT_H_
 #define DELIVERD_TESTS_E2E_TESTING_KNOT_H_
 
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace deliverd::e2e {
@@ -33,6 +36,11 @@ class Knot {
   std::string address() const;
 
  private:
+  // Chooses a port, writes knot.conf and starts knotd; waits until it
+  // answers. UNAVAILABLE with knotd's log when it exits.
+  absl::Status Launch(const std::map<std::string, std::string>& zones,
+                      const std::vector<std::string>& unloadable);
+
   Knot() = default;
   std::string dir_;
   int port_ = 0;
