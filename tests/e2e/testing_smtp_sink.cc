@@ -168,6 +168,19 @@ int FreeTcpPort() {
 
 absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(
     std::vector<std::string> extra_args, int port) {
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::unique_ptr<SmtpSink>> sink =
+        StartOnce(extra_args, port);
+    if (sink.ok() || port != 0 || attempt >= 5 ||
+        !absl::StrContains(absl::AsciiStrToLower(sink.status().message()),
+                           "already in use")) {
+      return sink;
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::StartOnce(
+    const std::vector<std::string>& extra_args, int port) {
   if (access(kSmtpSink, X_OK) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         kSmtpSink,

@@ -96,6 +96,11 @@ class SmtpSink {
 
  private:
   SmtpSink() = default;
+  // One attempt of Start(). Start() tries again (up to 5 times) when it
+  // chose the port itself and another process took it before smtp-sink
+  // bound it ("already in use"): tests run side by side.
+  static absl::StatusOr<std::unique_ptr<SmtpSink>> StartOnce(
+      const std::vector<std::string>& extra_args, int port);
 
   std::string dir_;
   int port_ = 0;
