@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/time_util.h"
 #include "hygiene/domain_name.h"
 #include "server/alerts/email_alert.h"
 #include "server/alerts/http_client.h"
@@ -22,22 +23,6 @@ constexpr size_t kMinSecretBytes = 16;
 
 absl::Status Invalid(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
-}
-
-void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(time);
-  int64_t seconds = nanos / 1000000000;
-  int64_t rest = nanos % 1000000000;
-  if (rest < 0) {
-    rest += 1000000000;
-    --seconds;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest));
-}
-
-absl::Time GetTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
 bool HasControlOrSpace(absl::string_view text) {
@@ -111,6 +96,17 @@ std::string MaskNumber(absl::string_view number) {
 }
 
 }  // namespace
+
+void ToProtoTime(absl::Time time, google::protobuf::Timestamp* out) {
+  if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) return;
+  *out = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(time));
+}
+
+absl::Time FromProtoTime(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(time));
+}
 
 absl::StatusOr<std::string> ParseChannelName(absl::string_view field,
                                              absl::string_view name) {
@@ -254,7 +250,7 @@ absl::StatusOr<ChannelConfig> ChannelFromProto(int64_t tenant_id,
     channel.sms.auth_token = proto.sms_auth_token();
     channel.sms.from = proto.sms_from();
   }
-  if (proto.has_create_time()) channel.create_time = GetTime(proto.create_time());
+  if (proto.has_create_time()) channel.create_time = FromProtoTime(proto.create_time());
   return channel;
 }
 
@@ -377,7 +373,7 @@ absl::StatusOr<RuleConfig> RuleFromProto(int64_t tenant_id,
                    kDefaultCooldown, absl::Seconds(10), absl::Hours(24));
   if (!cooldown.ok()) return cooldown.status();
   rule.cooldown = *cooldown;
-  if (proto.has_create_time()) rule.create_time = GetTime(proto.create_time());
+  if (proto.has_create_time()) rule.create_time = FromProtoTime(proto.create_time());
   return rule;
 }
 
@@ -397,7 +393,7 @@ v1::AlertChannel ChannelToProto(const ChannelConfig& channel, bool redact) {
     proto.set_sms_from(channel.sms.from);
     for (const std::string& to : channel.sms_to) proto.add_sms_to(to);
   }
-  SetTime(channel.create_time, proto.mutable_create_time());
+  ToProtoTime(channel.create_time, proto.mutable_create_time());
   return proto;
 }
 
@@ -416,7 +412,7 @@ v1::AlertRule RuleToProto(const RuleConfig& rule) {
   for (const std::string& domain : rule.domains) proto.add_domains(domain);
   proto.set_check_interval_seconds(absl::ToInt64Seconds(rule.check_interval));
   proto.set_cooldown_seconds(absl::ToInt64Seconds(rule.cooldown));
-  SetTime(rule.create_time, proto.mutable_create_time());
+  ToProtoTime(rule.create_time, proto.mutable_create_time());
   return proto;
 }
 

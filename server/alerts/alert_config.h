@@ -102,6 +102,11 @@ v1::AlertKind AlertKindToProto(AlertKind kind);
 absl::StatusOr<AlertKind> AlertKindFromProto(int kind);
 v1::AlertSeverity AlertSeverityToProto(AlertSeverity severity);
 
+// absl::Time and the API's Timestamp, to the nanosecond; an infinite time
+// leaves `out` unset.
+void ToProtoTime(absl::Time time, google::protobuf::Timestamp* out);
+absl::Time FromProtoTime(const google::protobuf::Timestamp& time);
+
 // Where a channel's alerts go, safe to show and record: the redacted URL,
 // "email:a@x, b@y", "sms:+4477...12" (numbers partly masked).
 std::string ChannelDestination(const ChannelConfig& channel);

@@ -49,6 +49,18 @@ struct AlertEngine::RuleState {
   std::string last_evidence;
   std::string last_recipient;
   absl::Time first_suppressed = absl::InfinitePast();
+
+  // Matches held back by the cooldown, for the summary.
+  void Count(const std::vector<const Match*>& group, absl::Time now) {
+    if (suppressed == 0) first_suppressed = now;
+    suppressed += static_cast<int64_t>(group.size());
+    for (const Match* match : group) {
+      if (sample_ids.size() >= kMaxListedMessageIds) break;
+      sample_ids.push_back(match->message_id);
+    }
+    last_evidence = group.back()->evidence;
+    last_recipient = group.back()->recipient;
+  }
 };
 
 struct AlertEngine::TenantRates {
@@ -159,13 +171,6 @@ std::string NewAlertId() {
   absl::MutexLock lock(mu);
   return absl::StrFormat("al_%016x%08x", absl::Uniform<uint64_t>(*gen),
                          absl::Uniform<uint32_t>(*gen));
-}
-
-void SetTime(absl::Time time, google::protobuf::Timestamp* out) {
-  if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) return;
-  const int64_t nanos = absl::ToUnixNanos(time);
-  out->set_seconds(nanos / 1000000000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
 
 }  // namespace
@@ -428,16 +433,8 @@ void AlertEngine::ProcessMatches(std::vector<Match> matches,
       std::unique_ptr<RuleState>& state = rule_states_[RuleKey(rule)];
       if (state == nullptr) state = std::make_unique<RuleState>();
       const Match& first = *group.front();
-      const Match& last = *group.back();
       if (now < state->cooldown_until) {
-        if (state->suppressed == 0) state->first_suppressed = now;
-        state->suppressed += static_cast<int64_t>(group.size());
-        for (const Match* match : group) {
-          if (state->sample_ids.size() >= kSampleIds) break;
-          state->sample_ids.push_back(match->message_id);
-        }
-        state->last_evidence = last.evidence;
-        state->last_recipient = last.recipient;
+        state->Count(group, now);
         continue;
       }
       Alert alert;
@@ -494,14 +491,7 @@ void AlertEngine::ProcessMatches(std::vector<Match> matches,
       if (!RaiseIfFree(rule, config, std::move(alert), now)) {
         // Another replica alerted within the cooldown: count these for the
         // summary.
-        if (state->suppressed == 0) state->first_suppressed = now;
-        state->suppressed += static_cast<int64_t>(group.size());
-        for (const Match* match : group) {
-          if (state->sample_ids.size() >= kSampleIds) break;
-          state->sample_ids.push_back(match->message_id);
-        }
-        state->last_evidence = last.evidence;
-        state->last_recipient = last.recipient;
+        state->Count(group, now);
       }
       state->cooldown_until = now + rule.cooldown;
     }
@@ -844,8 +834,8 @@ void AlertEngine::Record(const RuleConfig* rule, const ChannelConfig& channel,
   record.set_text(RenderAlertText(alert));
   for (const std::string& id : alert.message_ids) record.add_message_ids(id);
   record.set_count(AlertMessageCount(alert));
-  SetTime(alert.time, record.mutable_create_time());
-  SetTime(delivery.last_attempt, record.mutable_last_attempt_time());
+  ToProtoTime(alert.time, record.mutable_create_time());
+  ToProtoTime(delivery.last_attempt, record.mutable_last_attempt_time());
   record.set_attempts(delivery.attempts);
   record.set_status_code(delivery.status_code);
   record.set_accepted(delivery.accepted);
