@@ -78,9 +78,9 @@ absl::StatusOr<absl::Duration> SecondsField(absl::string_view field,
   if (seconds == 0) return fallback;
   const absl::Duration value = absl::Seconds(seconds);
   if (seconds < 0 || value < min || value > max) {
-    return Invalid(field, absl::StrCat("must be between ",
-                                       absl::ToInt64Seconds(min), " and ",
-                                       absl::ToInt64Seconds(max), " seconds"));
+    return Invalid(
+        field, absl::StrCat("must be between ", absl::ToInt64Seconds(min),
+                            " and ", absl::ToInt64Seconds(max), " seconds"));
   }
   return value;
 }
@@ -149,8 +149,9 @@ absl::StatusOr<ChannelConfig> ChannelFromProto(int64_t tenant_id,
       channel.type = static_cast<ChannelType>(proto.type());
       break;
     default:
-      return Invalid("channel.type", "required (slack, discord, teams, "
-                                     "webhook, email or sms)");
+      return Invalid("channel.type",
+                     "required (slack, discord, teams, "
+                     "webhook, email or sms)");
   }
   // Settings of another type are refused rather than ignored: a caller who
   // sets them has mistaken the type.
@@ -207,8 +208,8 @@ absl::StatusOr<ChannelConfig> ChannelFromProto(int64_t tenant_id,
   }
   if (sms) {
     if (!proto.sms_base_url().empty()) {
-      absl::Status url = ValidateUrl("channel.sms_base_url",
-                                     proto.sms_base_url());
+      absl::Status url =
+          ValidateUrl("channel.sms_base_url", proto.sms_base_url());
       if (!url.ok()) return url;
       channel.sms.base_url = proto.sms_base_url();
     }
@@ -216,13 +217,13 @@ absl::StatusOr<ChannelConfig> ChannelFromProto(int64_t tenant_id,
         proto.sms_account_sid().size() > 64 ||
         !std::all_of(proto.sms_account_sid().begin(),
                      proto.sms_account_sid().end(), [](char c) {
-                       return absl::ascii_isalnum(static_cast<unsigned char>(c));
+                       return absl::ascii_isalnum(
+                           static_cast<unsigned char>(c));
                      })) {
       return Invalid("channel.sms_account_sid",
                      "required: 1 to 64 letters and digits");
     }
-    if (proto.sms_auth_token().empty() ||
-        proto.sms_auth_token().size() > 256 ||
+    if (proto.sms_auth_token().empty() || proto.sms_auth_token().size() > 256 ||
         HasControlOrSpace(proto.sms_auth_token())) {
       return Invalid("channel.sms_auth_token",
                      "required: 1 to 256 characters, no spaces");
@@ -232,7 +233,8 @@ absl::StatusOr<ChannelConfig> ChannelFromProto(int64_t tenant_id,
       return Invalid("channel.sms_from",
                      "required: the sending number or sender id");
     }
-    if (proto.sms_to_size() < 1 || proto.sms_to_size() > kMaxChannelRecipients) {
+    if (proto.sms_to_size() < 1 ||
+        proto.sms_to_size() > kMaxChannelRecipients) {
       return Invalid("channel.sms_to",
                      absl::StrCat("1 to ", kMaxChannelRecipients, " numbers"));
     }
@@ -250,7 +252,9 @@ absl::StatusOr<ChannelConfig> ChannelFromProto(int64_t tenant_id,
     channel.sms.auth_token = proto.sms_auth_token();
     channel.sms.from = proto.sms_from();
   }
-  if (proto.has_create_time()) channel.create_time = FromProtoTime(proto.create_time());
+  if (proto.has_create_time()) {
+    channel.create_time = FromProtoTime(proto.create_time());
+  }
   return channel;
 }
 
@@ -287,7 +291,8 @@ absl::StatusOr<RuleConfig> RuleFromProto(int64_t tenant_id,
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < proto.channels_size(); ++i) {
     const std::string field = absl::StrCat("rule.channels[", i, "]");
-    absl::StatusOr<std::string> name = ParseChannelName(field, proto.channels(i));
+    absl::StatusOr<std::string> name =
+        ParseChannelName(field, proto.channels(i));
     if (!name.ok()) return name.status();
     if (!seen.insert(*name).second) return Invalid(field, "listed twice");
     rule.channels.push_back(*std::move(name));
@@ -342,9 +347,9 @@ absl::StatusOr<RuleConfig> RuleFromProto(int64_t tenant_id,
         proto.min_volume() == 0 ? kDefaultMinVolume : proto.min_volume();
   }
   if (rule.kind == AlertKind::kQueueAge) {
-    absl::StatusOr<absl::Duration> age =
-        SecondsField("rule.max_age_seconds", proto.max_age_seconds(),
-                     kDefaultMaxQueueAge, absl::Minutes(1), absl::Hours(24 * 30));
+    absl::StatusOr<absl::Duration> age = SecondsField(
+        "rule.max_age_seconds", proto.max_age_seconds(), kDefaultMaxQueueAge,
+        absl::Minutes(1), absl::Hours(24 * 30));
     if (!age.ok()) return age.status();
     rule.max_age = *age;
   }
@@ -359,7 +364,8 @@ absl::StatusOr<RuleConfig> RuleFromProto(int64_t tenant_id,
       absl::StatusOr<std::string> domain =
           hygiene::NormalizeDomain(proto.domains(i));
       if (!domain.ok()) return Invalid(field, domain.status().message());
-      if (!domains.insert(*domain).second) return Invalid(field, "listed twice");
+      if (!domains.insert(*domain).second)
+        return Invalid(field, "listed twice");
       rule.domains.push_back(*std::move(domain));
     }
     absl::StatusOr<absl::Duration> interval = SecondsField(
@@ -373,7 +379,9 @@ absl::StatusOr<RuleConfig> RuleFromProto(int64_t tenant_id,
                    kDefaultCooldown, absl::Seconds(10), absl::Hours(24));
   if (!cooldown.ok()) return cooldown.status();
   rule.cooldown = *cooldown;
-  if (proto.has_create_time()) rule.create_time = FromProtoTime(proto.create_time());
+  if (proto.has_create_time()) {
+    rule.create_time = FromProtoTime(proto.create_time());
+  }
   return rule;
 }
 
@@ -443,10 +451,11 @@ absl::StatusOr<ChannelConfig> DecodeChannel(const store::AlertChannelRow& row) {
     return absl::DataLossError(
         absl::StrCat("alert channel ", row.name, ": unreadable settings"));
   }
-  absl::StatusOr<ChannelConfig> channel = ChannelFromProto(row.tenant_id, proto);
+  absl::StatusOr<ChannelConfig> channel =
+      ChannelFromProto(row.tenant_id, proto);
   if (!channel.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "alert channel ", row.name, ": ", channel.status().message()));
+    return absl::DataLossError(absl::StrCat("alert channel ", row.name, ": ",
+                                            channel.status().message()));
   }
   channel->create_time = row.create_time;
   return channel;
@@ -509,7 +518,8 @@ absl::StatusOr<AlertKind> AlertKindFromProto(int kind) {
     case v1::ALERT_KIND_TEST:
       return AlertKind::kTest;
     default:
-      return absl::InvalidArgumentError(absl::StrCat("unknown alert kind ", kind));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown alert kind ", kind));
   }
 }
 
@@ -524,7 +534,8 @@ std::string ChannelDestination(const ChannelConfig& channel) {
       return absl::StrCat("email:", absl::StrJoin(channel.email_to, ", "));
     case ChannelType::kSms: {
       std::vector<std::string> masked;
-      for (const std::string& to : channel.sms_to) masked.push_back(MaskNumber(to));
+      for (const std::string& to : channel.sms_to)
+        masked.push_back(MaskNumber(to));
       return absl::StrCat("sms:", absl::StrJoin(masked, ", "));
     }
     default:

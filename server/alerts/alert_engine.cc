@@ -241,7 +241,8 @@ void AlertEngine::OnEvents(const std::vector<store::Event>& events) {
       if (it == config_->tenants.end()) continue;  // no rules: nothing to do
       tenant = &it->second;
     }
-    if ((tenant == nullptr || tenant->has_rate_rules) && (outcome || complaint)) {
+    if ((tenant == nullptr || tenant->has_rate_rules) &&
+        (outcome || complaint)) {
       std::unique_ptr<TenantRates>& rates = rates_[event.tenant_id];
       if (rates == nullptr) rates = std::make_unique<TenantRates>();
       const absl::Time minute = MinuteOf(now);
@@ -252,8 +253,8 @@ void AlertEngine::OnEvents(const std::vector<store::Event>& events) {
       if (outcome) ++bucket.sent;
       if (type != store::EventType::kSent && outcome) ++bucket.bounced;
       if (complaint) ++bucket.complained;
-      const absl::Duration keep = tenant != nullptr ? tenant->longest_window
-                                                    : absl::Hours(24 * 7);
+      const absl::Duration keep =
+          tenant != nullptr ? tenant->longest_window : absl::Hours(24 * 7);
       while (!rates->buckets.empty() &&
              rates->buckets.front().minute + keep + absl::Minutes(1) < now) {
         rates->buckets.pop_front();
@@ -463,28 +464,29 @@ void AlertEngine::ProcessMatches(std::vector<Match> matches,
                 first.detail, ".");
             break;
           case AlertKind::kHardBounce:
-            alert.title = absl::StrCat(blocked ? "Blocked: " : "Hard bounce: ",
-                                       who);
+            alert.title =
+                absl::StrCat(blocked ? "Blocked: " : "Hard bounce: ", who);
             alert.what_happened = absl::StrCat(
                 "The receiving server permanently refused message ",
                 first.message_id, " for ", who,
-                blocked ? " for policy or reputation." : ": the address is bad.");
+                blocked ? " for policy or reputation."
+                        : ": the address is bad.");
             break;
           default:
             alert.title = absl::StrCat("Complaint from ", who);
-            alert.what_happened = absl::StrCat(
-                who, " marked message ", first.message_id, " as spam.");
+            alert.what_happened = absl::StrCat(who, " marked message ",
+                                               first.message_id, " as spam.");
             break;
         }
       } else {
-        alert.title = absl::StrCat(group.size(), " ",
-                                   KindNoun(rule.kind, group.size()));
-        alert.what_happened = absl::StrCat(
-            group.size(), " ", KindNoun(rule.kind, group.size()),
-            " at once; the first: message ", first.message_id, " to ", who,
-            ". Further ones are counted for ",
-            absl::FormatDuration(rule.cooldown),
-            " and then summarised in one alert.");
+        alert.title =
+            absl::StrCat(group.size(), " ", KindNoun(rule.kind, group.size()));
+        alert.what_happened =
+            absl::StrCat(group.size(), " ", KindNoun(rule.kind, group.size()),
+                         " at once; the first: message ", first.message_id,
+                         " to ", who, ". Further ones are counted for ",
+                         absl::FormatDuration(rule.cooldown),
+                         " and then summarised in one alert.");
       }
       alert.evidence = first.evidence;
       alert.what_to_do = WhatToDo(rule.kind, first.type);
@@ -592,18 +594,17 @@ void AlertEngine::CheckRates(const Config& config, absl::Time now) {
       alert.tenant = config.TenantName(tenant_id);
       alert.time = now;
       alert.count = bad;
-      alert.title = absl::StrCat(bounce ? "Bounce rate " : "Complaint rate ",
-                                 Percent(rate), " is above ",
-                                 Percent(rule.threshold));
-      alert.what_happened = absl::StrCat(
-          bad, bounce ? " bounces" : " complaints", " out of ", sent,
-          " messages delivered or refused in the last ",
-          absl::FormatDuration(rule.window), ": ", Percent(rate),
-          " (threshold ", Percent(rule.threshold), ").");
-      alert.evidence =
-          absl::StrCat("window ", absl::FormatDuration(rule.window),
-                       ", messages ", sent, ", ",
-                       bounce ? "bounced or blocked " : "complaints ", bad);
+      alert.title =
+          absl::StrCat(bounce ? "Bounce rate " : "Complaint rate ",
+                       Percent(rate), " is above ", Percent(rule.threshold));
+      alert.what_happened =
+          absl::StrCat(bad, bounce ? " bounces" : " complaints", " out of ",
+                       sent, " messages delivered or refused in the last ",
+                       absl::FormatDuration(rule.window), ": ", Percent(rate),
+                       " (threshold ", Percent(rule.threshold), ").");
+      alert.evidence = absl::StrCat(
+          "window ", absl::FormatDuration(rule.window), ", messages ", sent,
+          ", ", bounce ? "bounced or blocked " : "complaints ", bad);
       alert.what_to_do = WhatToDo(rule.kind, store::EventType::kUnspecified);
       RaiseIfFree(rule, config, std::move(alert), now);
     }
@@ -639,20 +640,19 @@ void AlertEngine::CheckQueueAge(const Config& config, absl::Time now) {
       alert.time = now;
       alert.message_ids = {entry.message_id};
       alert.count = entry.unsent_count;
-      alert.title = absl::StrCat("Oldest unsent message is ",
-                                 absl::FormatDuration(absl::Trunc(
-                                     age, absl::Seconds(1))),
-                                 " old");
+      alert.title = absl::StrCat(
+          "Oldest unsent message is ",
+          absl::FormatDuration(absl::Trunc(age, absl::Seconds(1))), " old");
       alert.what_happened = absl::StrCat(
           "Message ", entry.message_id, " has been ",
           store::MessageStatusName(entry.status), " since ",
           RenderAlertTime(entry.create_time), ", longer than the rule's ",
           absl::FormatDuration(rule.max_age), "; ", entry.unsent_count,
           " messages are queued or waiting.");
-      alert.evidence = absl::StrCat(
-          "oldest ", entry.message_id, " created ",
-          RenderAlertTime(entry.create_time), ", status ",
-          store::MessageStatusName(entry.status));
+      alert.evidence =
+          absl::StrCat("oldest ", entry.message_id, " created ",
+                       RenderAlertTime(entry.create_time), ", status ",
+                       store::MessageStatusName(entry.status));
       alert.what_to_do = WhatToDo(rule.kind, store::EventType::kUnspecified);
       RaiseIfFree(rule, config, std::move(alert), now);
     }
@@ -687,7 +687,8 @@ void AlertEngine::CheckDomains(const Config& config, absl::Time now) {
           }
         }
         std::string note = "checked";
-        for (const std::string& code : errors) absl::StrAppend(&note, "\n", code);
+        for (const std::string& code : errors)
+          absl::StrAppend(&note, "\n", code);
         (void)store_->SetAlertWindowNote(tenant_id, key, note);
         if (window->note.empty()) continue;  // the first check: the baseline
         std::vector<std::string> before =
@@ -714,7 +715,8 @@ void AlertEngine::CheckDomains(const Config& config, absl::Time now) {
         std::vector<std::string> evidence;
         std::vector<std::string> fixes;
         for (const auth_checks::Finding* finding : fresh) {
-          evidence.push_back(absl::StrCat(finding->code, ": ", finding->message));
+          evidence.push_back(
+              absl::StrCat(finding->code, ": ", finding->message));
           if (!finding->fix.empty()) fixes.push_back(finding->fix);
         }
         alert.evidence = absl::StrJoin(evidence, "\n");
@@ -918,9 +920,9 @@ absl::StatusOr<v1::AlertRecord> AlertEngine::SendTestAlert(
   alert.tenant = std::string(tenant_name);
   alert.time = clock_->Now();
   alert.title = absl::StrCat("Test alert for channel ", channel->name);
-  alert.what_happened = absl::StrCat(
-      "Someone asked deliverd to send a test alert to channel ",
-      channel->name, ".");
+  alert.what_happened =
+      absl::StrCat("Someone asked deliverd to send a test alert to channel ",
+                   channel->name, ".");
   alert.what_to_do = WhatToDo(AlertKind::kTest, store::EventType::kUnspecified);
   const std::string alert_id = NewAlertId();
   std::vector<AlertJob> jobs = JobsFor(*channel, alert, alert_id);
@@ -928,9 +930,9 @@ absl::StatusOr<v1::AlertRecord> AlertEngine::SendTestAlert(
   combined.accepted = !jobs.empty();
   std::vector<std::string> errors;
   for (AlertJob& job : jobs) {
-    DeliveryRecord delivery = job.deliver
-                                  ? job.deliver(nullptr)
-                                  : test_sender_.Deliver(job.channel, job.build);
+    DeliveryRecord delivery =
+        job.deliver ? job.deliver(nullptr)
+                    : test_sender_.Deliver(job.channel, job.build);
     combined.attempts += delivery.attempts;
     combined.status_code = delivery.status_code;
     combined.accepted = combined.accepted && delivery.accepted;

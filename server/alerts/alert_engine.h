@@ -76,8 +76,8 @@ struct AlertEngineOptions {
   EmailAlertSettings email;
   // Retries of queued alerts, and of a test alert (whose caller waits).
   RetryPolicy retry;
-  RetryPolicy test_retry{/*max_attempts=*/2, absl::Seconds(1),
-                         absl::Seconds(1), 0.2, absl::Seconds(5)};
+  RetryPolicy test_retry{/*max_attempts=*/2, absl::Seconds(1), absl::Seconds(1),
+                         0.2, absl::Seconds(5)};
 };
 
 class AlertEngine {
@@ -152,7 +152,8 @@ class AlertEngine {
   void Dispatch(const RuleConfig* rule, const ChannelConfig& channel,
                 const Alert& alert);
   std::vector<AlertJob> JobsFor(const ChannelConfig& channel,
-                                const Alert& alert, const std::string& alert_id);
+                                const Alert& alert,
+                                const std::string& alert_id);
   void Record(const RuleConfig* rule, const ChannelConfig& channel,
               const Alert& alert, const DeliveryRecord& delivery,
               v1::AlertRecord* out);

@@ -100,8 +100,8 @@ absl::StatusOr<DeclaredAlerts> ParseAlertsFile(absl::string_view file,
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   absl::Status parsed = [&]() -> absl::Status {
-    auto status = google::protobuf::util::JsonStringToMessage(
-        std::string(json), &proto, options);
+    auto status = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                              &proto, options);
     if (status.ok()) return absl::OkStatus();
     return absl::InvalidArgumentError(std::string(status.message()));
   }();
@@ -116,13 +116,14 @@ absl::StatusOr<DeclaredAlerts> ParseAlertsFile(absl::string_view file,
     const v1::AlertsFile::Tenant& entry = proto.tenants(t);
     const std::string where = absl::StrCat("tenants[", t, "]");
     if (entry.tenant().empty() || entry.tenant().size() > 64) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "alerts-file ", file, ": ", where, ".tenant: required (1 to 64 characters)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("alerts-file ", file, ": ", where,
+                       ".tenant: required (1 to 64 characters)"));
     }
     if (!tenant_names.insert(entry.tenant()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "alerts-file ", file, ": ", where, ".tenant: ", entry.tenant(),
-          " is declared twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("alerts-file ", file, ": ", where,
+                       ".tenant: ", entry.tenant(), " is declared twice"));
     }
     DeclaredAlerts::Tenant tenant;
     tenant.name = entry.tenant();
@@ -136,9 +137,9 @@ absl::StatusOr<DeclaredAlerts> ParseAlertsFile(absl::string_view file,
                     channel.status().message(), "channel."));
       }
       if (!channel_names.insert(channel->name).second) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "alerts-file ", file, ": ", where, ".channels[", c,
-            "].name: ", channel->name, " is declared twice"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("alerts-file ", file, ": ", where, ".channels[", c,
+                         "].name: ", channel->name, " is declared twice"));
       }
       tenant.channels.push_back(*std::move(channel));
     }
@@ -154,9 +155,9 @@ absl::StatusOr<DeclaredAlerts> ParseAlertsFile(absl::string_view file,
           kFileRulePrefix,
           store::Sha256Hex(RuleFingerprint(tenant.name, *rule)).substr(0, 24));
       if (!rule_ids.insert(rule->id).second) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "alerts-file ", file, ": ", where, ".rules[", r,
-            "]: the same rule is declared twice"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("alerts-file ", file, ": ", where, ".rules[", r,
+                         "]: the same rule is declared twice"));
       }
       tenant.rules.push_back(*std::move(rule));
     }
@@ -253,7 +254,8 @@ absl::StatusOr<AlertsFileChanges> ApplyAlertsFile(store::Store& store,
       ++changes.rules_created;
     }
     for (const store::AlertRuleRow& row : *rules) {
-      if (!absl::StartsWith(row.id, kFileRulePrefix) || wanted.contains(row.id)) {
+      if (!absl::StartsWith(row.id, kFileRulePrefix) ||
+          wanted.contains(row.id)) {
         continue;
       }
       absl::Status deleted = store.DeleteAlertRule(*tenant_id, row.id);

@@ -20,7 +20,8 @@ constexpr absl::string_view kAlertPrefix = "alerts/";
 
 absl::StatusOr<std::string> RuleId(absl::string_view field,
                                    absl::string_view name) {
-  if (absl::StartsWith(name, kRulePrefix)) name.remove_prefix(kRulePrefix.size());
+  if (absl::StartsWith(name, kRulePrefix))
+    name.remove_prefix(kRulePrefix.size());
   if (!absl::StartsWith(name, "r_") || name.size() > 64) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": an alert rule name, \"alertRules/r_...\""));
@@ -118,8 +119,8 @@ grpc::ServerUnaryReactor* AlertsService::CreateAlertRule(
   rule->id = absl::StrCat("r_", NewMessageId(now).substr(2));
   absl::Status created = ctx_->store->CreateAlertRule(alerts::RuleToRow(*rule));
   if (absl::IsFailedPrecondition(created)) {
-    return FinishWith(call, absl::FailedPreconditionError(
-                                absl::StrCat("rule.channels: ", created.message())));
+    return FinishWith(call, absl::FailedPreconditionError(absl::StrCat(
+                                "rule.channels: ", created.message())));
   }
   if (!created.ok()) return FinishWith(call, created);
   engine_->ConfigChanged();
@@ -173,7 +174,8 @@ grpc::ServerUnaryReactor* AlertsService::SendTestAlert(
   // callback thread.
   std::thread([this, reactor, response, tenant_id = caller->tenant_id,
                name = *std::move(name)] {
-    absl::StatusOr<std::string> tenant_name = ctx_->store->TenantName(tenant_id);
+    absl::StatusOr<std::string> tenant_name =
+        ctx_->store->TenantName(tenant_id);
     absl::StatusOr<v1::AlertRecord> record = engine_->SendTestAlert(
         tenant_id,
         tenant_name.ok() ? *tenant_name : absl::StrCat("tenant ", tenant_id),
@@ -182,9 +184,9 @@ grpc::ServerUnaryReactor* AlertsService::SendTestAlert(
       *response = *std::move(record);
       reactor->Finish(grpc::Status::OK);
     } else {
-      reactor->Finish(grpc::Status(
-          static_cast<grpc::StatusCode>(record.status().code()),
-          std::string(record.status().message())));
+      reactor->Finish(
+          grpc::Status(static_cast<grpc::StatusCode>(record.status().code()),
+                       std::string(record.status().message())));
     }
     absl::MutexLock lock(&mu_);
     --test_alerts_in_flight_;
@@ -199,8 +201,8 @@ grpc::ServerUnaryReactor* AlertsService::ListAlerts(
   if (!caller.ok()) return FinishWith(call, caller.status());
   int page_size = request->page_size();
   if (page_size < 0) {
-    return FinishWith(call,
-                      absl::InvalidArgumentError("page_size: must not be negative"));
+    return FinishWith(
+        call, absl::InvalidArgumentError("page_size: must not be negative"));
   }
   if (page_size == 0) page_size = 50;
   page_size = std::min(page_size, 500);

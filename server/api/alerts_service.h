@@ -59,9 +59,9 @@ class AlertsService final : public v1::Alerts::CallbackService {
       grpc::CallbackServerContext* call,
       const v1::SendTestAlertRequest* request,
       v1::AlertRecord* response) override;
-  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* call,
-                                       const v1::ListAlertsRequest* request,
-                                       v1::ListAlertsResponse* response) override;
+  grpc::ServerUnaryReactor* ListAlerts(
+      grpc::CallbackServerContext* call, const v1::ListAlertsRequest* request,
+      v1::ListAlertsResponse* response) override;
 
  private:
   ServiceContext* const ctx_;
