@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "testing/http_receiver.h"
 #include "testing/smtp_server.h"
+#include "testing_alerts.h"
 #include "testing_deliverd.h"
 #include "testing_mariadb.h"
 
@@ -55,75 +56,6 @@ SmtpServerOptions Refusing() {
   return options;
 }
 
-class AlertsStub {
- public:
-  explicit AlertsStub(const Client& client)
-      : client_(client), stub_(v1::Alerts::NewStub(client.channel())) {}
-
-  absl::StatusOr<v1::AlertChannel> CreateChannel(v1::AlertChannel channel) {
-    v1::CreateAlertChannelRequest request;
-    *request.mutable_channel() = std::move(channel);
-    v1::AlertChannel response;
-    auto context = client_.Context();
-    grpc::Status status =
-        stub_->CreateAlertChannel(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::AlertRule> CreateRule(v1::AlertRule rule) {
-    v1::CreateAlertRuleRequest request;
-    *request.mutable_rule() = std::move(rule);
-    v1::AlertRule response;
-    auto context = client_.Context();
-    grpc::Status status =
-        stub_->CreateAlertRule(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::ListAlertRulesResponse> ListRules() {
-    v1::ListAlertRulesRequest request;
-    v1::ListAlertRulesResponse response;
-    auto context = client_.Context();
-    grpc::Status status =
-        stub_->ListAlertRules(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::ListAlertChannelsResponse> ListChannels() {
-    v1::ListAlertChannelsRequest request;
-    v1::ListAlertChannelsResponse response;
-    auto context = client_.Context();
-    grpc::Status status =
-        stub_->ListAlertChannels(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::ListAlertsResponse> List() {
-    v1::ListAlertsRequest request;
-    v1::ListAlertsResponse response;
-    auto context = client_.Context();
-    grpc::Status status = stub_->ListAlerts(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  // Polls ListAlerts until a record is there (bounded).
-  absl::StatusOr<v1::AlertRecord> WaitForRecord(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (true) {
-      absl::StatusOr<v1::ListAlertsResponse> list = List();
-      if (!list.ok()) return list.status();
-      if (list->alerts_size() > 0) return list->alerts(0);
-      if (absl::Now() > deadline) {
-        return absl::DeadlineExceededError("no alert recorded");
-      }
-      absl::SleepFor(absl::Milliseconds(50));  // polling interval
-    }
-  }
-
- private:
-  const Client& client_;
-  std::unique_ptr<v1::Alerts::Stub> stub_;
-};
 
 v1::AlertRule FailedRule(const std::string& channel, int cooldown_seconds = 0) {
   v1::AlertRule rule;
@@ -218,7 +150,7 @@ TEST(AlertsDeliveryTest, EmailAlertsGoThroughTheirOwnRelay) {
                 "--alert-from", "alerts@ops.example"});
   ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start(flags));
   Client client = server->NewClient();
-  AlertsStub alerts(client);
+  AlertsClient alerts(client);
   v1::AlertChannel email;
   email.set_name("oncall");
   email.set_type(v1::ALERT_CHANNEL_TYPE_EMAIL);
@@ -299,7 +231,7 @@ TEST(AlertsDeliveryTest, AnAlertsFileIsAppliedAtStart) {
                                      ": 1 channels created, 0 updated, 1 "
                                      "rules created, 0 deleted.")));
   Client client = server->NewClient();
-  AlertsStub alerts(client);
+  AlertsClient alerts(client);
   ASSERT_OK_AND_ASSIGN(v1::ListAlertRulesResponse rules, alerts.ListRules());
   ASSERT_EQ(rules.rules_size(), 1);
   EXPECT_THAT(rules.rules(0).name(), StartsWith("alertRules/r_cfg"));
@@ -360,7 +292,7 @@ TEST(AlertsDeliveryTest, ABurstGivesOneAlertThenOneSummary) {
                        HttpReceiver::Start());
   ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start(RelayFlags(relay)));
   Client client = server->NewClient();
-  AlertsStub alerts(client);
+  AlertsClient alerts(client);
   v1::AlertChannel hook;
   hook.set_name("ops");
   hook.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
@@ -443,7 +375,7 @@ TEST(AlertsDeliveryTest, TwoReplicasSendTheFirstAlertOnce) {
   flags.insert(flags.end(), {"--store", db->uri()});
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Deliverd> a, Deliverd::Start(flags));
   Client client_a = a->NewClient();
-  AlertsStub alerts(client_a);
+  AlertsClient alerts(client_a);
   v1::AlertChannel hook;
   hook.set_name("ops");
   hook.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "testing/http_receiver.h"
 #include "testing/smtp_server.h"
+#include "testing_alerts.h"
 #include "testing_deliverd.h"
 
 namespace deliverd::e2e {
@@ -32,72 +33,6 @@ std::vector<std::string> RelayFlags(const SmtpServer& relay) {
           "--smtp-tls", "none", "--smtp-timeout", "5s"};
 }
 
-class Alerts {
- public:
-  explicit Alerts(const Client& client)
-      : client_(client), stub_(v1::Alerts::NewStub(client.channel())) {}
-
-  absl::StatusOr<v1::AlertChannel> CreateChannel(v1::AlertChannel channel) {
-    v1::CreateAlertChannelRequest request;
-    *request.mutable_channel() = std::move(channel);
-    v1::AlertChannel response;
-    auto context = client_.Context();
-    grpc::Status status =
-        stub_->CreateAlertChannel(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::AlertRule> CreateRule(v1::AlertRule rule) {
-    v1::CreateAlertRuleRequest request;
-    *request.mutable_rule() = std::move(rule);
-    v1::AlertRule response;
-    auto context = client_.Context();
-    grpc::Status status = stub_->CreateAlertRule(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::ListAlertsResponse> List() {
-    v1::ListAlertsRequest request;
-    v1::ListAlertsResponse response;
-    auto context = client_.Context();
-    grpc::Status status = stub_->ListAlerts(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::StatusOr<v1::AlertRecord> Test(const std::string& channel) {
-    v1::SendTestAlertRequest request;
-    request.set_channel(channel);
-    v1::AlertRecord response;
-    auto context = client_.Context(Seconds(30));
-    grpc::Status status = stub_->SendTestAlert(context.get(), request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    return response;
-  }
-  absl::Status DeleteChannel(const std::string& name) {
-    v1::DeleteAlertChannelRequest request;
-    request.set_name(name);
-    v1::DeleteAlertChannelResponse response;
-    auto context = client_.Context();
-    return FromGrpc(stub_->DeleteAlertChannel(context.get(), request, &response));
-  }
-  // Polls ListAlerts until a record is there (bounded).
-  absl::StatusOr<v1::AlertRecord> WaitForRecord(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (true) {
-      absl::StatusOr<v1::ListAlertsResponse> list = List();
-      if (!list.ok()) return list.status();
-      if (list->alerts_size() > 0) return list->alerts(0);
-      if (absl::Now() > deadline) {
-        return absl::DeadlineExceededError("no alert recorded");
-      }
-      absl::SleepFor(absl::Milliseconds(50));  // polling interval
-    }
-  }
-
- private:
-  const Client& client_;
-  std::unique_ptr<v1::Alerts::Stub> stub_;
-};
 
 v1::AlertChannel Webhook(const std::string& name, const std::string& url) {
   v1::AlertChannel channel;
@@ -117,7 +52,7 @@ TEST(AlertsTest, ARefusingRelayRaisesOneAlertWithTheEvidence) {
                        HttpReceiver::Start());
   ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start(RelayFlags(relay)));
   Client client = server->NewClient();
-  Alerts alerts(client);
+  AlertsClient alerts(client);
   ASSERT_OK_AND_ASSIGN(v1::AlertChannel channel,
                        alerts.CreateChannel(Webhook("ops", receiver->url("/hook/s3cr3t"))));
   // The URL is a credential: shown redacted.
@@ -170,7 +105,7 @@ TEST(AlertsTest, ChannelsRulesAndTestAlerts) {
                        HttpReceiver::Start());
   ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start({}));
   Client client = server->NewClient();
-  Alerts alerts(client);
+  AlertsClient alerts(client);
 
   // Bad input names the field.
   v1::AlertChannel bad = Webhook("ops", "ftp://example.com/x");
@@ -207,7 +142,7 @@ TEST(AlertsTest, ChannelsRulesAndTestAlerts) {
   // Other tenants see none of it.
   ASSERT_OK_AND_ASSIGN(std::string other_key, server->CreateKey("tenant-b"));
   Client other = server->NewClient(other_key);
-  Alerts other_alerts(other);
+  AlertsClient other_alerts(other);
   EXPECT_EQ(other_alerts.Test("ops").status().code(), absl::StatusCode::kNotFound);
   ASSERT_OK_AND_ASSIGN(v1::ListAlertsResponse none, other_alerts.List());
   EXPECT_EQ(none.alerts_size(), 0);
