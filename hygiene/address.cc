@@ -4,10 +4,14 @@
 #include <idn2.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -17,6 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "hygiene/address_fast_path.h"
+#include "hygiene/ascii_chars.h"
 
 namespace deliverd::hygiene {
 namespace {
@@ -130,26 +136,6 @@ bool IsCombiningMark(char32_t cp) {
   return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
          (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
          (cp >= 0xFE20 && cp <= 0xFE2F);
-}
-
-// ASCII atext (RFC 5322): letters, digits and "!#$%&'*+-/=?^_`{|}~", as a
-// table indexed by octet (false for every octet >= 0x80).
-struct AtextTable {
-  bool is_atext[256] = {};
-  constexpr AtextTable() {
-    for (int c = '0'; c <= '9'; ++c) is_atext[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) is_atext[c] = true;
-    for (int c = 'A'; c <= 'Z'; ++c) is_atext[c] = true;
-    constexpr char kSpecials[] = "!#$%&'*+-/=?^_`{|}~";
-    for (const char* p = kSpecials; *p != 0; ++p) {
-      is_atext[static_cast<unsigned char>(*p)] = true;
-    }
-  }
-};
-constexpr AtextTable kAtext;
-
-bool IsAsciiAtext(char c) {
-  return kAtext.is_atext[static_cast<unsigned char>(c)];
 }
 
 // Input must be valid UTF-8; non-ASCII counts as atext (RFC 6531).
@@ -561,6 +547,60 @@ bool HasALabel(absl::string_view d) {
   return false;
 }
 
+// A domain with non-ASCII or an "xn--" label, through libidn2.
+absl::StatusOr<Domain> ParseIdnDomain(absl::string_view d) {
+  Domain out;
+  absl::StatusOr<std::string> ascii = ToAscii(std::string(d));
+  if (!ascii.ok()) return ascii.status();
+  out.ascii = absl::AsciiStrToLower(*ascii);
+  // UTS #46 maps ideographic and full-width stops to '.', so the root dot is
+  // looked for only after conversion.
+  if (!out.ascii.empty() && out.ascii.back() == '.') out.ascii.pop_back();
+  if (absl::Status st = ValidateHostname(out.ascii); !st.ok()) return st;
+  if (HasALabel(out.ascii)) {
+    absl::StatusOr<std::string> unicode = ToUnicode(out.ascii);
+    if (!unicode.ok()) return unicode.status();
+    absl::StatusOr<std::string> again = ToAscii(*unicode);
+    if (!again.ok()) return again.status();
+    if (absl::AsciiStrToLower(*again) != out.ascii) {
+      return Error("syntax.idn", "an A-label does not survive a round trip");
+    }
+    out.unicode = std::move(*unicode);
+  } else {
+    out.unicode = out.ascii;
+  }
+  return out;
+}
+
+// ParseIdnDomain memoised per thread. libidn2's conversions (normalisation,
+// mapping, Punycode both ways for the round trip) cost about 10 us a name,
+// 20 to 50 times the rest of the parse, and lists repeat their domains, so
+// a handful of recent names answers most lookups. The function is pure, so
+// a hit returns exactly what a fresh conversion would. Direct-mapped: a
+// colliding name replaces the entry. Bounded: kIdnMemoEntries names of at
+// most kIdnMemoMaxKey octets per thread; longer names are not kept.
+constexpr size_t kIdnMemoEntries = 64;
+constexpr size_t kIdnMemoMaxKey = 255;
+
+struct IdnMemoEntry {
+  bool used = false;
+  std::string key;
+  absl::StatusOr<Domain> value;
+};
+
+absl::StatusOr<Domain> ParseIdnDomainMemoized(absl::string_view d) {
+  if (d.size() > kIdnMemoMaxKey) return ParseIdnDomain(d);
+  thread_local std::array<IdnMemoEntry, kIdnMemoEntries> memo;
+  IdnMemoEntry& entry =
+      memo[std::hash<std::string_view>()(std::string_view(d.data(), d.size())) %
+           kIdnMemoEntries];
+  if (entry.used && entry.key == d) return entry.value;
+  entry.value = ParseIdnDomain(d);
+  entry.key.assign(d.data(), d.size());
+  entry.used = true;
+  return entry.value;
+}
+
 absl::StatusOr<Domain> ParseDomain(absl::string_view d) {
   if (d.empty()) return Error("syntax.invalid_domain", "empty domain");
   // One pass for what the checks below look for (they keep their order).
@@ -587,42 +627,20 @@ absl::StatusOr<Domain> ParseDomain(absl::string_view d) {
                  "comments \"(...)\" are not accepted in a mailbox");
   }
 
-  Domain out;
   const bool idn = (high & 0x80) != 0 || HasALabel(d);
-  if (idn) {
-    absl::StatusOr<std::string> ascii = ToAscii(std::string(d));
-    if (!ascii.ok()) return ascii.status();
-    out.ascii = absl::AsciiStrToLower(*ascii);
-  } else {
-    out.ascii.resize(d.size());
-    for (size_t i = 0; i < d.size(); ++i) {
-      out.ascii[i] = absl::ascii_tolower(static_cast<unsigned char>(d[i]));
-    }
+  if (idn) return ParseIdnDomainMemoized(d);
+  Domain out;
+  out.ascii.resize(d.size());
+  for (size_t i = 0; i < d.size(); ++i) {
+    out.ascii[i] = absl::ascii_tolower(static_cast<unsigned char>(d[i]));
   }
-  // UTS #46 maps ideographic and full-width stops to '.', so the root dot is
-  // looked for only after conversion.
-  if (!out.ascii.empty() && out.ascii.back() == '.') out.ascii.pop_back();
+  if (out.ascii.back() == '.') out.ascii.pop_back();
   if (absl::Status st = ValidateHostname(out.ascii); !st.ok()) return st;
-
-  // Without IDN input there is no A-label in the lower-cased copy either.
-  if (idn && HasALabel(out.ascii)) {
-    absl::StatusOr<std::string> unicode = ToUnicode(out.ascii);
-    if (!unicode.ok()) return unicode.status();
-    absl::StatusOr<std::string> again = ToAscii(*unicode);
-    if (!again.ok()) return again.status();
-    if (absl::AsciiStrToLower(*again) != out.ascii) {
-      return Error("syntax.idn", "an A-label does not survive a round trip");
-    }
-    out.unicode = std::move(*unicode);
-  } else {
-    out.unicode = out.ascii;
-  }
+  out.unicode = out.ascii;
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<ParsedAddress> ParseAddress(absl::string_view input) {
+absl::StatusOr<ParsedAddress> ParseAddressFully(absl::string_view input) {
   absl::string_view s = input;
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -656,6 +674,27 @@ absl::StatusOr<ParsedAddress> ParseAddress(absl::string_view input) {
                               " octets; the limit is ", kMaxAddressOctets));
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedAddress> ParseAddress(absl::string_view input) {
+  std::string normalized;
+  size_t at = 0;
+  if (ParseCommonAsciiAddress(input, &normalized, &at)) {
+    ParsedAddress out;
+    out.local_part = normalized.substr(0, at);
+    out.domain_ascii = normalized.substr(at + 1);
+    out.domain_unicode = out.domain_ascii;
+    out.normalized = std::move(normalized);
+    return out;
+  }
+  return ParseAddressFully(input);
+}
+
+absl::StatusOr<ParsedAddress> ParseAddressWithoutShortcutForTesting(
+    absl::string_view input) {
+  return ParseAddressFully(input);
 }
 
 std::string AddressErrorCode(const absl::Status& status) {

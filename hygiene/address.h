@@ -155,6 +155,11 @@ struct ParsedAddress {
 // of the reason codes listed above.
 absl::StatusOr<ParsedAddress> ParseAddress(absl::string_view input);
 
+// ParseAddress without its common-case shortcut (hygiene/address_fast_path.h):
+// the reference the shortcut is tested against. Same contract otherwise.
+absl::StatusOr<ParsedAddress> ParseAddressWithoutShortcutForTesting(
+    absl::string_view input);
+
 // The reason code of an error returned by ParseAddress ("syntax.missing_at").
 // Empty for an OK status or a message that carries no reason code.
 std::string AddressErrorCode(const absl::Status& status);

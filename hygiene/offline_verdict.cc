@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "hygiene/address.h"
+#include "hygiene/address_fast_path.h"
 #include "hygiene/disposable_domains.h"
 #include "hygiene/role_accounts.h"
 #include "hygiene/typo_suggestion.h"
@@ -54,28 +55,42 @@ absl::string_view VerdictName(Verdict verdict) {
 AddressVerdict VerifyOffline(absl::string_view input) {
   AddressVerdict result;
   result.address = std::string(input);
-  absl::StatusOr<ParsedAddress> parsed = ParseAddress(input);
-  if (!parsed.ok()) {
-    result.verdict = Verdict::kUndeliverable;
-    result.reason = AddressErrorCode(parsed.status());
-    if (result.reason.empty()) result.reason = "syntax.invalid";
-    return result;
+  // The common plain-ASCII address needs no ParsedAddress: its local part
+  // and domain are views of the normalised string.
+  std::string normalized;
+  size_t at = 0;
+  absl::StatusOr<ParsedAddress> parsed;
+  absl::string_view local_part;
+  absl::string_view domain_ascii;
+  bool ip_literal = false;
+  if (ParseCommonAsciiAddress(input, &normalized, &at)) {
+    result.normalized = std::move(normalized);
+    local_part = absl::string_view(result.normalized).substr(0, at);
+    domain_ascii = absl::string_view(result.normalized).substr(at + 1);
+  } else {
+    parsed = ParseAddress(input);
+    if (!parsed.ok()) {
+      result.verdict = Verdict::kUndeliverable;
+      result.reason = AddressErrorCode(parsed.status());
+      if (result.reason.empty()) result.reason = "syntax.invalid";
+      return result;
+    }
+    result.normalized = std::move(parsed->normalized);
+    result.smtputf8 = parsed->smtputf8;
+    local_part = parsed->local_part;
+    domain_ascii = parsed->domain_ascii;
+    ip_literal = parsed->ip_literal;
   }
   result.valid = true;
-  result.normalized = std::move(parsed->normalized);
-  result.smtputf8 = parsed->smtputf8;
-  if (!parsed->ip_literal) {
-    result.role = IsRoleAccount(parsed->local_part);
-    result.disposable = IsDisposableDomain(parsed->domain_ascii);
-    if (std::optional<std::string> domain =
-            SuggestDomain(parsed->domain_ascii)) {
-      result.suggestion = absl::StrCat(parsed->local_part, "@", *domain);
+  result.role = IsRoleAccount(local_part);
+  if (!ip_literal) {
+    result.disposable = IsDisposableDomain(domain_ascii);
+    if (std::optional<std::string> domain = SuggestDomain(domain_ascii)) {
+      result.suggestion = absl::StrCat(local_part, "@", *domain);
     }
-  } else {
-    result.role = IsRoleAccount(parsed->local_part);
   }
 
-  if (!parsed->ip_literal && IsSpecialUse(parsed->domain_ascii)) {
+  if (!ip_literal && IsSpecialUse(domain_ascii)) {
     result.verdict = Verdict::kUndeliverable;
     result.reason = "undeliverable.special_use_domain";
   } else if (!result.suggestion.empty()) {

@@ -4,6 +4,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -736,6 +737,89 @@ TEST(ParseAddressFastPathTest, AsciiAndNonAsciiPathsAgree) {
       EXPECT_TRUE(b->smtputf8);
     }
   }
+}
+
+// IDN conversions are memoised per thread (hygiene/address.cc). A hit must
+// give exactly what a fresh conversion gives, for accepted and refused
+// names alike, also once the memo has been overwritten many times over and
+// when threads parse at once.
+std::vector<std::string> IdnNames() {
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) {
+    names.push_back(absl::StrCat("b\xc3\xbc", "cher", i, ".de"));  // bücherN
+    if (i % 10 == 0) {
+      names.push_back(absl::StrCat("xn--", i, "a.de"));  // mostly refused
+      names.push_back(absl::StrCat("\xe4\xbe\x8b", i, ".JP."));  // 例N.JP.
+    }
+  }
+  names.push_back("xn--bcher-kva.de");
+  names.push_back("XN--BCHER-KVA.DE");
+  return names;
+}
+
+std::string Describe(const absl::StatusOr<ParsedAddress>& p) {
+  if (!p.ok()) return absl::StrCat("error ", p.status().ToString());
+  return absl::StrCat(p->local_part, "|", p->domain_ascii, "|",
+                      p->domain_unicode, "|", p->normalized, "|", p->smtputf8);
+}
+
+TEST(ParseAddressIdnMemoTest, RepeatedNamesGiveTheSameResults) {
+  const std::vector<std::string> names = IdnNames();
+  std::vector<std::string> first;
+  int refused = 0;
+  for (const std::string& name : names) {
+    first.push_back(Describe(ParseAddress("user@" + name)));
+    if (absl::StartsWith(first.back(), "error")) ++refused;
+  }
+  EXPECT_GT(refused, 0);
+  EXPECT_LT(refused, static_cast<int>(names.size()) / 2);
+  // Each name again, in an order that alternates hits and misses, and with
+  // a different local part each time (the memo is about the domain only).
+  for (int pass = 0; pass < 3; ++pass) {
+    for (size_t k = 0; k < names.size(); ++k) {
+      const size_t i = pass == 1 ? names.size() - 1 - k : k;
+      std::string expected = first[i];
+      if (!absl::StartsWith(expected, "error")) {
+        expected = absl::StrCat("u", pass, expected.substr(4));
+        const size_t at = expected.find("|user@");
+        ASSERT_NE(at, std::string::npos);
+        expected.replace(at, 6, absl::StrCat("|u", pass, "@"));
+      }
+      EXPECT_EQ(Describe(ParseAddress(absl::StrCat("u", pass, "@",
+                                                   names[i]))),
+                expected)
+          << names[i];
+      EXPECT_EQ(Describe(ParseAddress("user@" + names[i])), first[i]);
+    }
+  }
+  EXPECT_EQ(NormalizedOf("a@XN--BCHER-KVA.DE"), "a@xn--bcher-kva.de");
+  ASSERT_TRUE(ParseAddress("a@XN--BCHER-KVA.DE").ok());
+  EXPECT_EQ(ParseAddress("a@XN--BCHER-KVA.DE")->domain_unicode,
+            "b\xc3\xbc" "cher.de");
+}
+
+TEST(ParseAddressIdnMemoTest, ThreadsAgreeWithOneThread) {
+  const std::vector<std::string> names = IdnNames();
+  std::vector<std::string> expected;
+  for (const std::string& name : names) {
+    expected.push_back(Describe(ParseAddress("x@" + name)));
+  }
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        for (size_t k = 0; k < names.size(); ++k) {
+          const size_t i = (k * (t + 1) + round) % names.size();
+          if (Describe(ParseAddress("x@" + names[i])) != expected[i]) {
+            ++mismatches[t];
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 }  // namespace
