@@ -30,6 +30,7 @@ bool IsSpecialUse(absl::string_view ascii_domain) {
   const absl::string_view tld = dot == absl::string_view::npos
                                     ? ascii_domain
                                     : ascii_domain.substr(dot + 1);
+  if (tld.size() < 4 || tld.size() > 9) return false;  // local .. localhost
   for (absl::string_view special : kSpecialUseTlds) {
     if (absl::EqualsIgnoreCase(tld, special)) return true;
   }

@@ -25,22 +25,22 @@ constexpr size_t kMaxName = 255;
 // anything else. Each edit adds at most one character class that the other
 // string lacks, so more than d classes missing on either side proves the
 // distance exceeds d without running the table.
+struct CharClassBits {
+  uint8_t bit[256] = {};
+  constexpr CharClassBits() {
+    for (int c = 0; c < 256; ++c) bit[c] = 38;
+    for (int c = 'a'; c <= 'z'; ++c) bit[c] = static_cast<uint8_t>(c - 'a');
+    for (int c = '0'; c <= '9'; ++c) bit[c] = static_cast<uint8_t>(26 + c - '0');
+    bit[static_cast<unsigned char>('-')] = 36;
+    bit[static_cast<unsigned char>('.')] = 37;
+  }
+};
+constexpr CharClassBits kCharClassBits;
+
 uint64_t CharMask(absl::string_view s) {
   uint64_t mask = 0;
   for (char c : s) {
-    int bit;
-    if (c >= 'a' && c <= 'z') {
-      bit = c - 'a';
-    } else if (c >= '0' && c <= '9') {
-      bit = 26 + (c - '0');
-    } else if (c == '-') {
-      bit = 36;
-    } else if (c == '.') {
-      bit = 37;
-    } else {
-      bit = 38;
-    }
-    mask |= uint64_t{1} << bit;
+    mask |= uint64_t{1} << kCharClassBits.bit[static_cast<unsigned char>(c)];
   }
   return mask;
 }
@@ -77,8 +77,24 @@ struct CommonDomains {
     uint32_t length;
     int bound;
   };
-  std::vector<Reachable> reachable;  // sorted by length
-  std::vector<size_t> reachable_by_length;  // as by_length, into reachable
+  // reachable_for_length[n]: those whose length is within their own bound
+  // of n (n = 0 .. longest + kMaxDistance), so that a name of length n is
+  // compared only with them.
+  std::vector<std::vector<Reachable>> reachable_for_length;
+  // A quick "certainly not in listed_or_truncated" before hashing the name:
+  // bit (last octet % 32) of rule1_filter[length % 64][first octet % 32] is
+  // set for every entry of the set.
+  uint32_t rule1_filter[64][32] = {};
+  void AddToRule1Filter(std::string_view d) {
+    rule1_filter[d.size() % 64][static_cast<unsigned char>(d.front()) % 32] |=
+        uint32_t{1} << (static_cast<unsigned char>(d.back()) % 32);
+  }
+  bool MayBeInRule1Set(absl::string_view d) const {
+    return (rule1_filter[d.size() % 64]
+                        [static_cast<unsigned char>(d.front()) % 32] >>
+            (static_cast<unsigned char>(d.back()) % 32)) &
+           1;
+  }
 };
 
 int BoundForFirstLabel(absl::string_view domain) {
@@ -115,8 +131,12 @@ const CommonDomains& Common() {
       common->sorted_by_length.push_back(&c);
       const std::string_view d(c.domain);
       common->listed_or_truncated.insert(d);
+      common->AddToRule1Filter(d);
       for (size_t k = 1; k < d.size(); ++k) {
-        if (d[k] == '.') common->listed_or_truncated.insert(d.substr(0, k));
+        if (d[k] == '.') {
+          common->listed_or_truncated.insert(d.substr(0, k));
+          common->AddToRule1Filter(d.substr(0, k));
+        }
       }
     }
     std::stable_sort(common->sorted_by_length.begin(),
@@ -133,20 +153,16 @@ const CommonDomains& Common() {
       }
       common->by_length[n] = i;
     }
+    common->reachable_for_length.resize(common->longest + kMaxDistance + 1);
     for (const Candidate* c : common->sorted_by_length) {
       if (c->max_distance == 0) continue;
-      common->reachable.push_back({c->mask, c,
-                                   static_cast<uint32_t>(c->domain.size()),
-                                   c->max_distance});
-    }
-    common->reachable_by_length.assign(common->longest + 2, 0);
-    for (size_t n = 0; n <= common->longest + 1; ++n) {
-      size_t i = 0;
-      while (i < common->reachable.size() &&
-             common->reachable[i].length < n) {
-        ++i;
+      const size_t length = c->domain.size();
+      const size_t bound = static_cast<size_t>(c->max_distance);
+      for (size_t n = length > bound ? length - bound : 0;
+           n <= length + bound; ++n) {
+        common->reachable_for_length[n].push_back(
+            {c->mask, c, static_cast<uint32_t>(length), c->max_distance});
       }
-      common->reachable_by_length[n] = i;
     }
     return common;
   }();
@@ -164,8 +180,17 @@ bool IsCommon(absl::string_view domain) {
 // Rule 1 for listed names: the domain is listed, or a listed domain starts
 // with `domain` + "." (the input may be cut short).
 bool IsCommonOrTruncationOfCommon(absl::string_view domain) {
-  return Common().listed_or_truncated.count(
+  const CommonDomains& common = Common();
+  if (domain.empty() || !common.MayBeInRule1Set(domain)) return false;
+  return common.listed_or_truncated.count(
              std::string_view(domain.data(), domain.size())) != 0;
+}
+
+// Up to 4 octets (never NUL in a host name) as one integer.
+constexpr uint32_t ShortKey(absl::string_view s) {
+  uint32_t key = 0;
+  for (char c : s) key = (key << 8) | static_cast<unsigned char>(c);
+  return key;
 }
 
 // Top-level labels that are typing slips and not delegated TLDs.
@@ -226,6 +251,28 @@ int BoundedEditDistance(absl::string_view a, absl::string_view b,
   return std::min(prev[m], over);
 }
 
+bool WithinOneEdit(absl::string_view a, absl::string_view b) {
+  const size_t n = a.size();
+  const size_t m = b.size();
+  if (n > m + 1 || m > n + 1) return false;
+  // Strip the common prefix and then the common suffix (never into the
+  // prefix); what is left must be one insertion, deletion or substitution,
+  // or two adjacent characters swapped.
+  size_t start = 0;
+  while (start < n && start < m && a[start] == b[start]) ++start;
+  size_t end_a = n;
+  size_t end_b = m;
+  while (end_a > start && end_b > start && a[end_a - 1] == b[end_b - 1]) {
+    --end_a;
+    --end_b;
+  }
+  const size_t left_a = end_a - start;
+  const size_t left_b = end_b - start;
+  if (left_a <= 1 && left_b <= 1) return true;
+  return left_a == 2 && left_b == 2 && a[start] == b[start + 1] &&
+         a[start + 1] == b[start];
+}
+
 // Rule 3 of the header: the unique nearest listed domain within bounds.
 static std::optional<std::string> NearestCommon(absl::string_view domain) {
   const CommonDomains& common = Common();
@@ -246,20 +293,20 @@ static std::optional<std::string> NearestCommon(absl::string_view domain) {
   // this cheaper search (tighter bounds; none for 0-bound candidates) decides
   // most names; the full search below runs only when it finds one.
   bool reachable = false;
-  for (size_t k = common.reachable_by_length[lo],
-              k_end = common.reachable_by_length[hi + 1];
-       k < k_end && !reachable; ++k) {
-    const CommonDomains::Reachable& r = common.reachable[k];
-    const int bound = r.bound;
-    const size_t longer = std::max<size_t>(domain.size(), r.length);
-    const size_t shorter = std::min<size_t>(domain.size(), r.length);
-    if (longer - shorter > static_cast<size_t>(bound) ||
-        MoreBitsThan(mask & ~r.mask, bound) ||
-        MoreBitsThan(r.mask & ~mask, bound)) {
-      continue;
+  if (domain.size() < common.reachable_for_length.size()) {
+    for (const CommonDomains::Reachable& r :
+         common.reachable_for_length[domain.size()]) {
+      if (MoreBitsThan(mask & ~r.mask, r.bound) ||
+          MoreBitsThan(r.mask & ~mask, r.bound)) {
+        continue;
+      }
+      if (r.bound == 1 ? WithinOneEdit(domain, r.candidate->domain)
+                       : BoundedEditDistance(domain, r.candidate->domain,
+                                             r.bound) <= r.bound) {
+        reachable = true;
+        break;
+      }
     }
-    reachable =
-        BoundedEditDistance(domain, r.candidate->domain, bound) <= bound;
   }
   if (!reachable) return std::nullopt;
   for (size_t k = begin; k < end; ++k) {
@@ -312,8 +359,11 @@ std::optional<std::string> SuggestDomain(absl::string_view ascii_domain) {
   if (last_dot != absl::string_view::npos && last_dot > 0) {
     const absl::string_view name = domain.substr(0, last_dot);
     const absl::string_view tld = domain.substr(last_dot + 1);
+    // Every typo in the table is 3 or 4 octets long: compared as integers.
+    const uint32_t tld_key =
+        tld.size() == 3 || tld.size() == 4 ? ShortKey(tld) : 0;
     for (const TldFix& fix : kTldFixes) {
-      if (tld != fix.typo) continue;
+      if (tld_key != ShortKey(fix.typo)) continue;
       // The TLD fix, then a name fix if one applies (gmial.con -> gmail.com).
       std::string fixed = absl::StrCat(name, ".", fix.fix);
       if (IsCommon(fixed)) return fixed;

@@ -37,13 +37,15 @@
 //      ambiguous and gives nothing (hotmail.fe: hotmail.fr or hotmail.de?).
 // Input is the A-label form (ParsedAddress::domain_ascii), compared ASCII
 // case-insensitively; the result is lower-case. Thread-safe. Cost per call:
-// one hash lookup for rule 1 (listed names and their label-boundary
-// prefixes); for other names, a first pass over only the candidates whose
-// own bound is 1 or more and whose length is within it, with a
-// character-class filter and a banded, early-exit distance table; only when
-// one of them is within its own bound (otherwise no rule-3 suggestion is
-// possible) the full rule-3 search over the candidates within 2 octets of
-// the name's length. Stack buffers; no allocation but the result string.
+// for rule 1, a filter on (length, first and last octet) and, only if it
+// passes, one hash lookup (listed names and their label-boundary prefixes);
+// for other names, a first pass over only the candidates whose own bound is
+// 1 or more and whose length is within it (indexed by length), with a
+// character-class filter and a table-free one-edit test (bound 1) or a
+// banded, early-exit distance table (bound 2); only when one of them is
+// within its own bound (otherwise no rule-3 suggestion is possible) the full
+// rule-3 search over the candidates within 2 octets of the name's length.
+// Stack buffers; no allocation but the result string.
 
 #ifndef DELIVERD_HYGIENE_TYPO_SUGGESTION_H_
 #define DELIVERD_HYGIENE_TYPO_SUGGESTION_H_
@@ -63,6 +65,10 @@ std::optional<std::string> SuggestDomain(absl::string_view ascii_domain);
 // strings longer than 255 octets give max_distance + 1). Exposed for tests.
 int BoundedEditDistance(absl::string_view a, absl::string_view b,
                         int max_distance);
+
+// BoundedEditDistance(a, b, 1) <= 1, in one pass without the table.
+// Exposed for tests.
+bool WithinOneEdit(absl::string_view a, absl::string_view b);
 
 }  // namespace deliverd::hygiene
 

@@ -156,6 +156,44 @@ TEST(BoundedEditDistance, AgreesWithTheFullTable) {
   }
 }
 
+TEST(WithinOneEdit, AgreesWithTheFullTable) {
+  std::mt19937 rng(8);
+  const std::string alphabet = "ab.";
+  auto random_string = [&](size_t max_len) {
+    std::string s(rng() % (max_len + 1), 'a');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  int near = 0;
+  for (int round = 0; round < 50000; ++round) {
+    const std::string a = random_string(7);
+    // Half the pairs one random edit apart, so both answers are common.
+    std::string b = random_string(7);
+    if (round % 2 == 0 && !a.empty()) {
+      b = a;
+      const size_t pos = rng() % b.size();
+      switch (rng() % 4) {
+        case 0:
+          b.insert(b.begin() + pos, alphabet[rng() % alphabet.size()]);
+          break;
+        case 1:
+          b.erase(pos, 1);
+          break;
+        case 2:
+          b[pos] = alphabet[rng() % alphabet.size()];
+          break;
+        default:
+          if (pos + 1 < b.size()) std::swap(b[pos], b[pos + 1]);
+      }
+    }
+    const bool want = ReferenceDistance(a, b) <= 1;
+    near += want;
+    ASSERT_EQ(WithinOneEdit(a, b), want) << a << " / " << b;
+  }
+  EXPECT_GT(near, 10000);
+  EXPECT_LT(near, 40000);
+}
+
 // SuggestDomain as the header states it, without any of the shortcuts of
 // the implementation (length index, character-class filter, the first search
 // over candidates' own bounds, the hashed rule-1 set): every listed domain,
