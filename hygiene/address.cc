@@ -692,7 +692,7 @@ absl::StatusOr<ParsedAddress> ParseAddress(absl::string_view input) {
   return ParseAddressFully(input);
 }
 
-absl::StatusOr<ParsedAddress> ParseAddressWithoutShortcutForTesting(
+absl::StatusOr<ParsedAddress> ParseAddressWithoutShortcut(
     absl::string_view input) {
   return ParseAddressFully(input);
 }

@@ -155,9 +155,11 @@ struct ParsedAddress {
 // of the reason codes listed above.
 absl::StatusOr<ParsedAddress> ParseAddress(absl::string_view input);
 
-// ParseAddress without its common-case shortcut (hygiene/address_fast_path.h):
-// the reference the shortcut is tested against. Same contract otherwise.
-absl::StatusOr<ParsedAddress> ParseAddressWithoutShortcutForTesting(
+// ParseAddress without trying its common-case shortcut first
+// (hygiene/address_fast_path.h): for a caller that has just tried
+// ParseCommonAsciiAddress itself and seen it decline, and the reference the
+// shortcut is tested against. Same results as ParseAddress for every input.
+absl::StatusOr<ParsedAddress> ParseAddressWithoutShortcut(
     absl::string_view input);
 
 // The reason code of an error returned by ParseAddress ("syntax.missing_at").

@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <string>
-#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "hygiene/ascii_chars.h"
@@ -39,8 +38,7 @@ bool ParseCommonAsciiAddress(absl::string_view input, std::string* normalized,
   if (s.empty() || s.size() > kMaxAddressOctets) return false;
   const size_t n = s.size();
 
-  std::string out(n, '\0');
-  char* o = out.data();
+  char o[kMaxAddressOctets];
 
   // Local part: a dot-atom of ASCII atext, kept as it is.
   size_t i = 0;
@@ -96,7 +94,7 @@ bool ParseCommonAsciiAddress(absl::string_view input, std::string* normalized,
   ++labels;
   if (labels < 2) return false;
 
-  *normalized = std::move(out);
+  normalized->assign(o, n);
   *at_offset = at;
   return true;
 }

@@ -69,7 +69,7 @@ AddressVerdict VerifyOffline(absl::string_view input) {
     local_part = absl::string_view(result.normalized).substr(0, at);
     domain_ascii = absl::string_view(result.normalized).substr(at + 1);
   } else {
-    parsed = ParseAddress(input);
+    parsed = ParseAddressWithoutShortcut(input);
     if (!parsed.ok()) {
       result.verdict = Verdict::kUndeliverable;
       result.reason = AddressErrorCode(parsed.status());

@@ -71,10 +71,10 @@ bool IsRoleAccount(absl::string_view local_part) {
       local_part.back() == '"') {
     local_part = local_part.substr(1, local_part.size() - 2);
   }
-  local_part = local_part.substr(0, local_part.find('+'));
   char buffer[kMaxLocalPart];
   size_t n = 0;
   for (char c : local_part) {
+    if (c == '+') break;
     if (c == '.' || c == '-' || c == '_') continue;
     buffer[n++] = absl::ascii_tolower(static_cast<unsigned char>(c));
   }
