@@ -110,7 +110,7 @@ TEST(AddressFastPathTest, AgreesWithTheFullParserOnGeneratedInput) {
   for (int i = 0; i < 200000; ++i) {
     const std::string input = RandomAddress(rng);
     const absl::StatusOr<ParsedAddress> reference =
-        ParseAddressWithoutShortcutForTesting(input);
+        ParseAddressWithoutShortcut(input);
     const Shortcut got = TryShortcut(input);
     if (reference.ok()) ++full_accepted;
     if (got.taken) {
