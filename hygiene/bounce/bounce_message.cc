@@ -240,6 +240,9 @@ struct Collected {
   std::vector<std::string> nested_delivery_status;
   std::string body_text;  // text parts outside returned messages
   std::string html_text;  // text/html outside returned messages (fallback)
+  // text/plain inside the returned message, bounded: read only for an
+  // upstream MTA's session transcript (see ParseNonStandard).
+  std::string returned_text;
   // Headers of the returned message (message/rfc822, text/rfc822-headers).
   std::string returned_message_id;
   std::string returned_deliverd_id;
@@ -357,6 +360,13 @@ void Walk(GMimeObject* object, int depth, bool returned, Collected* c) {
   } else if (is("message", "rfc822") || is("message", "global")) {
     // Not parsed as a message (broken): its headers still identify it.
     if (!returned) NoteReturnedHeaders(PartContent(part, 64 * 1024), c);
+  } else if (returned && is("text", "plain")) {
+    if (c->returned_text.size() < kMaxReturnedTextOctets) {
+      absl::StrAppend(
+          &c->returned_text,
+          PartContent(part, kMaxReturnedTextOctets - c->returned_text.size()),
+          "\n");
+    }
   } else if (!returned && is("text", "html")) {
     AppendBounded(&c->html_text, PartContent(part, kMaxBodyTextOctets));
   } else if (!returned && (is("text", "*") || type == nullptr)) {
@@ -1297,6 +1307,17 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
     TranscriptHit transcript = FindTranscript(section, r.address);
     if (FindStatusCodesInText(transcript.reply).reply_code) {
       r.diagnostic = std::move(transcript.reply);
+    } else if (!found.reply_code && !found.enhanced) {
+      // A gateway that says only "unable to deliver to <rcpt>" and returns,
+      // as the message, the upstream MTA's failure report for the same
+      // recipient: that report's transcript holds the receiver's reply.
+      // Only a transcript line naming this recipient is read; the rest of
+      // a returned message is the sender's content.
+      TranscriptHit upstream = FindTranscript(c.returned_text, r.address);
+      if (FindStatusCodesInText(upstream.reply).reply_code) {
+        r.diagnostic = std::move(upstream.reply);
+        segment = r.diagnostic;
+      }
     }
     if (r.diagnostic.size() > 2048) r.diagnostic.resize(2048);
     r.action = delayed ? "delayed" : "failed";

@@ -58,7 +58,12 @@
 //     command whose reply names the recipient decides the stage (MAIL,
 //     EHLO, HELO: session; DATA: after the data), and in a non-standard
 //     bounce the "<<<" reply to it is the diagnostic, so later lines about
-//     other hosts or retries do not decide. A 5xx "<<<" reply before any
+//     other hosts or retries do not decide. When a non-standard bounce has
+//     no code for a recipient at all (a gateway's bare "unable to deliver
+//     to <rcpt>") and the returned message is itself an upstream MTA's
+//     failure report, a transcript reply naming that recipient in the
+//     returned message's text is the diagnostic; nothing else of the
+//     returned message is read (it is the sender's content). A 5xx "<<<" reply before any
 //     command of a connection, with no later connection getting further, is
 //     a refusal at the greeting: session stage.
 //   * Bounce-body rules (kBodyRules in the .cc: MTA wording such as "retry
@@ -164,6 +169,8 @@ inline constexpr size_t kMaxMimeBoundaryLines = 4096;
 inline constexpr size_t kMaxBounceRecipients = 256;
 // Free text examined for non-standard bounces.
 inline constexpr size_t kMaxBodyTextOctets = 256 * 1024;
+// Text of the returned message kept for an upstream MTA's transcript.
+inline constexpr size_t kMaxReturnedTextOctets = 16 * 1024;
 
 enum class BounceKind { kNone, kDsn, kArf, kAutoReply, kNonStandard };
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
@@ -1035,6 +1036,68 @@ TEST(BounceMessageTest, HostileInputNeverCrashes) {
                     i + 1, "\n\n");
   }
   EXPECT_TRUE(ParseBounce(nested).ok());
+}
+
+// A content-scanning gateway's report: no reply code of its own, and as the
+// returned message the upstream MTA's failure report for the recipient.
+std::string GatewayReport(absl::string_view returned_body) {
+  return absl::StrCat(
+      "From: postmaster@gateway.example (\"Gateway Postmaster\")\n"
+      "To: <news@sender.example>\n"
+      "Subject: Mail could not be delivered\n"
+      "MIME-Version: 1.0\n"
+      "Content-Type: multipart/mixed; boundary=\"GW\"\n"
+      "\n"
+      "--GW\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "*** Message from the mail gateway ***\n"
+      "The following mail could not be delivered.\n"
+      "Reason: Unable to deliver message to <reader@example.net>.\n"
+      "\n"
+      "--GW\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "From: news@sender.example\n"
+      "To: reader@example.net\n"
+      "Subject: News\n"
+      "Content-Type: text/plain\n"
+      "\n",
+      returned_body, "\n--GW--\n");
+}
+
+TEST(BounceMessageTest, UpstreamTranscriptInTheReturnedMessageDecides) {
+  BounceReport r = Parse(GatewayReport(
+      "----- The following addresses had permanent fatal errors -----\n"
+      "<reader@example.net>\n"
+      "----- Transcript of session follows -----\n"
+      "... while talking to mx.example.net:\n"
+      ">>> RCPT To:<reader@example.net>\n"
+      "<<< 550 5.1.1 <reader@example.net>... No such mailbox\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_EQ(r.recipients[0].address, "reader@example.net");
+  EXPECT_EQ(r.recipients[0].reason, Reason::kUserUnknown)
+      << r.recipients[0].rule;
+  EXPECT_EQ(r.recipients[0].bounce_class, BounceClass::kHard);
+  EXPECT_TRUE(absl::StrContains(r.recipients[0].diagnostic, "No such mailbox"))
+      << r.recipients[0].diagnostic;
+}
+
+TEST(BounceMessageTest, ReturnedMessageProseOrOtherRecipientsDoNotDecide) {
+  // The sender's own words in the returned message, and a transcript about
+  // somebody else, say nothing about this recipient.
+  for (const char* body :
+       {"Hello, last time I got 550 5.1.1 user unknown from your server.\n",
+        ">>> RCPT To:<other@example.net>\n"
+        "<<< 550 5.1.1 <other@example.net>... No such mailbox\n"}) {
+    BounceReport r = Parse(GatewayReport(body));
+    ASSERT_EQ(r.recipients.size(), 1u) << body;
+    EXPECT_EQ(r.recipients[0].address, "reader@example.net");
+    EXPECT_NE(r.recipients[0].bounce_class, BounceClass::kHard)
+        << body << " " << r.recipients[0].rule;
+    EXPECT_FALSE(absl::StrContains(r.recipients[0].diagnostic, "5.1.1"))
+        << r.recipients[0].diagnostic;
+  }
 }
 
 }  // namespace
