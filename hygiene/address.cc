@@ -560,10 +560,15 @@ absl::StatusOr<Domain> ParseIdnDomain(absl::string_view d) {
   if (HasALabel(out.ascii)) {
     absl::StatusOr<std::string> unicode = ToUnicode(out.ascii);
     if (!unicode.ok()) return unicode.status();
-    absl::StatusOr<std::string> again = ToAscii(*unicode);
-    if (!again.ok()) return again.status();
-    if (absl::AsciiStrToLower(*again) != out.ascii) {
-      return Error("syntax.idn", "an A-label does not survive a round trip");
+    // When the Unicode form is the input itself (the usual "bücher.de"),
+    // converting it again would convert `d` again, which is what made
+    // out.ascii: the round trip holds without the second, costly, call.
+    if (*unicode != d) {
+      absl::StatusOr<std::string> again = ToAscii(*unicode);
+      if (!again.ok()) return again.status();
+      if (absl::AsciiStrToLower(*again) != out.ascii) {
+        return Error("syntax.idn", "an A-label does not survive a round trip");
+      }
     }
     out.unicode = std::move(*unicode);
   } else {
