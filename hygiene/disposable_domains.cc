@@ -123,7 +123,8 @@ bool IsDisposableDomain(absl::string_view ascii_domain) {
   char buffer[kMaxDomain];
   const size_t n = ascii_domain.size();
   for (size_t i = 0; i < n; ++i) {
-    buffer[i] = absl::ascii_tolower(static_cast<unsigned char>(ascii_domain[i]));
+    buffer[i] =
+        absl::ascii_tolower(static_cast<unsigned char>(ascii_domain[i]));
   }
   bool seen_dot = index.has_dotless;  // the suffix so far holds a '.'
   for (size_t i = n; i > 0; --i) {

@@ -30,7 +30,8 @@ struct CharClassBits {
   constexpr CharClassBits() {
     for (int c = 0; c < 256; ++c) bit[c] = 38;
     for (int c = 'a'; c <= 'z'; ++c) bit[c] = static_cast<uint8_t>(c - 'a');
-    for (int c = '0'; c <= '9'; ++c) bit[c] = static_cast<uint8_t>(26 + c - '0');
+    for (int c = '0'; c <= '9'; ++c)
+      bit[c] = static_cast<uint8_t>(26 + c - '0');
     bit[static_cast<unsigned char>('-')] = 36;
     bit[static_cast<unsigned char>('.')] = 37;
   }
@@ -158,8 +159,8 @@ const CommonDomains& Common() {
       if (c->max_distance == 0) continue;
       const size_t length = c->domain.size();
       const size_t bound = static_cast<size_t>(c->max_distance);
-      for (size_t n = length > bound ? length - bound : 0;
-           n <= length + bound; ++n) {
+      for (size_t n = length > bound ? length - bound : 0; n <= length + bound;
+           ++n) {
         common->reachable_for_length[n].push_back(
             {c->mask, c, static_cast<uint32_t>(length), c->max_distance});
       }
