@@ -1113,7 +1113,6 @@ size_t ReturnedMessageStart(absl::string_view body) {
       "message headers follow",
       "the headers of your message follow",
       "original message headers",
-      "----- the following addresses had",
       "----- message header follows",
       "----- original message header",
       "------ the header of the original",
@@ -1123,21 +1122,27 @@ size_t ReturnedMessageStart(absl::string_view body) {
       "included is the original message",
       "a copy of the original message",
   };
-  std::string lower = Lower(body);
+  // ("----- The following addresses had permanent fatal errors" precedes
+  // Sendmail's failed addresses; it is not a copy marker and is not listed.)
+  const std::string lower = Lower(body);
   size_t best = body.size();
+  // The first occurrence of `marker` if it starts before `best`: only that
+  // much of the text is searched (a later one cannot lower `best`).
+  auto first_before_best = [&](absl::string_view marker) {
+    const size_t window =
+        std::min(lower.size(), best + marker.size() - 1);
+    return absl::string_view(lower).substr(0, window).find(marker);
+  };
   for (const char* m : kMarkers) {
-    size_t pos = lower.find(m);
-    // "----- The following addresses had permanent fatal errors" precedes the
-    // failed addresses (Sendmail); it is not a copy marker.
-    if (absl::StartsWith(m, "----- the following")) continue;
-    if (pos != std::string::npos && pos < best && pos > 0) best = pos;
+    size_t pos = first_before_best(m);
+    if (pos != absl::string_view::npos && pos < best && pos > 0) best = pos;
   }
   // A block of returned headers ("Received: ", "Return-Path: ") at a line
   // start after some text.
   for (const char* h : {"\nreturn-path: ", "\nreceived: from ", "\nreceived: (",
                         "\ndkim-signature: "}) {
-    size_t pos = lower.find(h);
-    if (pos != std::string::npos && pos > 80 && pos < best) best = pos;
+    size_t pos = first_before_best(h);
+    if (pos != absl::string_view::npos && pos > 80 && pos < best) best = pos;
   }
   return best;
 }
