@@ -1129,8 +1129,7 @@ size_t ReturnedMessageStart(absl::string_view body) {
   // The first occurrence of `marker` if it starts before `best`: only that
   // much of the text is searched (a later one cannot lower `best`).
   auto first_before_best = [&](absl::string_view marker) {
-    const size_t window =
-        std::min(lower.size(), best + marker.size() - 1);
+    const size_t window = std::min(lower.size(), best + marker.size() - 1);
     return absl::string_view(lower).substr(0, window).find(marker);
   };
   for (const char* m : kMarkers) {
