@@ -187,11 +187,13 @@ bool IsCommonOrTruncationOfCommon(absl::string_view domain) {
              std::string_view(domain.data(), domain.size())) != 0;
 }
 
-// Up to 4 octets (never NUL in a host name) as one integer.
-constexpr uint32_t ShortKey(absl::string_view s) {
-  uint32_t key = 0;
-  for (char c : s) key = (key << 8) | static_cast<unsigned char>(c);
-  return key;
+// A string of up to 4 octets as one integer: its length above the packed
+// octets, so that distinct strings give distinct keys whatever they hold
+// ("\0con" is not "con").
+constexpr uint64_t ShortKey(absl::string_view s) {
+  uint64_t packed = 0;
+  for (char c : s) packed = (packed << 8) | static_cast<unsigned char>(c);
+  return (uint64_t{s.size()} << 32) | packed;
 }
 
 // Top-level labels that are typing slips and not delegated TLDs.
@@ -361,7 +363,7 @@ std::optional<std::string> SuggestDomain(absl::string_view ascii_domain) {
     const absl::string_view name = domain.substr(0, last_dot);
     const absl::string_view tld = domain.substr(last_dot + 1);
     // Every typo in the table is 3 or 4 octets long: compared as integers.
-    const uint32_t tld_key =
+    const uint64_t tld_key =
         tld.size() == 3 || tld.size() == 4 ? ShortKey(tld) : 0;
     for (const TldFix& fix : kTldFixes) {
       if (tld_key != ShortKey(fix.typo)) continue;

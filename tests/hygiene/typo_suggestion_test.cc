@@ -156,6 +156,14 @@ TEST(BoundedEditDistance, AgreesWithTheFullTable) {
   }
 }
 
+TEST(SuggestDomain, TopLevelTyposMatchWholeLabelsOnly) {
+  // A label that merely ends like a typo, or holds a NUL before it, is not
+  // that typo.
+  EXPECT_EQ(Suggest(std::string("example.\0con", 12)), "(none)");
+  EXPECT_EQ(Suggest("example.xcon"), "(none)");
+  EXPECT_EQ(Suggest("example.con"), "example.com");
+}
+
 TEST(WithinOneEdit, AgreesWithTheFullTable) {
   std::mt19937 rng(8);
   const std::string alphabet = "ab.";
