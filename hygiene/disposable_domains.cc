@@ -126,8 +126,9 @@ bool IsDisposableDomain(absl::string_view ascii_domain) {
     buffer[i] =
         absl::ascii_tolower(static_cast<unsigned char>(ascii_domain[i]));
   }
-  bool seen_dot = index.has_dotless;  // the suffix so far holds a '.'
+  bool seen_dot = index.has_dotless;  // the suffix from i - 1 holds a '.'
   for (size_t i = n; i > 0; --i) {
+    if (buffer[i - 1] == '.') seen_dot = true;
     const bool label_start = i == 1 || buffer[i - 2] == '.';
     if (label_start && seen_dot) {
       const char* suffix = buffer + i - 1;
@@ -137,7 +138,6 @@ bool IsDisposableDomain(absl::string_view ascii_domain) {
         return true;
       }
     }
-    if (buffer[i - 1] == '.') seen_dot = true;
   }
   return false;
 }

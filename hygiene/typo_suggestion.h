@@ -66,8 +66,10 @@ std::optional<std::string> SuggestDomain(absl::string_view ascii_domain);
 int BoundedEditDistance(absl::string_view a, absl::string_view b,
                         int max_distance);
 
-// BoundedEditDistance(a, b, 1) <= 1, in one pass without the table.
-// Exposed for tests.
+// Whether a and b are at most one edit apart (insertion, deletion,
+// substitution or adjacent transposition): BoundedEditDistance(a, b, 1) <= 1
+// for strings of up to 255 octets, in one pass without the table, and
+// without that function's length cap. Exposed for tests.
 bool WithinOneEdit(absl::string_view a, absl::string_view b);
 
 }  // namespace deliverd::hygiene

@@ -1311,14 +1311,16 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
     TranscriptHit transcript = FindTranscript(section, r.address);
     if (FindStatusCodesInText(transcript.reply).reply_code) {
       r.diagnostic = std::move(transcript.reply);
-    } else if (!found.reply_code && !found.enhanced) {
-      // A gateway that says only "unable to deliver to <rcpt>" and returns,
-      // as the message, the upstream MTA's failure report for the same
-      // recipient: that report's transcript holds the receiver's reply.
-      // Only a transcript line naming this recipient is read; the rest of
-      // a returned message is the sender's content.
+    } else if (FoundStatusCodes in_report = FindStatusCodesInText(segment);
+               !in_report.reply_code && !in_report.enhanced) {
+      // A gateway that gives no code at all ("unable to deliver to
+      // <rcpt>") and returns, as the message, the upstream MTA's failure
+      // report for the same recipient: that report's transcript holds the
+      // receiver's reply. Only a transcript reply naming this very address
+      // is read; the rest of a returned message is the sender's content.
       TranscriptHit upstream = FindTranscript(c.returned_text, r.address);
-      if (FindStatusCodesInText(upstream.reply).reply_code) {
+      if (ContainsCi(upstream.reply, r.address) &&
+          FindStatusCodesInText(upstream.reply).reply_code) {
         r.diagnostic = std::move(upstream.reply);
         segment = r.diagnostic;
       }

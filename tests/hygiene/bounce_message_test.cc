@@ -1040,7 +1040,13 @@ TEST(BounceMessageTest, HostileInputNeverCrashes) {
 
 // A content-scanning gateway's report: no reply code of its own, and as the
 // returned message the upstream MTA's failure report for the recipient.
-std::string GatewayReport(absl::string_view returned_body) {
+constexpr char kGatewayText[] =
+    "*** Message from the mail gateway ***\n"
+    "The following mail could not be delivered.\n"
+    "Reason: Unable to deliver message to <reader@example.net>.\n";
+
+std::string GatewayReport(absl::string_view returned_body,
+                          absl::string_view gateway_text = kGatewayText) {
   return absl::StrCat(
       "From: postmaster@gateway.example (\"Gateway Postmaster\")\n"
       "To: <news@sender.example>\n"
@@ -1050,10 +1056,8 @@ std::string GatewayReport(absl::string_view returned_body) {
       "\n"
       "--GW\n"
       "Content-Type: text/plain\n"
-      "\n"
-      "*** Message from the mail gateway ***\n"
-      "The following mail could not be delivered.\n"
-      "Reason: Unable to deliver message to <reader@example.net>.\n"
+      "\n",
+      gateway_text,
       "\n"
       "--GW\n"
       "Content-Type: message/rfc822\n"
@@ -1089,7 +1093,10 @@ TEST(BounceMessageTest, ReturnedMessageProseOrOtherRecipientsDoNotDecide) {
   for (const char* body :
        {"Hello, last time I got 550 5.1.1 user unknown from your server.\n",
         ">>> RCPT To:<other@example.net>\n"
-        "<<< 550 5.1.1 <other@example.net>... No such mailbox\n"}) {
+        "<<< 550 5.1.1 <other@example.net>... No such mailbox\n",
+        // The same local part at another domain is somebody else too.
+        ">>> RCPT To:<reader@elsewhere.example>\n"
+        "<<< 550 5.1.1 <reader@elsewhere.example>... No such mailbox\n"}) {
     BounceReport r = Parse(GatewayReport(body));
     ASSERT_EQ(r.recipients.size(), 1u) << body;
     EXPECT_EQ(r.recipients[0].address, "reader@example.net");
@@ -1098,6 +1105,24 @@ TEST(BounceMessageTest, ReturnedMessageProseOrOtherRecipientsDoNotDecide) {
     EXPECT_FALSE(absl::StrContains(r.recipients[0].diagnostic, "5.1.1"))
         << r.recipients[0].diagnostic;
   }
+}
+
+TEST(BounceMessageTest, GatewaysOwnCodeIsNotReplacedByTheReturnedMessage) {
+  // The gateway gives a reply of its own, a few lines above the address:
+  // a transcript in the returned message does not override it.
+  BounceReport r = Parse(GatewayReport(
+      ">>> RCPT To:<reader@example.net>\n"
+      "<<< 550 5.1.1 <reader@example.net>... No such mailbox\n",
+      "Delivery failed: 554 5.7.1 refused by policy\n"
+      "\n"
+      "Details:\n"
+      "Recipient:\n"
+      "<reader@example.net>\n"));
+  ASSERT_EQ(r.recipients.size(), 1u);
+  EXPECT_NE(r.recipients[0].bounce_class, BounceClass::kHard)
+      << r.recipients[0].rule;
+  EXPECT_TRUE(absl::StrContains(r.recipients[0].diagnostic, "5.7.1"))
+      << r.recipients[0].diagnostic;
 }
 
 }  // namespace
