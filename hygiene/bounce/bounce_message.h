@@ -61,9 +61,9 @@
 //     other hosts or retries do not decide. When a non-standard bounce has
 //     no code for a recipient at all (a gateway's bare "unable to deliver
 //     to <rcpt>") and the returned message is itself an upstream MTA's
-//     failure report, a transcript reply naming that recipient in the
-//     returned message's text is the diagnostic; nothing else of the
-//     returned message is read (it is the sender's content). A 5xx "<<<" reply before any
+//     failure report, a transcript reply in the returned message's text
+//     that names the recipient's full address is the diagnostic; nothing
+//     else of the returned message is read (it is the sender's content). A 5xx "<<<" reply before any
 //     command of a connection, with no later connection getting further, is
 //     a refusal at the greeting: session stage.
 //   * Bounce-body rules (kBodyRules in the .cc: MTA wording such as "retry
