@@ -40,14 +40,7 @@ using ::deliverd::testing::SmtpServerOptions;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr char kSecret[] = "an-e2e-webhook-secret-of-32-bytes";
 constexpr char kRefusal[] = "554 5.7.1 Relay access denied for this sender";
-
-std::vector<std::string> RelayFlags(const SmtpServer& relay) {
-  return {"--smtp-relay",   absl::StrCat("smtp://127.0.0.1:", relay.port()),
-          "--smtp-tls",     "none",
-          "--smtp-timeout", "5s"};
-}
 
 // A mail relay that refuses every sender.
 SmtpServerOptions Refusing() {
@@ -203,7 +196,7 @@ std::string AlertsFileJson(const std::string& url) {
       "url": ")",
                       url, R"(",
       "secret": ")",
-                      kSecret, R"("
+                      kAlertWebhookSecret, R"("
     }],
     "rules": [{
       "kind": "ALERT_KIND_MESSAGE_FAILED",
@@ -293,12 +286,8 @@ TEST(AlertsDeliveryTest, ABurstGivesOneAlertThenOneSummary) {
   ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start(RelayFlags(relay)));
   Client client = server->NewClient();
   AlertsClient alerts(client);
-  v1::AlertChannel hook;
-  hook.set_name("ops");
-  hook.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
-  hook.set_url(receiver->url("/burst"));
-  hook.set_secret(kSecret);
-  ASSERT_OK(alerts.CreateChannel(hook).status());
+  ASSERT_OK(alerts.CreateChannel(Webhook("ops", receiver->url("/burst")))
+                .status());
   ASSERT_OK(
       alerts.CreateRule(FailedRule("ops", /*cooldown_seconds=*/10)).status());
 
@@ -376,12 +365,8 @@ TEST(AlertsDeliveryTest, TwoReplicasSendTheFirstAlertOnce) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Deliverd> a, Deliverd::Start(flags));
   Client client_a = a->NewClient();
   AlertsClient alerts(client_a);
-  v1::AlertChannel hook;
-  hook.set_name("ops");
-  hook.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
-  hook.set_url(receiver->url("/replicas"));
-  hook.set_secret(kSecret);
-  ASSERT_OK(alerts.CreateChannel(hook).status());
+  ASSERT_OK(alerts.CreateChannel(Webhook("ops", receiver->url("/replicas")))
+                .status());
   ASSERT_OK(
       alerts.CreateRule(FailedRule("ops", /*cooldown_seconds=*/10)).status());
   // B starts after the rule exists, so it reads it at once (other replicas'

@@ -26,23 +26,6 @@ using ::deliverd::testing::SmtpServer;
 using ::deliverd::testing::SmtpServerOptions;
 using ::testing::HasSubstr;
 
-constexpr char kSecret[] = "an-e2e-webhook-secret-of-32-bytes";
-
-std::vector<std::string> RelayFlags(const SmtpServer& relay) {
-  return {"--smtp-relay", absl::StrCat("smtp://127.0.0.1:", relay.port()),
-          "--smtp-tls", "none", "--smtp-timeout", "5s"};
-}
-
-
-v1::AlertChannel Webhook(const std::string& name, const std::string& url) {
-  v1::AlertChannel channel;
-  channel.set_name(name);
-  channel.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
-  channel.set_url(url);
-  channel.set_secret(kSecret);
-  return channel;
-}
-
 TEST(AlertsTest, ARefusingRelayRaisesOneAlertWithTheEvidence) {
   SmtpServerOptions options;
   options.mail_reply = "554 5.7.1 Relay access denied for this sender";
@@ -164,7 +147,7 @@ TEST(AlertsTest, DeliverctlManagesChannelsRulesAndTestAlerts) {
                        HttpReceiver::Start());
   ASSERT_OK_AND_ASSIGN(auto server, Deliverd::Start({}));
   CtlOptions with_secret;
-  with_secret.env["DELIVERCTL_ALERT_SECRET"] = kSecret;
+  with_secret.env["DELIVERCTL_ALERT_SECRET"] = kAlertWebhookSecret;
   ProcessResult added = server->Deliverctl(
       {"alerts", "add-channel", "hook", "--type", "webhook", "--url",
        receiver->url("/ctl/s3cr3t")},

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace deliverd::e2e {
@@ -20,6 +21,20 @@ absl::StatusOr<Response> Call(const Client& client, v1::Alerts::Stub& stub,
 }
 
 }  // namespace
+
+std::vector<std::string> RelayFlags(const testing::SmtpServer& relay) {
+  return {"--smtp-relay", absl::StrCat("smtp://127.0.0.1:", relay.port()),
+          "--smtp-tls", "none", "--smtp-timeout", "5s"};
+}
+
+v1::AlertChannel Webhook(const std::string& name, const std::string& url) {
+  v1::AlertChannel channel;
+  channel.set_name(name);
+  channel.set_type(v1::ALERT_CHANNEL_TYPE_WEBHOOK);
+  channel.set_url(url);
+  channel.set_secret(kAlertWebhookSecret);
+  return channel;
+}
 
 AlertsClient::AlertsClient(const Client& client)
     : client_(client), stub_(v1::Alerts::NewStub(client.channel())) {}

@@ -6,14 +6,26 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "deliverd/v1/alerts.grpc.pb.h"
+#include "testing/smtp_server.h"
 #include "testing_deliverd.h"
 
 namespace deliverd::e2e {
+
+// The secret the alert tests' webhook channels sign with.
+inline constexpr char kAlertWebhookSecret[] =
+    "an-e2e-webhook-secret-of-32-bytes";
+
+// deliverd flags that send through `relay` (plain SMTP on loopback).
+std::vector<std::string> RelayFlags(const testing::SmtpServer& relay);
+
+// A webhook channel `name` posting to `url`, signed with kAlertWebhookSecret.
+v1::AlertChannel Webhook(const std::string& name, const std::string& url);
 
 class AlertsClient {
  public:
