@@ -138,17 +138,20 @@ int ReferenceDistance(const std::string& a, const std::string& b) {
   return d[n][m];
 }
 
+// Up to max_len characters drawn from `alphabet`.
+std::string RandomString(std::mt19937& rng, const std::string& alphabet,
+                         size_t max_len) {
+  std::string s(rng() % (max_len + 1), 'a');
+  for (char& c : s) c = alphabet[rng() % alphabet.size()];
+  return s;
+}
+
 TEST(BoundedEditDistance, AgreesWithTheFullTable) {
   std::mt19937 rng(7);
   const std::string alphabet = "abc.";
-  auto random_string = [&](size_t max_len) {
-    std::string s(rng() % (max_len + 1), 'a');
-    for (char& c : s) c = alphabet[rng() % alphabet.size()];
-    return s;
-  };
   for (int round = 0; round < 20000; ++round) {
-    const std::string a = random_string(9);
-    const std::string b = random_string(9);
+    const std::string a = RandomString(rng, alphabet, 9);
+    const std::string b = RandomString(rng, alphabet, 9);
     const int bound = static_cast<int>(rng() % 4);
     const int want = std::min(ReferenceDistance(a, b), bound + 1);
     ASSERT_EQ(BoundedEditDistance(a, b, bound), want)
@@ -167,16 +170,11 @@ TEST(SuggestDomain, TopLevelTyposMatchWholeLabelsOnly) {
 TEST(WithinOneEdit, AgreesWithTheFullTable) {
   std::mt19937 rng(8);
   const std::string alphabet = "ab.";
-  auto random_string = [&](size_t max_len) {
-    std::string s(rng() % (max_len + 1), 'a');
-    for (char& c : s) c = alphabet[rng() % alphabet.size()];
-    return s;
-  };
   int near = 0;
   for (int round = 0; round < 50000; ++round) {
-    const std::string a = random_string(7);
+    const std::string a = RandomString(rng, alphabet, 7);
     // Half the pairs one random edit apart, so both answers are common.
-    std::string b = random_string(7);
+    std::string b = RandomString(rng, alphabet, 7);
     if (round % 2 == 0 && !a.empty()) {
       b = a;
       const size_t pos = rng() % b.size();
