@@ -27,10 +27,6 @@
 namespace deliverd::hygiene {
 namespace {
 
-constexpr size_t kMaxLocalPartOctets = 64;
-constexpr size_t kMaxDomainOctets = 253;
-constexpr size_t kMaxLabelOctets = 63;
-constexpr size_t kMaxAddressOctets = 254;
 // Bounds the work done on hostile input; see the header.
 constexpr size_t kMaxInputOctets = 4096;
 

@@ -129,6 +129,7 @@
 #ifndef DELIVERD_HYGIENE_ADDRESS_H_
 #define DELIVERD_HYGIENE_ADDRESS_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/status.h"
@@ -136,6 +137,13 @@
 #include "absl/strings/string_view.h"
 
 namespace deliverd::hygiene {
+
+// The RFC 5321 limits the reason codes above name (octets; the domain
+// without its trailing root dot, in A-label form).
+inline constexpr size_t kMaxLocalPartOctets = 64;
+inline constexpr size_t kMaxDomainOctets = 253;
+inline constexpr size_t kMaxLabelOctets = 63;
+inline constexpr size_t kMaxAddressOctets = 254;
 
 struct ParsedAddress {
   // The local part as it will be sent: a dot-atom, or a minimally escaped

@@ -4,15 +4,11 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "hygiene/address.h"
 #include "hygiene/ascii_chars.h"
 
 namespace deliverd::hygiene {
 namespace {
-
-// Limits from hygiene/address.h (RFC 5321 section 4.5.3.1).
-constexpr size_t kMaxLocalPartOctets = 64;
-constexpr size_t kMaxLabelOctets = 63;
-constexpr size_t kMaxAddressOctets = 254;
 
 // A finished domain label [start, end) of the lower-cased output is one the
 // full parser accepts without IDNA: 1 to 63 octets, no hyphen at either end,
