@@ -70,12 +70,11 @@ struct CommonDomains {
   // Every listed domain, and every prefix of one that ends where a '.'
   // follows (rule 1: IsCommon || IsTruncationOfCommon in one lookup).
   std::unordered_set<std::string_view> listed_or_truncated;
-  // The candidates with a bound of 1 or more, compactly, by length: the
-  // first search of NearestCommon runs over these only.
+  // A candidate with a bound of 1 or more, compactly: the first search of
+  // NearestCommon runs over these only.
   struct Reachable {
     uint64_t mask;
     const Candidate* candidate;
-    uint32_t length;
     int bound;
   };
   // reachable_for_length[n]: those whose length is within their own bound
@@ -162,7 +161,7 @@ const CommonDomains& Common() {
       for (size_t n = length > bound ? length - bound : 0; n <= length + bound;
            ++n) {
         common->reachable_for_length[n].push_back(
-            {c->mask, c, static_cast<uint32_t>(length), c->max_distance});
+            {c->mask, c, c->max_distance});
       }
     }
     return common;
