@@ -24,6 +24,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -770,6 +771,18 @@ std::optional<std::string> ReadFile(const std::string& path) {
 
 std::string UniqueName(const std::string& prefix) {
   return absl::StrCat(prefix, "-", getpid(), "-", g_counter.fetch_add(1));
+}
+
+absl::Status LaunchRetryingTakenPorts(
+    const std::function<absl::Status()>& launch) {
+  for (int attempt = 1;; ++attempt) {
+    absl::Status launched = launch();
+    if (launched.ok() || attempt >= 5 ||
+        !absl::StrContains(absl::AsciiStrToLower(launched.message()),
+                           "already in use")) {
+      return launched;
+    }
+  }
 }
 
 std::string StatusName(v1::MessageStatus status) {

@@ -326,6 +326,12 @@ std::optional<std::string> ReadFile(const std::string& path);
 // A tenant name unique within this test binary run.
 std::string UniqueName(const std::string& prefix);
 
+// Runs `launch` (which chooses a fresh free port each time) again when it
+// failed because the port was taken between its choice and the server's
+// bind ("already in use": tests run side by side); at most 5 attempts.
+// Returns the last attempt's status.
+absl::Status LaunchRetryingTakenPorts(const std::function<absl::Status()>& launch);
+
 // Readable values in failure messages.
 std::string StatusName(v1::MessageStatus status);
 std::string EventTypeName(v1::EventType type);

@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "testing_deliverd.h"
 
 namespace deliverd::e2e {
 namespace {
@@ -87,15 +87,10 @@ absl::StatusOr<std::unique_ptr<Knot>> Knot::Start(
   for (const char* sub : {"/run", "/db", "/zones"}) {
     std::filesystem::create_directories(knot->dir_ + sub);
   }
-  // A port taken between the choice and knotd's bind fails the start with
-  // "address already in use": choose again (bounded).
-  for (int attempt = 1;; ++attempt) {
-    absl::Status started = knot->Launch(zones, unloadable);
-    if (started.ok()) break;
-    if (attempt >= 5 ||
-        !absl::StrContains(started.message(), "address already in use")) {
-      return started;
-    }
+  if (absl::Status started = LaunchRetryingTakenPorts(
+          [&] { return knot->Launch(zones, unloadable); });
+      !started.ok()) {
+    return started;
   }
   return knot;
 }

@@ -13,8 +13,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "testing_deliverd.h"
@@ -86,18 +84,13 @@ absl::StatusOr<std::unique_ptr<TestMariadb>> TestMariadb::Start(
                      "\n", Describe(installed)));
   }
 
-  // A port another process takes between its choice and mariadbd's bind
-  // ("Address already in use": tests run side by side) is chosen again.
-  for (int attempt = 1;; ++attempt) {
-    db->port_ = FreeTcpPort();
-    if (db->port_ <= 0) return absl::InternalError("no free TCP port");
-    absl::Status launched = db->Launch();
-    if (launched.ok()) break;
-    if (attempt >= 5 ||
-        !absl::StrContains(absl::AsciiStrToLower(launched.message()),
-                           "already in use")) {
-      return launched;
-    }
+  if (absl::Status launched = LaunchRetryingTakenPorts([&db] {
+        db->port_ = FreeTcpPort();
+        if (db->port_ <= 0) return absl::InternalError("no free TCP port");
+        return db->Launch();
+      });
+      !launched.ok()) {
+    return launched;
   }
 
   store::MysqlConfig admin = db->config();

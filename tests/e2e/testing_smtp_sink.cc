@@ -168,15 +168,15 @@ int FreeTcpPort() {
 
 absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(
     std::vector<std::string> extra_args, int port) {
-  for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<std::unique_ptr<SmtpSink>> sink =
-        StartOnce(extra_args, port);
-    if (sink.ok() || port != 0 || attempt >= 5 ||
-        !absl::StrContains(absl::AsciiStrToLower(sink.status().message()),
-                           "already in use")) {
-      return sink;
-    }
-  }
+  // A fixed port is the caller's: only a port chosen here is chosen again.
+  if (port != 0) return StartOnce(extra_args, port);
+  absl::StatusOr<std::unique_ptr<SmtpSink>> sink;
+  // The status returned is the last attempt's, which `sink` holds too.
+  LaunchRetryingTakenPorts([&] {
+    sink = StartOnce(extra_args, port);
+    return sink.status();
+  }).IgnoreError();
+  return sink;
 }
 
 absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::StartOnce(
