@@ -100,7 +100,7 @@ absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
 
 absl::Status LoadContent(SqliteConnection& db, Message& m) {
   static const std::string kSql =
-      "SELECT content FROM messages WHERE row_id = ?";
+      "SELECT content FROM message_contents WHERE message_row = ?";
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, m.row_id);
   ASSIGN_OR_RETURN(row, stmt->Step());
@@ -295,8 +295,8 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
       "INSERT INTO messages (id, tenant_id, status, from_address, from_name, "
       "subject, tags, metadata, stream, create_time, update_time, "
       "next_attempt_time, attempt_count, resend_of, rfc822_message_id, "
-      "size_bytes, request_id, content) VALUES "
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      "size_bytes, request_id) VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   std::string tags = JoinTags(m.tags);
   {
     ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
@@ -316,11 +316,17 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
         .Bind(14, m.resend_of)
         .Bind(15, m.rfc822_message_id)
         .Bind(16, m.size_bytes)
-        .Bind(17, m.request_id)
-        .BindBlob(18, m.content);
+        .Bind(17, m.request_id);
     RETURN_IF_ERROR(stmt->Run());
   }
   int64_t row = db.LastInsertRowId();
+  static const std::string kContent =
+      "INSERT INTO message_contents (message_row, content) VALUES (?,?)";
+  {
+    ASSIGN_OR_RETURN(stmt, db.Prepare(kContent));
+    stmt->Bind(1, row).BindBlob(2, m.content);
+    RETURN_IF_ERROR(stmt->Run());
+  }
 
   static const std::string kRecipient =
       "INSERT INTO message_recipients (message_row, position, tenant_id, "
