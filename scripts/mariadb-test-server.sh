@@ -18,9 +18,13 @@ case "$cmd" in
   start)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
+    # Temporary files in the server's own directory, not a /tmp shared with
+    # other servers the tests start.
+    mkdir -p "$dir/tmp"
     user_args=()
     if [ "$(id -u)" -eq 0 ]; then user_args=(--user=root); fi
     mariadb-install-db --no-defaults "${user_args[@]}" --datadir="$dir/data" \
+      --tmpdir="$dir/tmp" \
       --auth-root-authentication-method=normal --skip-test-db \
       --skip-name-resolve >"$dir/install.log" 2>&1 || {
         cat "$dir/install.log" >&2; exit 1; }
@@ -28,6 +32,7 @@ case "$cmd" in
     # Durable like production (flush the log at every commit); a small
     # buffer pool because the tests' databases are small.
     mariadbd --no-defaults "${user_args[@]}" --datadir="$dir/data" \
+      --tmpdir="$dir/tmp" \
       --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
       --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
       --innodb-buffer-pool-size=256M --innodb-log-file-size=256M \

@@ -66,11 +66,21 @@ absl::StatusOr<std::unique_ptr<TestMariadb>> TestMariadb::Start(
         absl::StrCat("mkdtemp ", pattern, ": ", strerror(errno)));
   }
   db->dir_ = buffer.data();
+  // Its own directory for temporary files: servers started side by side
+  // (ctest -j) otherwise share /tmp, and a bootstrap once failed there
+  // removing a temporary table it had just created.
+  std::error_code made;
+  std::filesystem::create_directory(db->dir_ + "/tmp", made);
+  if (made) {
+    return absl::InternalError(
+        absl::StrCat("mkdir ", db->dir_, "/tmp: ", made.message()));
+  }
 
   std::vector<std::string> install = {
       kInstallDb,
       "--no-defaults",
       absl::StrCat("--datadir=", db->dir_, "/data"),
+      absl::StrCat("--tmpdir=", db->dir_, "/tmp"),
       "--auth-root-authentication-method=normal",
       "--skip-test-db",
       "--skip-name-resolve"};
@@ -148,6 +158,7 @@ absl::Status TestMariadb::Launch() {
       kMariadbd,
       "--no-defaults",
       absl::StrCat("--datadir=", dir_, "/data"),
+      absl::StrCat("--tmpdir=", dir_, "/tmp"),
       absl::StrCat("--socket=", dir_, "/mysqld.sock"),
       absl::StrCat("--pid-file=", dir_, "/mysqld.pid"),
       absl::StrCat("--port=", port_),
