@@ -2,11 +2,14 @@
 
 namespace deliverd::alerts {
 
-absl::Status AlertingStore::RecordDelivery(
-    const store::DeliveryUpdate& update) {
-  absl::Status status = ForwardingStore::RecordDelivery(update);
-  if (status.ok()) engine_->OnEvents(update.events);
-  return status;
+void AlertingStore::RecordDeliveryAsync(
+    std::shared_ptr<const store::DeliveryUpdate> update, RecordCallback done) {
+  ForwardingStore::RecordDeliveryAsync(
+      update, [engine = engine_, update, done = std::move(done)](
+                  absl::Status status) {
+        if (status.ok()) engine->OnEvents(update->events);
+        done(std::move(status));
+      });
 }
 
 absl::StatusOr<bool> AlertingStore::ApplyFeedback(

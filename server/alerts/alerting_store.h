@@ -1,6 +1,7 @@
 // A store decorator that shows the alert engine the events the dispatcher
 // and the feedback ingester commit (RecordDelivery, ApplyFeedback), after
-// they are committed, on the caller's thread. The engine only counts and
+// they are committed (on the store's thread for RecordDeliveryAsync, on the
+// caller's for ApplyFeedback). The engine only counts and
 // queues (AlertEngine::OnEvents never blocks on I/O), so sending is never
 // held up by alerting. Every other call goes straight to the store.
 //
@@ -24,7 +25,8 @@ class AlertingStore : public store::ForwardingStore {
   AlertingStore(store::Store* target, AlertEngine* engine)
       : ForwardingStore(target), engine_(engine) {}
 
-  absl::Status RecordDelivery(const store::DeliveryUpdate& update) override;
+  void RecordDeliveryAsync(std::shared_ptr<const store::DeliveryUpdate> update,
+                           RecordCallback done) override;
   absl::StatusOr<bool> ApplyFeedback(
       const store::FeedbackUpdate& update) override;
 

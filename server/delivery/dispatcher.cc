@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <utility>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -181,7 +182,64 @@ std::vector<std::string> PendingDomains(const store::Message& m) {
 
 }  // namespace
 
+// The outcomes of one batch on their way to the store.
+class Dispatcher::PendingRecords {
+ public:
+  using Failure =
+      std::pair<std::shared_ptr<const store::DeliveryUpdate>, absl::Status>;
+
+  // At most `limit` outcomes wait for their commit at a time.
+  PendingRecords(store::Store* store, int limit)
+      : store_(store), limit_(std::max(limit, 1)) {}
+  PendingRecords(const PendingRecords&) = delete;
+  PendingRecords& operator=(const PendingRecords&) = delete;
+  ~PendingRecords() { Wait(); }
+
+  void Add(store::DeliveryUpdate update) {
+    auto shared =
+        std::make_shared<const store::DeliveryUpdate>(std::move(update));
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      committed_.wait(lock, [this] { return outstanding_ < limit_; });
+      ++outstanding_;
+    }
+    store_->RecordDeliveryAsync(shared, [this, shared](absl::Status status) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!status.ok()) failed_.emplace_back(shared, std::move(status));
+      --outstanding_;
+      committed_.notify_all();
+    });
+  }
+
+  // Blocks until every outcome added so far is committed or refused; returns
+  // (and forgets) the refused ones.
+  std::vector<Failure> Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    committed_.wait(lock, [this] { return outstanding_ == 0; });
+    return std::exchange(failed_, {});
+  }
+
+ private:
+  store::Store* const store_;
+  const int limit_;
+  std::mutex mu_;
+  std::condition_variable committed_;
+  int outstanding_ = 0;
+  std::vector<Failure> failed_;
+};
+
+void Dispatcher::FinishRecords(PendingRecords& pending) {
+  for (const PendingRecords::Failure& failure : pending.Wait()) {
+    absl::Status status = failure.second;
+    if (absl::IsUnavailable(status)) status = Record(*failure.first);
+    if (!status.ok()) {
+      std::cerr << "deliverd: dispatcher: " << status << "\n";
+    }
+  }
+}
+
 void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
+  PendingRecords pending(store_, options_.uncommitted_outcomes);
   // A message waiting for a busy domain is given back to the queue well
   // before its lease could run out.
   absl::Time give_back = absl::Now() + options_.lease / 2;
@@ -206,9 +264,9 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
         case DomainThrottle::Verdict::kGo:
           // An attempt under way when Stop() is called is finished, so its
           // outcome is recorded rather than left to the lease.
-          status = Deliver(std::move(m), suppressed.empty()
-                                             ? nullptr
-                                             : &suppressed[index]);
+          status = DeliverTo(
+              std::move(m), suppressed.empty() ? nullptr : &suppressed[index],
+              &pending);
           break;
         case DomainThrottle::Verdict::kBackingOff:
           status = Postpone(m, d.retry_at);
@@ -221,7 +279,7 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
         std::cerr << "deliverd: dispatcher: " << status << "\n";
       }
     }
-    if (busy.empty()) return;
+    if (busy.empty()) break;
     if (Stopping() || absl::Now() >= give_back) {
       for (const store::Message& m : busy) {
         absl::Status status = Postpone(m, absl::Now());
@@ -229,11 +287,12 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
           std::cerr << "deliverd: dispatcher: " << status << "\n";
         }
       }
-      return;
+      break;
     }
     throttle_.WaitForRelease(std::min(give_back, absl::Now() + absl::Seconds(1)));
     waiting = std::move(busy);
   }
+  FinishRecords(pending);
 }
 
 namespace {
@@ -306,6 +365,13 @@ absl::Status Dispatcher::Postpone(const store::Message& m, absl::Time at) {
 absl::Status Dispatcher::Deliver(
     store::Message m,
     const std::vector<std::optional<store::Suppression>>* known) {
+  return DeliverTo(std::move(m), known, nullptr);
+}
+
+absl::Status Dispatcher::DeliverTo(
+    store::Message m,
+    const std::vector<std::optional<store::Suppression>>* known,
+    PendingRecords* records) {
   absl::Time now = absl::Now();
   store::DeliveryUpdate update;
   update.tenant_id = m.tenant_id;
@@ -361,7 +427,9 @@ absl::Status Dispatcher::Deliver(
     if (!IsPending(update.status)) {
       update.next_attempt_time = absl::InfiniteFuture();
     }
-    return Record(update);
+    if (records == nullptr) return Record(update);
+    records->Add(std::move(update));
+    return absl::OkStatus();
   };
   auto fail_all = [&](store::MessageStatus status, store::EventType type,
                       const std::string& detail) {

@@ -17,6 +17,14 @@
 // message back to the queue (no attempt counted) while its domain backs
 // off after a 421 or a 4.7.x rate-limit reply.
 //
+// A worker hands each outcome of its batch to the store without waiting for
+// its commit (up to `uncommitted_outcomes` at a time), and waits for all of
+// them before it claims again: the message stays leased to us meanwhile, so
+// nobody else can take it, and a crash before the commit leaves it to be
+// tried again, as a crash between the relay's reply and the commit always
+// did. Outcomes the store could not commit because it was away are
+// recorded again, one by one, with Record()'s bounded retries.
+//
 // Thread-safe. Start() launches the workers; Stop() stops claiming, lets
 // attempts already under way finish and record their outcome, gives
 // claimed messages not yet attempted back to the queue, and joins.
@@ -24,6 +32,7 @@
 #define DELIVERD_SERVER_DELIVERY_DISPATCHER_H_
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -44,6 +53,11 @@ struct DispatcherOptions {
   absl::Duration lease = absl::Minutes(5);
   int workers = 2;
   int claim_batch = 32;
+  // How many of a worker's outcomes may wait for their commit while it
+  // goes on delivering. Each is a message the relay accepted that a crash
+  // at that moment would send again; more lets a worker keep its
+  // connection busy through a slow commit.
+  int uncommitted_outcomes = 8;
   // Longest sleep between looks at the queue when nothing is due (other
   // processes may add work the store does not tell us about).
   absl::Duration idle_poll = absl::Seconds(1);
@@ -90,7 +104,18 @@ class Dispatcher {
   const DomainThrottle& throttle() const { return throttle_; }
 
  private:
+  class PendingRecords;
+
   void WorkerLoop();
+  // Deliver, with the outcome handed to `records` (not waited for) when it
+  // is not null.
+  absl::Status DeliverTo(
+      store::Message message,
+      const std::vector<std::optional<store::Suppression>>* suppressed,
+      PendingRecords* records);
+  // Waits for `pending`'s outcomes; records again those the store was away
+  // for, and logs the others that failed.
+  void FinishRecords(PendingRecords& pending);
   // Gives a claimed message back to the queue, due at `at`, without an
   // attempt.
   absl::Status Postpone(const store::Message& message, absl::Time at);

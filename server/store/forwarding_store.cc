@@ -86,8 +86,9 @@ absl::StatusOr<std::vector<Message>> ForwardingStore::ClaimDueMessages(
   return target_->ClaimDueMessages(owner, now, lease, limit);
 }
 
-absl::Status ForwardingStore::RecordDelivery(const DeliveryUpdate& update) {
-  return target_->RecordDelivery(update);
+void ForwardingStore::RecordDeliveryAsync(
+    std::shared_ptr<const DeliveryUpdate> update, RecordCallback done) {
+  target_->RecordDeliveryAsync(std::move(update), std::move(done));
 }
 
 absl::Status ForwardingStore::ReleaseAllLeases() {

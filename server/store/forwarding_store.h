@@ -68,7 +68,8 @@ class ForwardingStore : public Store {
                                                         absl::Time now,
                                                         absl::Duration lease,
                                                         int limit) override;
-  absl::Status RecordDelivery(const DeliveryUpdate& update) override;
+  void RecordDeliveryAsync(std::shared_ptr<const DeliveryUpdate> update,
+                           RecordCallback done) override;
   absl::Status ReleaseAllLeases() override;
   absl::StatusOr<absl::Time> NextDueTime() override;
 

@@ -86,8 +86,10 @@ absl::StatusOr<std::vector<Message>> MysqlStore::ClaimDueMessages(
   return claimed;
 }
 
-absl::Status MysqlStore::RecordDelivery(const DeliveryUpdate& update) {
-  return WriteAndWait([&](Tx& tx) -> absl::Status {
+void MysqlStore::RecordDeliveryAsync(
+    std::shared_ptr<const DeliveryUpdate> shared, RecordCallback done) {
+  auto run = [shared](Tx& tx) -> absl::Status {
+    const DeliveryUpdate& update = *shared;
     // The update itself checks the lease (and locks the row): no claim by
     // another replica can slip in between a check and the write, and a
     // lost lease changes nothing. Two statements per message on the
@@ -175,7 +177,9 @@ absl::Status MysqlStore::RecordDelivery(const DeliveryUpdate& update) {
       RETURN_IF_ERROR(UpsertMysqlSuppressionRow(tx.db(), s, "delivery"));
     }
     return absl::OkStatus();
-  });
+  };
+  // `done` must not block, so it runs on the writer thread.
+  Submit({std::move(run), std::move(done), /*done_inline=*/true});
 }
 
 absl::Status MysqlStore::ReleaseAllLeases() {

@@ -1069,8 +1069,10 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ClaimDueMessages(
   return claimed;
 }
 
-absl::Status SqliteStore::RecordDelivery(const DeliveryUpdate& update) {
-  return WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+void SqliteStore::RecordDeliveryAsync(
+    std::shared_ptr<const DeliveryUpdate> shared, RecordCallback done) {
+  auto run = [shared](SqliteConnection& db) -> absl::Status {
+    const DeliveryUpdate& update = *shared;
     static const std::string kFind =
         "SELECT row_id, tags FROM messages WHERE tenant_id = ? AND id = ? AND "
         "lease_owner = ?";
@@ -1126,7 +1128,10 @@ absl::Status SqliteStore::RecordDelivery(const DeliveryUpdate& update) {
       RETURN_IF_ERROR(UpsertSuppressionRow(db, s, "delivery"));
     }
     return absl::OkStatus();
-  });
+  };
+  // `done` must not block, so it runs on the writer itself rather than
+  // costing a hand-off to the completion thread per delivery.
+  Submit({std::move(run), std::move(done), /*done_inline=*/true});
 }
 
 absl::Status SqliteStore::ReleaseAllLeases() {

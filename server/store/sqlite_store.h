@@ -91,7 +91,8 @@ class SqliteStore : public Store {
   absl::StatusOr<std::vector<Message>> ClaimDueMessages(
       absl::string_view owner, absl::Time now, absl::Duration lease,
       int limit) override;
-  absl::Status RecordDelivery(const DeliveryUpdate& update) override;
+  void RecordDeliveryAsync(std::shared_ptr<const DeliveryUpdate> update,
+                           RecordCallback done) override;
   absl::Status ReleaseAllLeases() override;
   absl::StatusOr<absl::Time> NextDueTime() override;
 

@@ -15,4 +15,14 @@ absl::StatusOr<std::vector<InsertOutcome>> Store::InsertMessagesAndWait(
   return future.get();
 }
 
+absl::Status Store::RecordDelivery(const DeliveryUpdate& update) {
+  std::promise<absl::Status> promise;
+  auto future = promise.get_future();
+  RecordDeliveryAsync(std::make_shared<const DeliveryUpdate>(update),
+                      [&promise](absl::Status status) {
+                        promise.set_value(std::move(status));
+                      });
+  return future.get();
+}
+
 }  // namespace deliverd::store

@@ -237,7 +237,16 @@ class Store {
   virtual absl::StatusOr<std::vector<Message>> ClaimDueMessages(
       absl::string_view owner, absl::Time now, absl::Duration lease,
       int limit) = 0;
-  virtual absl::Status RecordDelivery(const DeliveryUpdate& update) = 0;
+  // Records an attempt's outcome (or gives a claimed message back) without
+  // waiting for the commit: `done` runs once it is committed or refused
+  // (FAILED_PRECONDITION when the lease is no longer `update->lease_owner`'s,
+  // UNAVAILABLE when the database is away), on a store thread, and must not
+  // block. Outcomes submitted by one thread commit in submission order.
+  using RecordCallback = std::function<void(absl::Status)>;
+  virtual void RecordDeliveryAsync(
+      std::shared_ptr<const DeliveryUpdate> update, RecordCallback done) = 0;
+  // Blocking convenience over RecordDeliveryAsync.
+  absl::Status RecordDelivery(const DeliveryUpdate& update);
   // Clears every lease (messages and cleaning jobs; runs in progress are
   // recorded FAILED), making claimed work due again at once. Only for
   // a store that a single process uses, at its start: any lease found then

@@ -35,7 +35,7 @@ TEST(RelayConfig, RelaySelectsTheSmtpTransportAndItsWorkers) {
                     &c)
                   .ok());
   EXPECT_EQ(c.transport, "smtp");
-  EXPECT_EQ(c.DispatcherWorkers(), 20);
+  EXPECT_EQ(c.DispatcherWorkers(), 5);  // one per connection
   ASSERT_TRUE(Parse({"--smtp-relay", "smtp://r.example", "--dispatcher-workers",
                      "0"},
                     &c)

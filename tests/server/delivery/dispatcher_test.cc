@@ -2,8 +2,9 @@
 
 #include <stdlib.h>
 
-#include <filesystem>
+#include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -427,17 +428,18 @@ namespace {
 class FlakyStore : public store::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
-  int record_failures = 0;
+  std::atomic<int> record_failures{0};
   int find_failures = 0;
-  int record_calls = 0;
+  std::atomic<int> record_calls{0};
 
-  absl::Status RecordDelivery(const store::DeliveryUpdate& update) override {
+  void RecordDeliveryAsync(std::shared_ptr<const store::DeliveryUpdate> update,
+                           RecordCallback done) override {
     ++record_calls;
-    if (record_failures > 0) {
-      --record_failures;
-      return absl::UnavailableError("database away");
+    if (record_failures.fetch_sub(1) > 0) {
+      done(absl::UnavailableError("database away"));
+      return;
     }
-    return ForwardingStore::RecordDelivery(update);
+    ForwardingStore::RecordDeliveryAsync(std::move(update), std::move(done));
   }
   absl::StatusOr<std::vector<std::optional<store::Suppression>>>
   FindSuppressions(int64_t tenant_id, const std::vector<std::string>& addresses,
@@ -461,6 +463,37 @@ TEST_F(DispatcherTest, OutcomeIsRecordedOnceTheStoreIsBack) {
   EXPECT_TRUE(dispatcher.Deliver(m).ok());
   EXPECT_EQ(flaky.record_calls, 3);
   EXPECT_EQ(Reload(m.id).status, MessageStatus::kSent);
+}
+
+// A batch's outcomes go to the store without waiting for each commit; those
+// it refused because it was away are recorded again before the worker
+// claims more.
+TEST_F(DispatcherTest, BatchOutcomesRefusedByAnAbsentStoreAreRecordedAgain) {
+  Queue({"a@example.org"});
+  Queue({"b@example.org"});
+  Queue({"c@example.org"});
+  auto claimed =
+      store_->ClaimDueMessages("test", absl::Now(), absl::Minutes(5), 10);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 3u);
+  FlakyStore flaky(store_.get());
+  flaky.record_failures = 2;
+  DispatcherOptions options;
+  options.owner = "test";
+  Dispatcher dispatcher(&flaky, &transport_, options);
+  std::vector<std::string> ids;
+  for (const store::Message& m : *claimed) ids.push_back(m.id);
+  dispatcher.DeliverBatch(std::move(*claimed));
+  // Three submissions, two refused and recorded again.
+  EXPECT_EQ(flaky.record_calls, 5);
+  for (const std::string& id : ids) {
+    store::Message after = Reload(id);
+    EXPECT_EQ(after.status, MessageStatus::kSent) << id;
+    EXPECT_EQ(after.attempt_count, 1) << id;
+    auto events = *store_->MessageEvents(tenant_, id);
+    EXPECT_EQ(events.size(), 2u) << id << ": recorded twice?";
+  }
+  EXPECT_EQ(transport_.messages.size(), 3u);
 }
 
 TEST_F(DispatcherTest, FailedSuppressionCheckGivesTheMessageBack) {
