@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "hygiene/gmime_init.h"
+#include "server/delivery/text_scan.h"
 
 namespace deliverd::delivery {
 namespace {
@@ -581,13 +582,17 @@ void AppendRawHeader(GMimeObject* object, const std::string& name,
 std::string CanonicalText(absl::string_view body) {
   std::string out;
   out.reserve(body.size() + 1);
-  for (size_t i = 0; i < body.size(); ++i) {
-    if (body[i] == '\r') {
-      out += '\n';
-      if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
-    } else {
-      out += body[i];
+  size_t start = 0;
+  while (true) {
+    const size_t cr = body.find('\r', start);
+    if (cr == absl::string_view::npos) {
+      out.append(body.data() + start, body.size() - start);
+      break;
     }
+    out.append(body.data() + start, cr - start);
+    out += '\n';
+    start = cr + 1;
+    if (start < body.size() && body[start] == '\n') ++start;
   }
   if (out.empty() || out.back() != '\n') out += '\n';
   return out;
@@ -605,18 +610,8 @@ void SetContent(GMimePart* part, absl::string_view bytes) {
 GObjectPtr<GMimeObject> MakeTextPart(const char* subtype,
                                      absl::string_view body) {
   const std::string text = CanonicalText(body);
-  bool ascii = true;
-  size_t line = 0;
-  size_t longest = 0;
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
-    if (c == '\n') {
-      longest = std::max(longest, line);
-      line = 0;
-    } else {
-      ++line;
-    }
-  }
+  const bool ascii = IsAllAscii(text);
+  const size_t longest = LongestLine(text);
   GMimeTextPart* part = g_mime_text_part_new_with_subtype(subtype);
   SetContent(GMIME_PART(part), text);
   g_mime_text_part_set_charset(part, ascii ? "us-ascii" : "utf-8");
@@ -743,23 +738,28 @@ GObjectPtr<GMimeObject> BuildBody(const ComposeInput& in) {
 // Last line of defence for the wire format promised in the header: CRLF
 // everywhere, no line over 998 octets, no NUL, a final CRLF.
 absl::Status CheckWireFormat(absl::string_view message) {
-  size_t line = 0;
-  for (size_t i = 0; i < message.size(); ++i) {
-    const char c = message[i];
-    if (c == '\r') {
-      if (i + 1 == message.size() || message[i + 1] != '\n') {
-        return absl::InternalError("composed message has a bare CR");
+  if (message.find('\0') != absl::string_view::npos) {
+    return absl::InternalError("composed message has a NUL");
+  }
+  size_t start = 0;
+  while (start < message.size()) {
+    const size_t lf = message.find('\n', start);
+    size_t end = lf == absl::string_view::npos ? message.size() : lf;
+    if (lf != absl::string_view::npos) {
+      if (end == start || message[end - 1] != '\r') {
+        return absl::InternalError("composed message has a bare LF");
       }
-      ++i;
-      line = 0;
-      continue;
+      --end;  // the line's CR
     }
-    if (c == '\n') return absl::InternalError("composed message has a bare LF");
-    if (c == '\0') return absl::InternalError("composed message has a NUL");
-    if (++line > kMaxLineOctets) {
+    const absl::string_view line = message.substr(start, end - start);
+    if (line.find('\r') != absl::string_view::npos) {
+      return absl::InternalError("composed message has a bare CR");
+    }
+    if (line.size() > kMaxLineOctets) {
       return absl::InternalError(
           "composed message has a line longer than 998 octets");
     }
+    start = lf == absl::string_view::npos ? message.size() : lf + 1;
   }
   if (!absl::EndsWith(message, "\r\n")) {
     return absl::InternalError("composed message does not end with CRLF");
@@ -803,9 +803,7 @@ absl::StatusOr<std::string> ComposeMessage(const ComposeInput& input) {
     // no meaning in a field body): their grammar is unknown here and an
     // encoded-word would corrupt a structured field such as
     // List-Unsubscribe. Only 8-bit values are treated as unstructured text.
-    const bool ascii = std::all_of(value.begin(), value.end(), [](char c) {
-      return static_cast<unsigned char>(c) < 0x80;
-    });
+    const bool ascii = IsAllAscii(value);
     fields.push_back(
         {name,
          ascii ? std::string(TrimWsp(value)) : EncodeWords(TrimWsp(value)),

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "hygiene/bounce/smtp_reply.h"
+#include "server/delivery/text_scan.h"
 
 namespace deliverd::delivery {
 namespace {
@@ -40,12 +41,6 @@ absl::Status StepRefused(absl::string_view step, const store::Reply& r) {
       absl::StrCat("relay refused ", step, ": ", Describe(r));
   if (r.code >= 400 && r.code < 500) return absl::UnavailableError(message);
   return absl::FailedPreconditionError(message);
-}
-
-bool IsAscii(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 128;
-  });
 }
 
 }  // namespace
@@ -317,7 +312,7 @@ absl::StatusOr<SmtpTransactionResult> SmtpSession::Send(
     result.final_reply = refusal;
     return result;
   }
-  bool eight_bit = !IsAscii(data);
+  bool eight_bit = !IsAllAscii(data);
 
   std::string mail = absl::StrCat("MAIL FROM:<", txn.mail_from, ">");
   if (extensions_.max_size.has_value()) absl::StrAppend(&mail, " SIZE=", size);
@@ -338,7 +333,7 @@ absl::StatusOr<SmtpTransactionResult> SmtpSession::Send(
       absl::StrAppend(&rcpt, txn.notify_failure_delay
                                  ? " NOTIFY=FAILURE,DELAY"
                                  : " NOTIFY=NEVER");
-      if (IsAscii(address)) {
+      if (IsAllAscii(address)) {
         absl::StrAppend(&rcpt, " ORCPT=rfc822;", XText(address));
       }
     }
