@@ -397,10 +397,15 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   // WAL lets readers run beside the writer. FULL makes every commit reach
   // the disk before a Send is acknowledged; NORMAL only the OS.
   // Checkpoints are ours (CheckpointLoop), not the committing writer's.
+  // An 8 MB page cache rather than a larger one: SQLite walks the cache's
+  // whole hash table when a commit drops pages past the end of the
+  // database, and with 64 MB those walks cost the queue about a tenth of
+  // its CPU (bench/store_bench: 48 -> 42 us per delivery; inserts no
+  // slower).
   RETURN_IF_ERROR(writer->Exec(absl::StrCat(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=",
       options.full_sync ? "FULL" : "NORMAL",
-      "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; "
+      "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192; "
       "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864;")));
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(path, options, std::move(writer)));
