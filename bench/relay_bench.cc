@@ -17,7 +17,9 @@
 //     alone.
 // Every row ends when the sink has accepted the N-th message: smtp-sink runs
 // with -c (a running counter on its standard output after every ".") and the
-// bench reads that counter. Each row gets a fresh sink.
+// bench reads that counter. Each row gets a fresh sink. The "first at"
+// column is when the sink accepted its first message, from the row's start
+// (for the queued-first rows, mostly deliverd's own start-up).
 //
 // With --mysql mysql://USER@HOST:PORT/ (a MariaDB/MySQL server; each row
 // creates and drops its own database) the deliverd rows run on that server
@@ -253,6 +255,9 @@ struct Row {
   long messages = 0;
   double seconds = 0;
   std::string note;
+  // From the same start to the sink's first message: process start and
+  // connection set-up, included in `seconds`.
+  double first = 0;
 };
 
 // smtp-source with sessions kept open (-d), into `port`.
@@ -273,6 +278,7 @@ Row RunCeiling(long n, int sessions, const std::string& dir) {
   int status = 0;
   waitpid(source, &status, 0);
   row.seconds = Seconds(start, done ? sink.reached_at() : Clock::now());
+  if (done) row.first = Seconds(start, sink.first_at());
   if (!done) row.note = "timed out at " + std::to_string(sink.count());
   return row;
 }
@@ -391,6 +397,7 @@ Row RunPostfix(long n, int sessions, bool log, const std::string& dir) {
   int status = 0;
   waitpid(source, &status, 0);
   row.seconds = Seconds(start, done ? sink.reached_at() : Clock::now());
+  if (done) row.first = Seconds(start, sink.first_at());
   if (!done) row.note = "timed out at " + std::to_string(sink.count());
   if (system(("/usr/sbin/postfix -c '" + etc + "' stop >/dev/null 2>&1")
                  .c_str()) != 0) {
@@ -574,6 +581,7 @@ Row RunDeliverdLive(const std::string& binary, long n, int connections,
   Clock::time_point first_ack = Queue(d, n, body);
   bool done = sink.Wait(600);
   row.seconds = Seconds(first_ack, done ? sink.reached_at() : Clock::now());
+  if (done) row.first = Seconds(first_ack, sink.first_at());
   row.note = done ? Verify(d, sink, n) : "timed out at " + std::to_string(sink.count());
   StopProcess(d.pid);
   return row;
@@ -592,6 +600,7 @@ Row RunDeliverdQueuedFirst(const std::string& binary, long n, int connections,
   d = StartDeliverd(binary, dir, sink.port(), connections, true, sync);
   bool done = sink.Wait(600);
   row.seconds = Seconds(d.started, done ? sink.reached_at() : Clock::now());
+  if (done) row.first = Seconds(d.started, sink.first_at());
   row.note = done ? Verify(d, sink, n) : "timed out at " + std::to_string(sink.count());
   StopProcess(d.pid);
   return row;
@@ -614,6 +623,7 @@ Row RunTwoReplicas(const std::string& binary, long n, int connections,
       StartDeliverd(binary, second_dir, sink.port(), connections, true, "");
   bool done = sink.Wait(600);
   row.seconds = Seconds(a.started, done ? sink.reached_at() : Clock::now());
+  if (done) row.first = Seconds(a.started, sink.first_at());
   row.note = done ? Verify(a, sink, n)
                   : "timed out at " + std::to_string(sink.count());
   StopProcess(b.pid);
@@ -714,19 +724,19 @@ int main(int argc, char** argv) {
   if (!g_database.empty()) MysqlAdmin("DROP DATABASE IF EXISTS " + g_database);
 
   double ceiling = rows[0].seconds > 0 ? rows[0].messages / rows[0].seconds : 0;
-  std::printf("\n| %-44s | %8s | %7s | %10s | %8s |\n", "method", "messages",
-              "seconds", "messages/s", "ratio");
-  std::printf("| %-44s | %8s | %7s | %10s | %8s |\n", ":---", "---:", "---:",
-              "---:", "---:");
+  std::printf("\n| %-44s | %8s | %7s | %10s | %8s | %9s |\n", "method",
+              "messages", "seconds", "messages/s", "ratio", "first at");
+  std::printf("| %-44s | %8s | %7s | %10s | %8s | %9s |\n", ":---", "---:",
+              "---:", "---:", "---:", "---:");
   for (const Row& r : rows) {
     if (r.seconds <= 0) {
-      std::printf("| %-44s | %8ld | %7s | %10s | %8s |\n", r.method.c_str(),
-                  r.messages, "-", "-", "-");
+      std::printf("| %-44s | %8ld | %7s | %10s | %8s | %9s |\n",
+                  r.method.c_str(), r.messages, "-", "-", "-", "-");
     } else {
       double rate = r.messages / r.seconds;
-      std::printf("| %-44s | %8ld | %7.2f | %10.0f | %8.2f |\n",
+      std::printf("| %-44s | %8ld | %7.2f | %10.0f | %8.2f | %9.3f |\n",
                   r.method.c_str(), r.messages, r.seconds, rate,
-                  ceiling > 0 ? rate / ceiling : 0);
+                  ceiling > 0 ? rate / ceiling : 0, r.first);
     }
   }
   for (const Row& r : rows) {
