@@ -240,8 +240,10 @@ void Dispatcher::FinishRecords(PendingRecords& pending) {
 
 void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
   PendingRecords pending(store_, options_.uncommitted_outcomes);
-  // A message waiting for a busy domain is given back to the queue well
-  // before its lease could run out.
+  // Once half the lease is gone, what is left of the batch (waiting for a
+  // busy domain, or behind slow attempts) goes back to the queue untried:
+  // an attempt started later could outlast the lease, and another worker
+  // (with the same lease owner) could then claim and send it as well.
   absl::Time give_back = absl::Now() + options_.lease / 2;
   std::vector<store::Message> waiting = std::move(batch);
   while (!waiting.empty()) {
@@ -252,9 +254,10 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
     for (size_t index = 0; index < waiting.size(); ++index) {
       store::Message& m = waiting[index];
       absl::Time now = absl::Now();
-      if (Stopping()) {
+      if (Stopping() || now >= give_back) {
         // Not started yet: give it back to the queue now rather than make
-        // shutdown wait for a whole batch (a slow relay can take minutes).
+        // shutdown wait for a whole batch (a slow relay can take minutes),
+        // or send it on a lease about to run out.
         busy.push_back(std::move(m));
         continue;
       }

@@ -15,7 +15,9 @@
 // (domain_throttle): a worker delivers the messages of its claimed batch
 // whose domains are free, waits for a slot when none is, and gives a
 // message back to the queue (no attempt counted) while its domain backs
-// off after a 421 or a 4.7.x rate-limit reply.
+// off after a 421 or a 4.7.x rate-limit reply. Whatever of a batch is not
+// tried when half its lease has passed goes back to the queue too, so no
+// attempt starts on a lease that may run out under it.
 //
 // A worker hands each outcome of its batch to the store without waiting for
 // its commit (up to `uncommitted_outcomes` at a time), and waits for all of

@@ -423,6 +423,56 @@ TEST_F(DispatcherTest, StopFinishesTheAttemptUnderWayAndGivesBackTheRest) {
 namespace deliverd::delivery {
 namespace {
 
+// A transport that takes `delay` over its first message (a slow relay).
+class SlowFirstTransport : public ScriptedTransport {
+ public:
+  explicit SlowFirstTransport(absl::Duration delay) : delay_(delay) {}
+  absl::StatusOr<TransportResult> Send(const Envelope& envelope,
+                                       absl::string_view data) override {
+    if (!slowed_) {
+      slowed_ = true;
+      absl::SleepFor(delay_);
+    }
+    return ScriptedTransport::Send(envelope, data);
+  }
+
+ private:
+  const absl::Duration delay_;
+  bool slowed_ = false;
+};
+
+// Once half a batch's lease has gone, the messages not yet tried go back to
+// the queue instead: a lease that ran out mid-attempt would let another
+// worker (of this process, with the same lease owner) claim and send the
+// same message again.
+TEST_F(DispatcherTest, MessagesLeftWhenHalfTheLeaseIsGoneAreGivenBack) {
+  const absl::Duration lease = absl::Seconds(2);
+  Queue({"a@example.org"});
+  Queue({"b@example.org"});
+  auto claimed = store_->ClaimDueMessages("test", absl::Now(), lease, 10);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 2u);
+  const std::string first = (*claimed)[0].id;
+  const std::string second = (*claimed)[1].id;
+  SlowFirstTransport slow(lease / 2 + absl::Milliseconds(50));
+  DispatcherOptions options;
+  options.owner = "test";
+  options.lease = lease;
+  Dispatcher dispatcher(store_.get(), &slow, options);
+  dispatcher.DeliverBatch(std::move(*claimed));
+
+  ASSERT_EQ(slow.envelopes.size(), 1u) << "the second message was tried";
+  EXPECT_EQ(Reload(first).status, MessageStatus::kSent);
+  store::Message given_back = Reload(second);
+  EXPECT_EQ(given_back.status, MessageStatus::kQueued);
+  EXPECT_EQ(given_back.attempt_count, 0);
+  // Not leased any more: claimable at once.
+  auto again = store_->ClaimDueMessages("other", absl::Now(), lease, 10);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].id, second);
+}
+
 // A store whose RecordDelivery and FindSuppressions answer UNAVAILABLE a
 // given number of times first (a database restart).
 class FlakyStore : public store::ForwardingStore {
