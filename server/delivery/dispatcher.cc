@@ -211,6 +211,14 @@ class Dispatcher::PendingRecords {
     });
   }
 
+  // True once the store has refused an outcome (it may be away): the
+  // caller should send nothing more before those are recorded, so a crash
+  // meanwhile resends no more than the outcomes already waiting.
+  bool AnyRefused() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !failed_.empty();
+  }
+
   // Blocks until every outcome added so far is committed or refused; returns
   // (and forgets) the refused ones.
   std::vector<Failure> Wait() {
@@ -228,10 +236,10 @@ class Dispatcher::PendingRecords {
   std::vector<Failure> failed_;
 };
 
-void Dispatcher::FinishRecords(PendingRecords& pending) {
+void Dispatcher::FinishRecords(PendingRecords& pending, absl::Time give_up) {
   for (const PendingRecords::Failure& failure : pending.Wait()) {
     absl::Status status = failure.second;
-    if (absl::IsUnavailable(status)) status = Record(*failure.first);
+    if (absl::IsUnavailable(status)) status = Record(*failure.first, give_up);
     if (!status.ok()) {
       std::cerr << "deliverd: dispatcher: " << status << "\n";
     }
@@ -244,7 +252,11 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
   // busy domain, or behind slow attempts) goes back to the queue untried:
   // an attempt started later could outlast the lease, and another worker
   // (with the same lease owner) could then claim and send it as well.
-  absl::Time give_back = absl::Now() + options_.lease / 2;
+  const absl::Time claimed = absl::Now();
+  const absl::Time give_back = claimed + options_.lease / 2;
+  // Outcomes the store refused are retried until a quarter of the lease is
+  // left: past that, another worker could claim the message again.
+  const absl::Time record_until = claimed + options_.lease * 3 / 4;
   std::vector<store::Message> waiting = std::move(batch);
   while (!waiting.empty()) {
     std::vector<store::Message> busy;
@@ -254,10 +266,11 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
     for (size_t index = 0; index < waiting.size(); ++index) {
       store::Message& m = waiting[index];
       absl::Time now = absl::Now();
-      if (Stopping() || now >= give_back) {
+      if (Stopping() || now >= give_back || pending.AnyRefused()) {
         // Not started yet: give it back to the queue now rather than make
         // shutdown wait for a whole batch (a slow relay can take minutes),
-        // or send it on a lease about to run out.
+        // send it on a lease about to run out, or send more while the store
+        // refuses outcomes.
         busy.push_back(std::move(m));
         continue;
       }
@@ -283,7 +296,10 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
       }
     }
     if (busy.empty()) break;
-    if (Stopping() || absl::Now() >= give_back) {
+    if (Stopping() || absl::Now() >= give_back || pending.AnyRefused()) {
+      // The outcomes of what was sent come first: giving the rest back
+      // only saves them the wait for their leases.
+      FinishRecords(pending, record_until);
       for (const store::Message& m : busy) {
         absl::Status status = Postpone(m, absl::Now());
         if (!status.ok()) {
@@ -295,7 +311,7 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
     throttle_.WaitForRelease(std::min(give_back, absl::Now() + absl::Seconds(1)));
     waiting = std::move(busy);
   }
-  FinishRecords(pending);
+  FinishRecords(pending, record_until);
 }
 
 namespace {
@@ -343,7 +359,11 @@ absl::Status Dispatcher::Record(const store::DeliveryUpdate& update) {
   // the message stays leased to us, so keep trying until it is recorded,
   // we stop, or half the lease is gone (then another replica may take the
   // message over, and the outcome is lost to it either way).
-  absl::Time give_up = absl::Now() + options_.lease / 2;
+  return Record(update, absl::Now() + options_.lease / 2);
+}
+
+absl::Status Dispatcher::Record(const store::DeliveryUpdate& update,
+                                absl::Time give_up) {
   while (true) {
     absl::Status status = store_->RecordDelivery(update);
     if (!absl::IsUnavailable(status) || absl::Now() >= give_up) return status;

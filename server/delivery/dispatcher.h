@@ -24,8 +24,10 @@
 // them before it claims again: the message stays leased to us meanwhile, so
 // nobody else can take it, and a crash before the commit leaves it to be
 // tried again, as a crash between the relay's reply and the commit always
-// did. Outcomes the store could not commit because it was away are
-// recorded again, one by one, with Record()'s bounded retries.
+// did. Once the store refuses an outcome (it may be away), the worker sends
+// nothing more from that batch; the refused outcomes are recorded again,
+// one by one, with bounded retries that end while a quarter of the lease
+// is left.
 //
 // Thread-safe. Start() launches the workers; Stop() stops claiming, lets
 // attempts already under way finish and record their outcome, gives
@@ -116,14 +118,16 @@ class Dispatcher {
       const std::vector<std::optional<store::Suppression>>* suppressed,
       PendingRecords* records);
   // Waits for `pending`'s outcomes; records again those the store was away
-  // for, and logs the others that failed.
-  void FinishRecords(PendingRecords& pending);
+  // for (until `give_up`), and logs the others that failed.
+  void FinishRecords(PendingRecords& pending, absl::Time give_up);
   // Gives a claimed message back to the queue, due at `at`, without an
   // attempt.
   absl::Status Postpone(const store::Message& message, absl::Time at);
   // RecordDelivery, retried while the store is UNAVAILABLE (bounded by half
   // the lease, and by Stop()).
   absl::Status Record(const store::DeliveryUpdate& update);
+  // The same, retried until `give_up`.
+  absl::Status Record(const store::DeliveryUpdate& update, absl::Time give_up);
 
   store::Store* store_;
   Transport* transport_;

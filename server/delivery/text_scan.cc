@@ -26,6 +26,7 @@ size_t LongestLine(absl::string_view text) {
     const void* lf = std::memchr(p, '\n', end - p);
     const char* line_end = lf == nullptr ? end : static_cast<const char*>(lf);
     if (static_cast<size_t>(line_end - p) > longest) longest = line_end - p;
+    if (lf == nullptr) break;
     p = line_end + 1;
   }
   return longest;

@@ -99,13 +99,16 @@ absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
 }
 
 absl::Status LoadContent(SqliteConnection& db, Message& m) {
+  // Messages stored before migration 0007 have their content in their row.
   static const std::string kSql =
-      "SELECT content FROM message_contents WHERE message_row = ?";
+      "SELECT c.content IS NOT NULL, c.content, m.content FROM messages m "
+      "LEFT JOIN message_contents c ON c.message_row = m.row_id WHERE "
+      "m.row_id = ?";
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, m.row_id);
   ASSIGN_OR_RETURN(row, stmt->Step());
   if (!row) return absl::NotFoundError("message vanished");
-  m.content = stmt->Text(0);
+  m.content = stmt->Text(stmt->Int(0) != 0 ? 1 : 2);
   return absl::OkStatus();
 }
 
@@ -295,8 +298,8 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
       "INSERT INTO messages (id, tenant_id, status, from_address, from_name, "
       "subject, tags, metadata, stream, create_time, update_time, "
       "next_attempt_time, attempt_count, resend_of, rfc822_message_id, "
-      "size_bytes, request_id) VALUES "
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      "size_bytes, request_id, content) VALUES "
+      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,x'')";
   std::string tags = JoinTags(m.tags);
   {
     ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));

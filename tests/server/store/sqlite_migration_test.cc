@@ -48,6 +48,20 @@ class SqliteMigrationTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  int64_t QueryInt(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sql;
+    int64_t value = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
   static void Exec(sqlite3* db, const std::string& sql) {
     char* error = nullptr;
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error),
@@ -59,7 +73,7 @@ class SqliteMigrationTest : public ::testing::Test {
   std::string path_;
 };
 
-TEST_F(SqliteMigrationTest, ContentStoredInTheMessageRowSurvivesItsMove) {
+TEST_F(SqliteMigrationTest, ContentStoredInTheMessageRowStaysReadable) {
   CreateAtVersion(6);
   // Two messages as schema 6 stored them: content in the message row. The
   // second is due, so the queue must hand its content to the dispatcher.
@@ -93,6 +107,28 @@ TEST_F(SqliteMigrationTest, ContentStoredInTheMessageRowSurvivesItsMove) {
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ((*claimed)[0].id, "m_due");
   EXPECT_EQ((*claimed)[0].content, std::string("\x0a\x01\x42\x0a", 4));
+
+  // A message stored after the upgrade keeps its content out of its row.
+  NewMessage item;
+  item.message.id = "m_new";
+  item.message.tenant_id = 1;
+  item.message.status = MessageStatus::kQueued;
+  item.message.from_address = "a@example.com";
+  item.message.create_time = item.message.update_time = absl::Now();
+  item.message.content = std::string("\x0a\x01\x43\x0a", 4);
+  Recipient r;
+  r.address = "d@example.org";
+  item.message.recipients.push_back(r);
+  ASSERT_TRUE((*store)->InsertMessagesAndWait({item}).ok());
+  absl::StatusOr<Message> fresh =
+      (*store)->GetMessage(1, "m_new", /*with_content=*/true);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->content, item.message.content);
+  store->reset();
+  EXPECT_EQ(QueryInt("SELECT length(content) FROM messages WHERE id = "
+                     "'m_new'"),
+            0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM message_contents"), 1);
 }
 
 }  // namespace
