@@ -258,6 +258,9 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
   // left: past that, another worker could claim the message again.
   const absl::Time record_until = claimed + options_.lease * 3 / 4;
   std::vector<store::Message> waiting = std::move(batch);
+  // Ids this batch attempted; they stay in `in_flight_` until their
+  // outcomes are settled.
+  std::vector<std::string> attempted;
   while (!waiting.empty()) {
     std::vector<store::Message> busy;
     // Looked up again on every round: a round may wait for busy domains.
@@ -278,6 +281,13 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
       absl::Status status;
       switch (d.verdict) {
         case DomainThrottle::Verdict::kGo:
+          if (!BeginAttempt(m.id)) {
+            // Another worker here is still attempting it: the lease ran out
+            // under that attempt and the message was claimed again. That
+            // attempt records the outcome; a second would send it twice.
+            break;
+          }
+          attempted.push_back(m.id);
           // An attempt under way when Stop() is called is finished, so its
           // outcome is recorded rather than left to the lease.
           status = DeliverTo(
@@ -312,6 +322,17 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
     waiting = std::move(busy);
   }
   FinishRecords(pending, record_until);
+  EndAttempts(attempted);
+}
+
+bool Dispatcher::BeginAttempt(const std::string& id) {
+  std::lock_guard<std::mutex> lock(in_flight_mu_);
+  return in_flight_.insert(id).second;
+}
+
+void Dispatcher::EndAttempts(const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> lock(in_flight_mu_);
+  for (const std::string& id : ids) in_flight_.erase(id);
 }
 
 namespace {

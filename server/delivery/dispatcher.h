@@ -17,7 +17,10 @@
 // message back to the queue (no attempt counted) while its domain backs
 // off after a 421 or a 4.7.x rate-limit reply. Whatever of a batch is not
 // tried when half its lease has passed goes back to the queue too, so no
-// attempt starts on a lease that may run out under it.
+// attempt starts on a lease that may run out under it; and should an
+// attempt outlast its lease anyway (a relay that hangs), a second claim of
+// the message by another worker of this process is not attempted while the
+// first is under way (all workers share one lease owner).
 //
 // A worker hands each outcome of its batch to the store without waiting for
 // its commit (up to `uncommitted_outcomes` at a time), and waits for all of
@@ -40,6 +43,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -120,6 +124,10 @@ class Dispatcher {
   // Waits for `pending`'s outcomes; records again those the store was away
   // for (until `give_up`), and logs the others that failed.
   void FinishRecords(PendingRecords& pending, absl::Time give_up);
+  // Marks a message as being attempted by this process; false when it
+  // already is (by another worker).
+  bool BeginAttempt(const std::string& id);
+  void EndAttempts(const std::vector<std::string>& ids);
   // Gives a claimed message back to the queue, due at `at`, without an
   // attempt.
   absl::Status Postpone(const store::Message& message, absl::Time at);
@@ -139,6 +147,9 @@ class Dispatcher {
   bool stopping_ = false;
   uint64_t nudges_ = 0;
   std::vector<std::thread> workers_;
+
+  std::mutex in_flight_mu_;
+  std::unordered_set<std::string> in_flight_;
 };
 
 

@@ -473,6 +473,79 @@ TEST_F(DispatcherTest, MessagesLeftWhenHalfTheLeaseIsGoneAreGivenBack) {
   EXPECT_EQ((*again)[0].id, second);
 }
 
+// A transport whose first message waits until the test opens the gate (a
+// relay that hangs mid-transaction).
+class GatedFirstTransport : public ScriptedTransport {
+ public:
+  absl::StatusOr<TransportResult> Send(const Envelope& envelope,
+                                       absl::string_view data) override {
+    {
+      std::unique_lock<std::mutex> lock(gate_mu_);
+      ++calls_;
+      gate_cv_.notify_all();
+      if (calls_ == 1) gate_cv_.wait(lock, [this] { return open_; });
+    }
+    return ScriptedTransport::Send(envelope, data);
+  }
+  void WaitForCalls(int n) {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    ASSERT_TRUE(gate_cv_.wait_for(lock, std::chrono::seconds(30),
+                                  [&] { return calls_ >= n; }));
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    open_ = true;
+    gate_cv_.notify_all();
+  }
+  int calls() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  int calls_ = 0;
+  bool open_ = false;
+};
+
+// An attempt that outlasts its lease: the message is claimed again (all of
+// a process's workers share one lease owner), and the second claim must not
+// send it while the first attempt is still under way.
+TEST_F(DispatcherTest, AMessageClaimedAgainMidAttemptIsNotSentTwice) {
+  const absl::Duration lease = absl::Milliseconds(300);
+  const std::string id = Queue({"a@example.org"});
+  auto first = store_->ClaimDueMessages("test", absl::Now(), lease, 10);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u);
+  GatedFirstTransport gated;
+  DispatcherOptions options;
+  options.owner = "test";
+  options.lease = lease;
+  Dispatcher dispatcher(store_.get(), &gated, options);
+  std::thread hung([&] { dispatcher.DeliverBatch(std::move(*first)); });
+  gated.WaitForCalls(1);
+
+  // The lease runs out while the relay hangs; the message is due again.
+  std::vector<store::Message> second;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (second.empty() && absl::Now() < deadline) {
+    auto claimed = store_->ClaimDueMessages("test", absl::Now(), lease, 10);
+    ASSERT_TRUE(claimed.ok());
+    second = std::move(*claimed);
+    if (second.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_EQ(second[0].id, id);
+  dispatcher.DeliverBatch(std::move(second));
+  EXPECT_EQ(gated.calls(), 1) << "the message was sent a second time";
+
+  gated.Open();
+  hung.join();
+  EXPECT_EQ(gated.calls(), 1);
+  EXPECT_EQ(Reload(id).status, MessageStatus::kSent);
+}
+
 // A store whose RecordDelivery and FindSuppressions answer UNAVAILABLE a
 // given number of times first (a database restart).
 class FlakyStore : public store::ForwardingStore {
