@@ -2,9 +2,11 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -628,6 +630,109 @@ TEST_F(DispatcherTest, ARefusedOutcomeStopsTheBatchAndIsRecordedAgain) {
   EXPECT_EQ(again->size(), 2u);
   // One submission, two tries of its retry, two give-backs.
   EXPECT_EQ(flaky.record_calls, 5);
+}
+
+// A store that holds every outcome until the test lets it through, and
+// notes how many were waiting at most.
+class GatedRecordStore : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+
+  void RecordDeliveryAsync(std::shared_ptr<const store::DeliveryUpdate> update,
+                           RecordCallback done) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.emplace_back(std::move(update), std::move(done));
+    most_held_ = std::max(most_held_, held_.size());
+    cv_.notify_all();
+  }
+
+  // Waits until `ready(held)` holds for the number of outcomes held (bounded
+  // by `within`), then lets the oldest through. False if it never did.
+  bool ReleaseOneWhen(const std::function<bool(size_t)>& ready,
+                      absl::Duration within) {
+    std::pair<std::shared_ptr<const store::DeliveryUpdate>, RecordCallback>
+        next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // `ready` may look at more than this store (what the transport saw),
+      // so it is checked again every few milliseconds, not only when an
+      // outcome arrives.
+      const absl::Time deadline = absl::Now() + within;
+      while (held_.empty() || !ready(held_.size())) {
+        if (absl::Now() >= deadline) return false;
+        cv_.wait_for(lock, std::chrono::milliseconds(5));
+      }
+      next = std::move(held_.front());
+      held_.erase(held_.begin());
+    }
+    ForwardingStore::RecordDeliveryAsync(std::move(next.first),
+                                         std::move(next.second));
+    return true;
+  }
+
+  size_t most_held() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return most_held_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<
+      std::pair<std::shared_ptr<const store::DeliveryUpdate>, RecordCallback>>
+      held_;
+  size_t most_held_ = 0;
+};
+
+// A worker never has more than `uncommitted_outcomes` outcomes waiting for
+// their commit: each is a message a crash would send again.
+TEST_F(DispatcherTest, NoMoreOutcomesWaitForTheirCommitThanTheLimit) {
+  constexpr int kMessages = 12;
+  for (int i = 0; i < kMessages; ++i) {
+    Queue({"r" + std::to_string(i) + "@example.org"});
+  }
+  auto claimed =
+      store_->ClaimDueMessages("test", absl::Now(), absl::Minutes(5), 32);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), static_cast<size_t>(kMessages));
+  GatedRecordStore gated(store_.get());
+  DispatcherOptions options;
+  options.owner = "test";
+  options.uncommitted_outcomes = 2;
+  Dispatcher dispatcher(&gated, &transport_, options);
+  std::thread worker([&] { dispatcher.DeliverBatch(std::move(*claimed)); });
+  // Lets one outcome through only once the worker has sent the message
+  // after a full window (it must then wait, not send or submit more), and
+  // the last ones once every message's outcome has arrived.
+  auto sent_count = [&] {
+    std::lock_guard<std::mutex> lock(transport_.mu_);
+    return static_cast<int>(transport_.messages.size());
+  };
+  int released = 0;
+  bool stuck = false;
+  while (released < kMessages && !stuck) {
+    const int left = kMessages - released;
+    stuck = !gated.ReleaseOneWhen(
+        [&](size_t held) {
+          if (static_cast<int>(held) == left) return true;
+          return held >= 2 && sent_count() >= std::min(kMessages, released + 3);
+        },
+        absl::Seconds(30));
+    if (!stuck) ++released;
+  }
+  // On failure, let everything through so the worker can finish.
+  while (stuck && gated.ReleaseOneWhen([](size_t) { return true; },
+                                       absl::Seconds(1))) {
+  }
+  worker.join();
+  ASSERT_FALSE(stuck) << "stuck after " << released << " outcomes";
+  EXPECT_LE(gated.most_held(), 2u);
+  EXPECT_EQ(transport_.messages.size(), static_cast<size_t>(kMessages));
+  auto sent = store_->ListMessages(tenant_, {}, 100, std::nullopt);
+  ASSERT_TRUE(sent.ok());
+  for (const store::Message& m : sent->messages) {
+    EXPECT_EQ(m.status, MessageStatus::kSent) << m.id;
+  }
 }
 
 TEST_F(DispatcherTest, FailedSuppressionCheckGivesTheMessageBack) {
