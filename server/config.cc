@@ -313,6 +313,11 @@ absl::Status SetConfigValue(const std::string& key, const std::string& value,
       return BadValue(key, value, "a whole number from 0 to 256");
     }
     config->dispatcher_workers = static_cast<int>(number);
+  } else if (key == "uncommitted-outcomes") {
+    if (!absl::SimpleAtoi(value, &number) || number < 1 || number > 1024) {
+      return BadValue(key, value, "a whole number from 1 to 1024");
+    }
+    config->uncommitted_outcomes = static_cast<int>(number);
   } else if (key == "shutdown-grace") {
     absl::Duration d;
     if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
@@ -530,6 +535,9 @@ flags (also settable in --config FILE as "name = value"):
   --max-message-bytes N      message size limit (default 26214400)
   --dispatcher-workers N     concurrent deliveries (default 2, or one per
                              --smtp-connections with a relay; 0 = queue only)
+  --uncommitted-outcomes N   outcomes a worker may leave waiting for their
+                             commit while it sends on (default 8; a crash
+                             resends at most N+1 messages per worker)
   --shutdown-grace DURATION  how long in-flight calls may finish (default 30s)
   --dns HOST:PORT            DNS server (default: the system resolver)
   --unsubscribe-url URL      https base of list messages' one-click unsubscribe

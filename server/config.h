@@ -72,8 +72,11 @@ struct Config {
   std::string port_file;
   int max_recipients = 50;
   int64_t max_message_bytes = 25 * 1024 * 1024;
-  // -1: automatic (2 for the outbox, 4 * smtp_connections for a relay).
+  // -1: automatic (2 for the outbox, smtp_connections for a relay).
   int dispatcher_workers = -1;
+  // Outcomes a dispatcher worker may leave waiting for their commit while
+  // it goes on sending (each is a message a crash would send again).
+  int uncommitted_outcomes = 8;
   absl::Duration shutdown_grace = absl::Seconds(30);
   // DNS server for lookups ("HOST:PORT"); empty means the system resolver.
   std::string dns;

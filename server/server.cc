@@ -211,6 +211,7 @@ absl::Status Server::Start() {
   options.owner = lease_owner_;
   options.lease = config_.delivery_lease;
   options.workers = config_.DispatcherWorkers();
+  options.uncommitted_outcomes = config_.uncommitted_outcomes;
   options.return_path.verp = config_.verp;
   options.return_path.domain = config_.return_path_domain;
   options.retry.initial_delay = absl::ToChronoSeconds(config_.retry_initial);

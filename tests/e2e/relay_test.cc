@@ -442,9 +442,9 @@ TEST_F(RelayTest, SigkillMidQueueLosesNothingAndDuplicatesOnlyUncommittedOnes) {
   constexpr int kMessages = 2000;
   constexpr int kBatch = 1000;
   constexpr int kWorkers = 4;
-  // deliverd's DispatcherOptions::uncommitted_outcomes (the e2e tests see
-  // deliverd as a process, not a library).
-  constexpr int kUncommittedOutcomes = 8;
+  // Outcomes a worker may leave waiting for their commit (a flag; the
+  // default is 8).
+  constexpr int kUncommittedOutcomes = 2;
   const Clock::time_point test_start = Clock::now();
   auto elapsed = [&] {
     return std::chrono::duration_cast<Millis>(Clock::now() - test_start)
@@ -452,7 +452,9 @@ TEST_F(RelayTest, SigkillMidQueueLosesNothingAndDuplicatesOnlyUncommittedOnes) {
   };
   ASSERT_NO_FATAL_FAILURE(StartSink({}));
   std::vector<std::string> flags = RelayFlags(sink_->url());
-  for (const char* f : {"--dispatcher-workers", "4", "--smtp-connections", "4"}) {
+  const std::string uncommitted = std::to_string(kUncommittedOutcomes);
+  for (const char* f : {"--dispatcher-workers", "4", "--smtp-connections", "4",
+                        "--uncommitted-outcomes", uncommitted.c_str()}) {
     flags.push_back(f);
   }
   ASSERT_NO_FATAL_FAILURE(StartDeliverd(flags));

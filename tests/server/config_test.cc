@@ -85,6 +85,12 @@ TEST(Config, DispatcherWorkersMayBeZero) {
   ASSERT_TRUE(ParseConfig({"--dispatcher-workers", "0"}, &c).ok());
   EXPECT_EQ(c.dispatcher_workers, 0);
   EXPECT_FALSE(ParseConfig({"--dispatcher-workers", "-1"}, &c).ok());
+  EXPECT_EQ(c.uncommitted_outcomes, 8);
+  ASSERT_TRUE(ParseConfig({"--uncommitted-outcomes", "1"}, &c).ok());
+  EXPECT_EQ(c.uncommitted_outcomes, 1);
+  auto zero = ParseConfig({"--uncommitted-outcomes", "0"}, &c);
+  EXPECT_FALSE(zero.ok());
+  EXPECT_THAT(zero.status().message(), HasSubstr("uncommitted-outcomes"));
   EXPECT_TRUE(ParseConfig({"--shutdown-grace", "5s"}, &c).ok());
   EXPECT_EQ(c.shutdown_grace, absl::Seconds(5));
   EXPECT_FALSE(ParseConfig({"--shutdown-grace", "soon"}, &c).ok());
