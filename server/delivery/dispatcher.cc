@@ -13,6 +13,7 @@
 #include "hygiene/bounce/smtp_reply.h"
 #include "server/delivery/composer.h"
 #include "server/delivery/message_status.h"
+#include "server/delivery/text_scan.h"
 
 namespace deliverd::delivery {
 namespace {
@@ -89,11 +90,6 @@ bool IsRateLimit(const store::Reply& reply) {
   if (reply.code == 421) return true;
   return ClassifyStoredReply(reply).reason ==
          hygiene::bounce::Reason::kRateLimited;
-}
-
-bool HasNonAscii(absl::string_view text) {
-  return std::any_of(text.begin(), text.end(),
-                     [](char c) { return static_cast<unsigned char>(c) > 127; });
 }
 
 }  // namespace
@@ -261,6 +257,12 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
   // Ids this batch attempted; they stay in `in_flight_` until their
   // outcomes are settled.
   std::vector<std::string> attempted;
+  // Whether what is not yet tried goes back to the queue instead: at
+  // shutdown (a slow relay can take minutes), on a lease about to run out,
+  // or while the store refuses outcomes.
+  auto give_the_rest_back = [&] {
+    return Stopping() || absl::Now() >= give_back || pending.AnyRefused();
+  };
   while (!waiting.empty()) {
     std::vector<store::Message> busy;
     // Looked up again on every round: a round may wait for busy domains.
@@ -268,15 +270,11 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
         BatchSuppressions(waiting);
     for (size_t index = 0; index < waiting.size(); ++index) {
       store::Message& m = waiting[index];
-      absl::Time now = absl::Now();
-      if (Stopping() || now >= give_back || pending.AnyRefused()) {
-        // Not started yet: give it back to the queue now rather than make
-        // shutdown wait for a whole batch (a slow relay can take minutes),
-        // send it on a lease about to run out, or send more while the store
-        // refuses outcomes.
+      if (give_the_rest_back()) {
         busy.push_back(std::move(m));
         continue;
       }
+      absl::Time now = absl::Now();
       DomainThrottle::Decision d = throttle_.TryAcquire(PendingDomains(m), now);
       absl::Status status;
       switch (d.verdict) {
@@ -306,7 +304,7 @@ void Dispatcher::DeliverBatch(std::vector<store::Message> batch) {
       }
     }
     if (busy.empty()) break;
-    if (Stopping() || absl::Now() >= give_back || pending.AnyRefused()) {
+    if (give_the_rest_back()) {
       // The outcomes of what was sent come first: giving the rest back
       // only saves them the wait for their leases.
       FinishRecords(pending, record_until);
@@ -511,10 +509,10 @@ absl::Status Dispatcher::DeliverTo(
   envelope.mail_from =
       ReturnPathFor(options_.return_path, m.from_address, m.id);
   envelope.message_id = m.id;
-  envelope.smtputf8 = HasNonAscii(m.from_address);
+  envelope.smtputf8 = !IsAllAscii(m.from_address);
   for (size_t i : to_send) {
     envelope.rcpt_to.push_back(m.recipients[i].address);
-    envelope.smtputf8 |= HasNonAscii(m.recipients[i].address);
+    envelope.smtputf8 |= !IsAllAscii(m.recipients[i].address);
   }
   absl::StatusOr<TransportResult> result = transport_->Send(envelope, *data);
   if (!result.ok()) {
