@@ -101,14 +101,13 @@ absl::Status LoadRecipients(SqliteConnection& db, Message& m) {
 absl::Status LoadContent(SqliteConnection& db, Message& m) {
   // Messages stored before migration 0007 have their content in their row.
   static const std::string kSql =
-      "SELECT c.content IS NOT NULL, c.content, m.content FROM messages m "
-      "LEFT JOIN message_contents c ON c.message_row = m.row_id WHERE "
-      "m.row_id = ?";
+      "SELECT COALESCE(c.content, m.content) FROM messages m LEFT JOIN "
+      "message_contents c ON c.message_row = m.row_id WHERE m.row_id = ?";
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, m.row_id);
   ASSIGN_OR_RETURN(row, stmt->Step());
   if (!row) return absl::NotFoundError("message vanished");
-  m.content = stmt->Text(stmt->Int(0) != 0 ? 1 : 2);
+  m.content = stmt->Text(0);
   return absl::OkStatus();
 }
 
