@@ -89,22 +89,6 @@ double CpuSeconds() {
          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
-deliverd::store::Event DeliveryEvent(const Message& m,
-                                     deliverd::store::EventType type,
-                                     const std::string& detail) {
-  deliverd::store::Event e;
-  e.tenant_id = m.tenant_id;
-  e.message_id = m.id;
-  e.type = type;
-  e.time = absl::Now();
-  e.recipient = type == deliverd::store::EventType::kSent
-                    ? m.recipients[0].address
-                    : "";
-  e.source = "smtp-relay";
-  e.detail = detail;
-  return e;
-}
-
 // One claim of 32 and its outcomes; returns how many were recorded.
 long DeliverOneClaim(deliverd::store::Store& store) {
   auto claimed = store.ClaimDueMessages("bench", absl::Now(), absl::Minutes(5),
@@ -128,10 +112,12 @@ long DeliverOneClaim(deliverd::store::Store& store) {
     m.recipients[0].last_reply.text = "2.0.0 Ok: queued as 4XyZ1abc";
     m.recipients[0].last_reply.remote_host = "127.0.0.1";
     update->recipients = m.recipients;
-    update->events.push_back(DeliveryEvent(
-        m, deliverd::store::EventType::kAttempt, "attempt 1 via smtp-relay"));
-    update->events.push_back(DeliveryEvent(
-        m, deliverd::store::EventType::kSent, "2.0.0 Ok: queued as 4XyZ1abc"));
+    update->events.push_back(deliverd::store::MessageEvent(
+        m, deliverd::store::EventType::kAttempt, absl::Now(), "", "smtp-relay",
+        "attempt 1 via smtp-relay"));
+    update->events.push_back(deliverd::store::MessageEvent(
+        m, deliverd::store::EventType::kSent, absl::Now(),
+        m.recipients[0].address, "smtp-relay", "2.0.0 Ok: queued as 4XyZ1abc"));
     store.RecordDeliveryAsync(update, [&](absl::Status status) {
       if (status.ok()) recorded.fetch_add(1);
       std::lock_guard<std::mutex> lock(mu);
