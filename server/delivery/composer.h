@@ -34,7 +34,9 @@
 // domains to punycode, while non-ASCII (SMTPUTF8) addresses must appear as
 // given, in raw UTF-8 (RFC 6532). ASCII values of extra headers are never
 // encoded, since their grammar is unknown here (List-Unsubscribe URLs must stay
-// literal); they are only folded. GMime builds and serialises the message.
+// literal); they are only folded. The composer writes these fields itself;
+// GMime builds and serialises the MIME body (its Content-* fields and
+// content).
 //
 // Bcc recipients are not part of the input and never appear in the output;
 // the transport gives them to the next hop as envelope recipients only.
