@@ -162,4 +162,12 @@ int64_t SqliteConnection::LastInsertRowId() const {
 
 int SqliteConnection::Changes() const { return sqlite3_changes(db_); }
 
+int64_t SqliteConnection::TotalChanges() const {
+  return sqlite3_total_changes64(db_);
+}
+
+bool SqliteConnection::InAutocommit() const {
+  return sqlite3_get_autocommit(db_) != 0;
+}
+
 }  // namespace deliverd::store

@@ -72,6 +72,12 @@ class SqliteConnection {
       const std::string& sql);
   int64_t LastInsertRowId() const;
   int Changes() const;
+  // Rows changed by every INSERT, UPDATE and DELETE this connection has
+  // completed; a statement that failed counts none (SQLite undid it).
+  int64_t TotalChanges() const;
+  // True when no transaction is open, including after SQLite rolled one
+  // back by itself (some I/O and out-of-memory errors do).
+  bool InAutocommit() const;
   sqlite3* handle() const { return db_; }
 
  private:

@@ -576,6 +576,42 @@ absl::Status SqliteStore::WriteAndWait(
   return future.get();
 }
 
+bool SqliteStore::RunJobs(SqliteConnection& db, std::vector<WriteJob>& group,
+                          std::vector<absl::Status>& results, bool isolate) {
+  static const std::string kSavepoint = "SAVEPOINT job";
+  static const std::string kRelease = "RELEASE job";
+  static const std::string kRollbackTo = "ROLLBACK TO job";
+  for (size_t i = 0; i < group.size(); ++i) {
+    if (!isolate) {
+      const int64_t changes_before = db.TotalChanges();
+      results[i] = group[i].run(db);
+      // A job that failed before changing anything (a lease no longer held,
+      // a row not found) needs no undoing; the group goes on.
+      if (!results[i].ok() &&
+          (db.TotalChanges() != changes_before || db.InAutocommit())) {
+        return false;
+      }
+      continue;
+    }
+    absl::Status status = db.ExecCached(kSavepoint);
+    if (status.ok()) status = group[i].run(db);
+    if (status.ok()) {
+      status = db.ExecCached(kRelease);
+    } else if (db.InAutocommit()) {
+      // SQLite ended the transaction itself (an I/O error, a full disk):
+      // the jobs before this one were undone with it, and the rest must not
+      // run outside a transaction.
+      for (absl::Status& result : results) result = status;
+      return true;
+    } else {
+      db.ExecCached(kRollbackTo).IgnoreError();
+      db.ExecCached(kRelease).IgnoreError();
+    }
+    results[i] = status;
+  }
+  return true;
+}
+
 void SqliteStore::WriterLoop() {
   SqliteConnection& db = *writer_conn_;
   size_t last_group_size = 0;
@@ -605,27 +641,21 @@ void SqliteStore::WriterLoop() {
     last_group_size = group.size();
     std::vector<absl::Status> results(group.size());
     static const std::string kBegin = "BEGIN IMMEDIATE";
-    static const std::string kSavepoint = "SAVEPOINT job";
-    static const std::string kRelease = "RELEASE job";
-    static const std::string kRollbackTo = "ROLLBACK TO job";
     static const std::string kCommit = "COMMIT";
     absl::Status begin = db.ExecCached(kBegin);
+    if (begin.ok() && !RunJobs(db, group, results, /*isolate=*/false)) {
+      if (!db.InAutocommit()) db.Exec("ROLLBACK").IgnoreError();
+      begin = db.ExecCached(kBegin);
+      if (begin.ok()) RunJobs(db, group, results, /*isolate=*/true);
+    }
     if (!begin.ok()) {
       for (WriteJob& job : group) job.done(begin);
       continue;
     }
-    for (size_t i = 0; i < group.size(); ++i) {
-      absl::Status status = db.ExecCached(kSavepoint);
-      if (status.ok()) status = group[i].run(db);
-      if (status.ok()) {
-        status = db.ExecCached(kRelease);
-      } else {
-        db.ExecCached(kRollbackTo).IgnoreError();
-        db.ExecCached(kRelease).IgnoreError();
-      }
-      results[i] = status;
-    }
-    absl::Status commit = db.ExecCached(kCommit);
+    // Still in autocommit here only if SQLite ended the transaction, and
+    // then every result already says so.
+    absl::Status commit =
+        db.InAutocommit() ? absl::OkStatus() : db.ExecCached(kCommit);
     if (!commit.ok()) {
       db.Exec("ROLLBACK").IgnoreError();
       for (absl::Status& status : results) status = commit;

@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -264,6 +265,84 @@ TYPED_TEST(MessagesTest, BatchErrorCommitsNothing) {
     EXPECT_EQ(this->CountMessages(tenant), 2);
   }
   // Either way the first message is untouched.
+  EXPECT_EQ(this->Get(tenant, first.message.id).subject,
+            first.message.subject);
+  EXPECT_EQ(this->EventsOf(tenant, first.message.id).size(), 1u);
+}
+
+TYPED_TEST(MessagesTest, AFailingBatchUndoesOnlyItselfAmongConcurrentWrites) {
+  // The writer commits whatever is queued together. A large batch keeps it
+  // busy while three more are queued behind it, so they share one commit:
+  // the middle one fails after its first item is written (a duplicate id),
+  // which must undo that item and nothing of its neighbours.
+  int64_t tenant = this->MakeTenant("acme");
+  NewMessage first = this->MakeMessage(tenant, T0());
+  this->InsertOne(first);
+
+  std::vector<NewMessage> large;
+  for (int i = 0; i < 2000; ++i) {
+    large.push_back(
+        this->MakeMessage(tenant, T0() + absl::Milliseconds(10 + i)));
+  }
+  NewMessage before = this->MakeMessage(tenant, T0() + absl::Seconds(10));
+  NewMessage fresh = this->MakeMessage(tenant, T0() + absl::Seconds(11));
+  NewMessage duplicate = this->MakeMessage(tenant, T0() + absl::Seconds(12));
+  duplicate.message.id = first.message.id;
+  duplicate.message.subject = "not the first";
+  NewMessage after = this->MakeMessage(tenant, T0() + absl::Seconds(13));
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<absl::StatusOr<std::vector<InsertOutcome>>>>
+      results(4);
+  auto submit = [&](int slot, std::vector<NewMessage> batch) {
+    this->store().InsertMessages(
+        std::move(batch),
+        [&, slot](absl::StatusOr<std::vector<InsertOutcome>> result) {
+          std::lock_guard<std::mutex> lock(mu);
+          results[slot] = std::move(result);
+          cv.notify_all();
+        });
+  };
+  submit(0, large);
+  submit(1, {before});
+  submit(2, {fresh, duplicate});
+  submit(3, {after});
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] {
+      for (const auto& r : results) {
+        if (!r.has_value()) return false;
+      }
+      return true;
+    }));
+  }
+  for (int slot : {0, 1, 3}) {
+    STORE_ASSERT_OK(*results[slot]);
+    for (const InsertOutcome& o : **results[slot]) {
+      EXPECT_TRUE(o.status.ok()) << "batch " << slot << ": " << o.status;
+    }
+  }
+  EXPECT_EQ(this->Get(tenant, before.message.id).id, before.message.id);
+  EXPECT_EQ(this->Get(tenant, after.message.id).id, after.message.id);
+  EXPECT_EQ(this->Get(tenant, large.back().message.id).id,
+            large.back().message.id);
+
+  const absl::StatusOr<std::vector<InsertOutcome>>& failed = *results[2];
+  absl::StatusOr<Message> fresh_got =
+      this->store().GetMessage(tenant, fresh.message.id, false);
+  int stored_of_failed = 0;
+  if (!failed.ok()) {
+    EXPECT_EQ(fresh_got.status().code(), absl::StatusCode::kNotFound)
+        << "batch reported " << failed.status() << " but an item was stored";
+  } else {
+    ASSERT_EQ(failed->size(), 2u);
+    EXPECT_TRUE((*failed)[0].status.ok());
+    EXPECT_FALSE((*failed)[1].status.ok());
+    EXPECT_TRUE(fresh_got.ok()) << fresh_got.status();
+    stored_of_failed = 1;
+  }
+  EXPECT_EQ(this->CountMessages(tenant), 1 + 2000 + 2 + stored_of_failed);
   EXPECT_EQ(this->Get(tenant, first.message.id).subject,
             first.message.subject);
   EXPECT_EQ(this->EventsOf(tenant, first.message.id).size(), 1u);
