@@ -253,6 +253,11 @@ absl::Status SmtpChannel::Fill(absl::Time deadline) {
                        err == SSL_ERROR_SYSCALL ? "connection lost"
                                                 : OpenSslErrors()));
     }
+    if (awaiting_answer_) {
+      awaiting_answer_ = false;
+      absl::Status waited = WaitFor(false, deadline, "waiting for");
+      if (!waited.ok()) return waited;
+    }
     n = recv(fd_, chunk, sizeof(chunk), 0);
     if (n > 0) {
       buffer_.append(chunk, n);
@@ -321,6 +326,7 @@ absl::Status SmtpChannel::Write(absl::string_view data, absl::Time deadline) {
     ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
     if (n > 0) {
       data.remove_prefix(n);
+      awaiting_answer_ = true;
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
