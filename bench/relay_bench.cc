@@ -30,7 +30,12 @@
 // usage: relay_bench [--deliverd PATH] [--messages N] [--connections N]
 //                    [--sqlite-sync full|normal] [--body-bytes N]
 //                    [--skip-postfix] [--postfix-no-log] [--skip-deliverd]
-//                    [--mysql mysql://USER@HOST:PORT/]
+//                    [--mysql mysql://USER@HOST:PORT/] [--rounds R]
+// --rounds R (default 1) measures the ceiling and the deliverd rows R times,
+// alternating, each deliverd ratio against the ceiling measured just before
+// it, and prints every round and the median ratios: on a shared machine the
+// ceiling alone moves by a third between runs minutes apart. Postfix runs
+// once, in the first round.
 // --postfix-no-log adds a second Postfix row without its mail log (the
 // first logs to a file, as a relay in service does).
 #include <arpa/inet.h>
@@ -642,6 +647,7 @@ int main(int argc, char** argv) {
   bool skip_postfix = false;
   bool skip_deliverd = false;
   bool postfix_no_log = false;
+  int rounds = 1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--deliverd" && i + 1 < argc) {
@@ -659,6 +665,8 @@ int main(int argc, char** argv) {
       if (g_mysql.empty() || g_mysql.back() != '/') g_mysql += "/";
     } else if (arg == "--workers" && i + 1 < argc) {
       g_workers = atoi(argv[++i]);
+    } else if (arg == "--rounds" && i + 1 < argc) {
+      rounds = atoi(argv[++i]);
     } else if (arg == "--skip-postfix") {
       skip_postfix = true;
     } else if (arg == "--postfix-no-log") {
@@ -669,12 +677,12 @@ int main(int argc, char** argv) {
       std::cerr << "usage: relay_bench [--deliverd PATH] [--messages N] "
                    "[--connections N] [--workers N] [--sqlite-sync full|normal] "
                    "[--body-bytes N] [--skip-postfix] [--postfix-no-log] "
-                   "[--skip-deliverd]\n";
+                   "[--skip-deliverd] [--mysql URI] [--rounds R]\n";
       return 2;
     }
   }
-  if (messages < 1 || connections < 1) {
-    std::cerr << "--messages and --connections must be positive\n";
+  if (messages < 1 || connections < 1 || rounds < 1) {
+    std::cerr << "--messages, --connections and --rounds must be positive\n";
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -694,32 +702,56 @@ int main(int argc, char** argv) {
     std::cerr << r.method << ": " << r.seconds << " s " << r.note << "\n";
     RemoveTree(dir);
   };
-  run([&](const std::string& dir) {
-    return RunCeiling(messages, connections, dir);
-  });
-  if (!skip_postfix) {
+  // Per round: the ceiling, then each deliverd row's rate, for the table of
+  // rounds printed at the end.
+  struct Round {
+    double ceiling = 0;
+    std::vector<double> rates;
+  };
+  std::vector<Round> round_rates;
+  std::vector<std::string> round_methods;
+  auto rate_of = [](const Row& r) {
+    return r.seconds > 0 ? r.messages / r.seconds : 0.0;
+  };
+  for (int round = 0; round < rounds; ++round) {
+    const size_t first_row = rows.size();
     run([&](const std::string& dir) {
-      return RunPostfix(messages, connections, true, dir);
+      return RunCeiling(messages, connections, dir);
     });
-    if (postfix_no_log) {
+    if (!skip_postfix && round == 0) {
       run([&](const std::string& dir) {
-        return RunPostfix(messages, connections, false, dir);
+        return RunPostfix(messages, connections, true, dir);
       });
+      if (postfix_no_log) {
+        run([&](const std::string& dir) {
+          return RunPostfix(messages, connections, false, dir);
+        });
+      }
     }
-  }
-  if (!skip_deliverd) {
-    run([&](const std::string& dir) {
-      return RunDeliverdLive(binary, messages, connections, sync, body, dir);
-    });
-    run([&](const std::string& dir) {
-      return RunDeliverdQueuedFirst(binary, messages, connections, sync, body,
-                                    dir);
-    });
-    if (!g_mysql.empty()) {
+    const size_t first_deliverd_row = rows.size();
+    if (!skip_deliverd) {
       run([&](const std::string& dir) {
-        return RunTwoReplicas(binary, messages, connections, body, dir);
+        return RunDeliverdLive(binary, messages, connections, sync, body, dir);
       });
+      run([&](const std::string& dir) {
+        return RunDeliverdQueuedFirst(binary, messages, connections, sync,
+                                      body, dir);
+      });
+      if (!g_mysql.empty()) {
+        run([&](const std::string& dir) {
+          return RunTwoReplicas(binary, messages, connections, body, dir);
+        });
+      }
     }
+    Round r;
+    r.ceiling = rate_of(rows[first_row]);
+    for (size_t i = first_deliverd_row; i < rows.size(); ++i) {
+      r.rates.push_back(rate_of(rows[i]));
+      if (round == 0) round_methods.push_back(rows[i].method);
+    }
+    round_rates.push_back(std::move(r));
+    // The detailed table below shows the first round only.
+    if (round > 0) rows.resize(first_row);
   }
   if (!g_database.empty()) MysqlAdmin("DROP DATABASE IF EXISTS " + g_database);
 
@@ -741,6 +773,32 @@ int main(int argc, char** argv) {
   }
   for (const Row& r : rows) {
     if (!r.note.empty()) std::printf("note: %s: %s\n", r.method.c_str(), r.note.c_str());
+  }
+  if (rounds > 1 && !round_methods.empty()) {
+    std::printf("\nrounds (each ratio against the ceiling measured just "
+                "before it):\n\n| round | ceiling/s |");
+    for (const std::string& m : round_methods) std::printf(" %s |", m.c_str());
+    std::printf("\n| ---: | ---: |");
+    for (size_t i = 0; i < round_methods.size(); ++i) std::printf(" ---: |");
+    std::printf("\n");
+    std::vector<std::vector<double>> ratios(round_methods.size());
+    for (size_t k = 0; k < round_rates.size(); ++k) {
+      const Round& r = round_rates[k];
+      std::printf("| %zu | %.0f |", k + 1, r.ceiling);
+      for (size_t i = 0; i < r.rates.size() && i < ratios.size(); ++i) {
+        const double ratio = r.ceiling > 0 ? r.rates[i] / r.ceiling : 0;
+        ratios[i].push_back(ratio);
+        std::printf(" %.0f (%.2f) |", r.rates[i], ratio);
+      }
+      std::printf("\n");
+    }
+    std::printf("| median | |");
+    for (std::vector<double>& v : ratios) {
+      std::sort(v.begin(), v.end());
+      const size_t n = v.size();
+      std::printf(" %.2f |", n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+    }
+    std::printf("\n");
   }
   return 0;
 }
