@@ -6,10 +6,11 @@
 //
 // Writes go through one writer thread that groups every write waiting at
 // that moment into a single transaction (group commit): one fsync serves
-// many concurrent Send calls, which is how durable sends stay fast. Each
-// write runs inside its own savepoint, so one write's failure does not undo
-// the others in its group. Reads use a pool of separate connections and see
-// the last committed state without waiting for the writer.
+// many concurrent Send calls, which is how durable sends stay fast. One
+// write's failure never undoes the others in its group, nor leaves rows of
+// its own behind (see WriteJob for how, without a savepoint per write).
+// Reads use a pool of separate connections and see the last committed
+// state without waiting for the writer.
 //
 // Thread-safe. Only one deliverd process may use a file at a time (SQLite
 // would serialise them correctly, but leases assume one dispatcher per file
