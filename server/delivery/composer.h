@@ -60,8 +60,9 @@
 // the line rules above (a bug here, never the caller's).
 //
 // Thread safety: ComposeMessage may be called from any number of threads at
-// once. It initialises GMime exactly once (g_mime_init is not thread-safe) and
-// shares no GMime objects between calls.
+// once. It initialises GMime exactly once (g_mime_init is not thread-safe);
+// the only GMime object calls share is the format options, which GMime only
+// reads while writing.
 
 #ifndef DELIVERD_SERVER_DELIVERY_COMPOSER_H_
 #define DELIVERD_SERVER_DELIVERY_COMPOSER_H_

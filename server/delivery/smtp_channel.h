@@ -97,10 +97,10 @@ class SmtpChannel {
   std::string peer_;
   SSL* ssl_ = nullptr;
   std::string buffer_;
-  // Set by a write on a plain connection, cleared by the next read that
-  // returns data: the peer has not answered yet, so a read would only say
-  // EAGAIN. Fill then waits for the socket before reading, which saves a
-  // system call per reply (two per relayed message).
+  // Set by a write on a plain connection and cleared by the next Fill:
+  // the peer has not answered yet, so a read would only say EAGAIN. Fill
+  // then waits for the socket before reading, which saves a system call
+  // per reply (two per relayed message).
   bool awaiting_answer_ = false;
   size_t buffer_start_ = 0;
 };

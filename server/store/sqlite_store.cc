@@ -576,12 +576,36 @@ absl::Status SqliteStore::WriteAndWait(
   return future.get();
 }
 
+namespace {
+
+// SQLite ended the group's transaction by itself (some I/O and out-of-memory
+// errors do): whatever the group wrote is gone, so no job may be told it
+// succeeded.
+void MarkTransactionLost(std::vector<absl::Status>& results) {
+  for (absl::Status& result : results) {
+    if (result.ok()) {
+      result = absl::UnavailableError(
+          "the store's transaction was rolled back after an error; nothing "
+          "of this write was kept");
+    }
+  }
+}
+
+}  // namespace
+
 bool SqliteStore::RunJobs(SqliteConnection& db, std::vector<WriteJob>& group,
                           std::vector<absl::Status>& results, bool isolate) {
   static const std::string kSavepoint = "SAVEPOINT job";
   static const std::string kRelease = "RELEASE job";
   static const std::string kRollbackTo = "ROLLBACK TO job";
   for (size_t i = 0; i < group.size(); ++i) {
+    if (isolate && db.InAutocommit()) {
+      // The jobs before this one were undone with the transaction, and the
+      // rest must not run outside one (each savepoint would then commit on
+      // its own).
+      MarkTransactionLost(results);
+      return true;
+    }
     if (!isolate) {
       const int64_t changes_before = db.TotalChanges();
       results[i] = group[i].run(db);
@@ -597,13 +621,7 @@ bool SqliteStore::RunJobs(SqliteConnection& db, std::vector<WriteJob>& group,
     if (status.ok()) status = group[i].run(db);
     if (status.ok()) {
       status = db.ExecCached(kRelease);
-    } else if (db.InAutocommit()) {
-      // SQLite ended the transaction itself (an I/O error, a full disk):
-      // the jobs before this one were undone with it, and the rest must not
-      // run outside a transaction.
-      for (absl::Status& result : results) result = status;
-      return true;
-    } else {
+    } else if (!db.InAutocommit()) {
       db.ExecCached(kRollbackTo).IgnoreError();
       db.ExecCached(kRelease).IgnoreError();
     }
@@ -652,10 +670,12 @@ void SqliteStore::WriterLoop() {
       for (WriteJob& job : group) job.done(begin);
       continue;
     }
-    // Still in autocommit here only if SQLite ended the transaction, and
-    // then every result already says so.
-    absl::Status commit =
-        db.InAutocommit() ? absl::OkStatus() : db.ExecCached(kCommit);
+    absl::Status commit = absl::OkStatus();
+    if (db.InAutocommit()) {
+      MarkTransactionLost(results);
+    } else {
+      commit = db.ExecCached(kCommit);
+    }
     if (!commit.ok()) {
       db.Exec("ROLLBACK").IgnoreError();
       for (absl::Status& status : results) status = commit;
@@ -1303,6 +1323,7 @@ namespace deliverd::store {
 absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
   bool applied = false;
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    applied = false;  // a run may be repeated (see WriteJob)
     absl::Time now = absl::Now();
     {
       ASSIGN_OR_RETURN(stmt, db.Prepare("INSERT INTO feedback_applied "

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -271,10 +272,12 @@ TYPED_TEST(MessagesTest, BatchErrorCommitsNothing) {
 }
 
 TYPED_TEST(MessagesTest, AFailingBatchUndoesOnlyItselfAmongConcurrentWrites) {
-  // The writer commits whatever is queued together. A large batch keeps it
-  // busy while three more are queued behind it, so they share one commit:
-  // the middle one fails after its first item is written (a duplicate id),
-  // which must undo that item and nothing of its neighbours.
+  // The writer commits whatever is queued at that moment together. Four
+  // batches queued back to back usually share one commit (a large one
+  // first, so the writer is still busy when the others arrive); the third
+  // fails after its first item is written (a duplicate id), which must undo
+  // that item and nothing of its neighbours. Whether or not they share a
+  // commit, the outcome must be the same.
   int64_t tenant = this->MakeTenant("acme");
   NewMessage first = this->MakeMessage(tenant, T0());
   this->InsertOne(first);
@@ -291,31 +294,38 @@ TYPED_TEST(MessagesTest, AFailingBatchUndoesOnlyItselfAmongConcurrentWrites) {
   duplicate.message.subject = "not the first";
   NewMessage after = this->MakeMessage(tenant, T0() + absl::Seconds(13));
 
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::optional<absl::StatusOr<std::vector<InsertOutcome>>>>
-      results(4);
+  // Shared with the callbacks, which may outlive a failed wait below.
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::optional<absl::StatusOr<std::vector<InsertOutcome>>>>
+        results{4};
+  };
+  auto shared = std::make_shared<Shared>();
   auto submit = [&](int slot, std::vector<NewMessage> batch) {
     this->store().InsertMessages(
         std::move(batch),
-        [&, slot](absl::StatusOr<std::vector<InsertOutcome>> result) {
-          std::lock_guard<std::mutex> lock(mu);
-          results[slot] = std::move(result);
-          cv.notify_all();
+        [shared, slot](absl::StatusOr<std::vector<InsertOutcome>> result) {
+          std::lock_guard<std::mutex> lock(shared->mu);
+          shared->results[slot] = std::move(result);
+          shared->cv.notify_all();
         });
   };
   submit(0, large);
   submit(1, {before});
   submit(2, {fresh, duplicate});
   submit(3, {after});
+  std::vector<std::optional<absl::StatusOr<std::vector<InsertOutcome>>>>
+      results;
   {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] {
-      for (const auto& r : results) {
+    std::unique_lock<std::mutex> lock(shared->mu);
+    ASSERT_TRUE(shared->cv.wait_for(lock, std::chrono::seconds(60), [&] {
+      for (const auto& r : shared->results) {
         if (!r.has_value()) return false;
       }
       return true;
     }));
+    results = shared->results;
   }
   for (int slot : {0, 1, 3}) {
     STORE_ASSERT_OK(*results[slot]);
