@@ -1325,19 +1325,18 @@ absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
   RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
     applied = false;  // a run may be repeated (see WriteJob)
     absl::Time now = absl::Now();
+    // Every refusal comes before the first write, so a refused update
+    // costs its commit group nothing (see WriteJob).
     {
-      ASSIGN_OR_RETURN(stmt, db.Prepare("INSERT INTO feedback_applied "
-                                        "(tenant_id, fingerprint, message_id, "
-                                        "time) VALUES (?,?,?,?) ON CONFLICT "
-                                        "DO NOTHING"));
-      stmt->Bind(1, update.tenant_id)
-          .Bind(2, update.fingerprint)
-          .Bind(3, update.message_id)
-          .Bind(4, ToMicros(now));
-      RETURN_IF_ERROR(stmt->Run());
-      if (db.Changes() == 0) return absl::OkStatus();  // applied before
+      ASSIGN_OR_RETURN(stmt, db.Prepare("SELECT 1 FROM feedback_applied "
+                                        "WHERE tenant_id = ? AND "
+                                        "fingerprint = ?"));
+      stmt->Bind(1, update.tenant_id).Bind(2, update.fingerprint);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (row) return absl::OkStatus();  // applied before
     }
     std::string tags;
+    int64_t row_id = 0;
     if (!update.message_id.empty()) {
       ASSIGN_OR_RETURN(stmt, db.Prepare("SELECT row_id, tags, update_time "
                                         "FROM messages WHERE tenant_id = ? "
@@ -1348,7 +1347,7 @@ absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
         return absl::NotFoundError(
             absl::StrCat("message ", update.message_id));
       }
-      int64_t row_id = stmt->Int(0);
+      row_id = stmt->Int(0);
       tags = stmt->Text(1);
       if (update.expected_update_time != absl::InfinitePast() &&
           FromMicros(stmt->Int(2)) != update.expected_update_time) {
@@ -1356,6 +1355,18 @@ absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
             "message ", update.message_id, " changed while feedback was "
             "applied to it"));
       }
+    }
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("INSERT INTO feedback_applied "
+                                        "(tenant_id, fingerprint, message_id, "
+                                        "time) VALUES (?,?,?,?)"));
+      stmt->Bind(1, update.tenant_id)
+          .Bind(2, update.fingerprint)
+          .Bind(3, update.message_id)
+          .Bind(4, ToMicros(now));
+      RETURN_IF_ERROR(stmt->Run());
+    }
+    if (!update.message_id.empty()) {
       if (update.message_status != MessageStatus::kUnspecified ||
           !update.recipients.empty()) {
         ASSIGN_OR_RETURN(
