@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -21,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "hygiene/gmime_init.h"
+#include "server/delivery/composer_internal.h"
 #include "server/delivery/text_scan.h"
 
 namespace deliverd::delivery {
@@ -811,6 +813,21 @@ absl::StatusOr<std::string> ComposeMessage(const ComposeInput& input) {
     }
   }
 
+  if (std::optional<std::string> plain = internal::PlainBody(input)) {
+    out += *plain;
+  } else {
+    absl::StatusOr<std::string> body = internal::GMimeBody(input);
+    if (!body.ok()) return body.status();
+    out += *body;
+  }
+  if (absl::Status s = CheckWireFormat(out); !s.ok()) return s;
+  return out;
+}
+
+namespace internal {
+
+absl::StatusOr<std::string> GMimeBody(const ComposeInput& input) {
+  hygiene::EnsureGMimeInitialized();
   GObjectPtr<GMimeObject> body = BuildBody(input);
   static GMimeFormatOptions* const options = [] {
     GMimeFormatOptions* o = g_mime_format_options_new();
@@ -823,9 +840,34 @@ absl::StatusOr<std::string> ComposeMessage(const ComposeInput& input) {
   }
   GByteArray* bytes =
       g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream.get()));
-  out.append(reinterpret_cast<const char*>(bytes->data), bytes->len);
-  if (absl::Status s = CheckWireFormat(out); !s.ok()) return s;
+  return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+std::optional<std::string> PlainBody(const ComposeInput& input) {
+  if (!input.attachments.empty() ||
+      input.text_body.empty() == input.html_body.empty()) {
+    return std::nullopt;  // no body, or a multipart one
+  }
+  const bool html = input.text_body.empty();
+  const std::string text = CanonicalText(html ? input.html_body
+                                              : input.text_body);
+  // The condition under which MakeTextPart chooses 7bit and us-ascii.
+  if (!IsAllAscii(text) || LongestLine(text) > kMaxLineOctets) {
+    return std::nullopt;
+  }
+  std::string out = absl::StrCat(
+      "Content-Type: text/", html ? "html" : "plain",
+      "; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
+  out.reserve(out.size() + text.size() + text.size() / 32 + 2);
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t lf = text.find('\n', start);  // CanonicalText ends with one
+    out.append(text, start, lf - start);
+    out += "\r\n";
+    start = lf + 1;
+  }
   return out;
 }
 
+}  // namespace internal
 }  // namespace deliverd::delivery
