@@ -218,36 +218,43 @@ TEST(ReplicaTest, KilledReplicasClaimsAreTakenOverAndWatchSeesBothReplicas) {
   std::vector<std::string> ids;
   ASSERT_OK(SendRange(client_a, 0, kThroughA, &ids));
 
-  // Kill A while it is delivering: once the relay has kKillAfterDeliveriesByA
-  // of its copies (polled with short waits, bounded).
+  // Kill A while it is delivering and holds claims. Once the relay has
+  // kKillAfterDeliveriesByA of its copies, A is frozen (SIGSTOP, so the
+  // database shows what it held) and killed only if it holds claims then;
+  // otherwise it runs on and is checked again (polled with short waits,
+  // bounded). A worker delivers a claimed batch within milliseconds, so a
+  // kill timed by the relay's count alone could fall between two batches.
+  // What A holds: messages whose lease it has and that are not final. These
+  // are the only messages the relay may get twice: A may have handed one to
+  // the relay without recording it; B delivers it again once the lease runs
+  // out. (A claim A had not yet committed is rolled back with its
+  // connection and is not counted: nobody knows of it.) The owner is
+  // "deliverd-<host>-<pid>-<random>" (server.cc LeaseOwnerName).
+  const pid_t a_pid = a->pid();
+  const std::string held_by_a = absl::StrCat(
+      "SELECT COUNT(*) FROM messages WHERE lease_owner LIKE 'deliverd-%-",
+      a_pid, "-%' AND status IN (1, 3)");
   SinkTally tally(sink->dump_dir());
   Clock::time_point deadline = Clock::now() + Seconds(60);
   while (true) {
     tally.Update();
-    if (tally.copies_by_a() >= kKillAfterDeliveriesByA) break;
+    if (tally.copies_by_a() >= kKillAfterDeliveriesByA) {
+      ASSERT_EQ(kill(a_pid, SIGSTOP), 0);
+      ASSERT_OK_AND_ASSIGN(const int64_t held, sql->QueryInt(held_by_a));
+      if (held > 0) break;
+      ASSERT_EQ(kill(a_pid, SIGCONT), 0);
+    }
     ASSERT_LT(Clock::now(), deadline)
-        << "replica A delivered only " << tally.copies_by_a()
-        << " messages in 60 s (relay has " << tally.files()
-        << "); A's stderr:\n"
+        << "replica A delivered " << tally.copies_by_a()
+        << " messages in 60 s and was never caught holding claims (relay has "
+        << tally.files() << "); A's stderr:\n"
         << a->Stderr();
     std::this_thread::sleep_for(Millis(5));
   }
-  const pid_t a_pid = a->pid();
   a->Kill();
   const size_t files_at_kill = sink->MessageCount();
-  // What A had in flight: messages whose lease it held and that were not
-  // final, in the database right after its death. These are the only
-  // messages the relay may get twice: A may have handed one to the relay
-  // without recording it; B delivers it again once the lease runs out. (A
-  // claim A had not yet committed was rolled back with its connection and
-  // is not counted: nobody knows of it.) The owner is
-  // "deliverd-<host>-<pid>-<random>" (server.cc LeaseOwnerName).
-  ASSERT_OK_AND_ASSIGN(
-      const int64_t in_flight_at_kill,
-      sql->QueryInt(
-          absl::StrCat("SELECT COUNT(*) FROM messages WHERE lease_owner LIKE "
-                       "'deliverd-%-",
-                       a_pid, "-%' AND status IN (1, 3)")));
+  ASSERT_OK_AND_ASSIGN(const int64_t in_flight_at_kill,
+                       sql->QueryInt(held_by_a));
   // The scenario did happen: A died holding claims.
   EXPECT_GT(in_flight_at_kill, 0)
       << "A held no claims when killed: the test proved little";
