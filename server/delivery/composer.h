@@ -36,7 +36,8 @@
 // encoded, since their grammar is unknown here (List-Unsubscribe URLs must stay
 // literal); they are only folded. The composer writes these fields itself;
 // GMime builds and serialises the MIME body (its Content-* fields and
-// content).
+// content), except a single ASCII text part that needs no encoding, which
+// is written directly (composer_internal.h).
 //
 // Bcc recipients are not part of the input and never appear in the output;
 // the transport gives them to the next hop as envelope recipients only.
