@@ -509,14 +509,14 @@ std::string FormatMailboxes(const std::vector<Mailbox>& mailboxes) {
 
 // Folds "name: value" before whitespace runs so lines stay within 78 columns
 // where the value allows it (RFC 5322 2.2.3: unfolding only removes the CRLF,
-// so the value's meaning is unchanged). Returns the field body in GMime's raw
-// form: a leading space, "\n" line breaks (written as CRLF by the format
-// options) and a final "\n". Fails, naming |field|, if a run without
-// whitespace cannot fit in a 998-octet line.
+// so the value's meaning is unchanged). Returns the field body as it goes
+// after "Name:": a leading space, CRLF line breaks and a final CRLF. Fails,
+// naming |field|, if a run without whitespace cannot fit in a 998-octet
+// line.
 absl::StatusOr<std::string> FoldField(absl::string_view field,
                                       absl::string_view name,
                                       absl::string_view value) {
-  if (value.empty()) return std::string("\n");
+  if (value.empty()) return std::string("\r\n");
   std::string raw;
   size_t line = name.size() + 1;  // "Name:"
   size_t longest = 0;
@@ -533,7 +533,7 @@ absl::StatusOr<std::string> FoldField(absl::string_view field,
     // Breaking right after "Name:" only helps if the piece then fits.
     if (line + piece.size() > kFoldColumn &&
         (line_has_value || piece.size() <= kFoldColumn)) {
-      raw += '\n';
+      raw += "\r\n";
       longest = std::max(longest, line);
       line = 0;
     }
@@ -547,7 +547,7 @@ absl::StatusOr<std::string> FoldField(absl::string_view field,
                    "has a run without whitespace too long to fold into a "
                    "998-octet line");
   }
-  raw += '\n';
+  raw += "\r\n";
   return raw;
 }
 
@@ -593,21 +593,25 @@ void SetContent(GMimePart* part, absl::string_view bytes) {
   g_mime_part_set_content(part, wrapper.get());
 }
 
+// Whether canonical text may go out as 7bit: only ASCII with lines up to
+// 998 octets may (RFC 2045 2.7). Anything else is quoted-printable, whose
+// soft line breaks keep every line short and which relays never need to
+// re-encode.
+bool FitsSevenBit(absl::string_view text) {
+  return IsAllAscii(text) && LongestLine(text) <= kMaxLineOctets;
+}
+
 GObjectPtr<GMimeObject> MakeTextPart(const char* subtype,
                                      absl::string_view body) {
   const std::string text = CanonicalText(body);
-  const bool ascii = IsAllAscii(text);
-  const size_t longest = LongestLine(text);
+  const bool seven_bit = FitsSevenBit(text);
   GMimeTextPart* part = g_mime_text_part_new_with_subtype(subtype);
   SetContent(GMIME_PART(part), text);
-  g_mime_text_part_set_charset(part, ascii ? "us-ascii" : "utf-8");
-  // 7bit is only legal for ASCII with lines up to 998 octets (RFC 2045 2.7);
-  // anything else is quoted-printable, whose soft line breaks keep every
-  // line short and which relays never need to re-encode.
+  g_mime_text_part_set_charset(
+      part, seven_bit || IsAllAscii(text) ? "us-ascii" : "utf-8");
   g_mime_part_set_content_encoding(
-      GMIME_PART(part), ascii && longest <= kMaxLineOctets
-                            ? GMIME_CONTENT_ENCODING_7BIT
-                            : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+      GMIME_PART(part), seven_bit ? GMIME_CONTENT_ENCODING_7BIT
+                                  : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   return GObjectPtr<GMimeObject>(GMIME_OBJECT(part));
 }
 
@@ -805,12 +809,7 @@ absl::StatusOr<std::string> ComposeMessage(const ComposeInput& input) {
   for (const Field& f : fields) {
     absl::StatusOr<std::string> raw = FoldField(f.input_field, f.name, f.value);
     if (!raw.ok()) return raw.status();
-    out.append(f.name);
-    out += ':';
-    for (char c : *raw) {
-      if (c == '\n') out += '\r';
-      out += c;
-    }
+    absl::StrAppend(&out, f.name, ":", *raw);
   }
 
   if (std::optional<std::string> plain = internal::PlainBody(input)) {
@@ -851,10 +850,8 @@ std::optional<std::string> PlainBody(const ComposeInput& input) {
   const bool html = input.text_body.empty();
   const std::string text = CanonicalText(html ? input.html_body
                                               : input.text_body);
-  // The condition under which MakeTextPart chooses 7bit and us-ascii.
-  if (!IsAllAscii(text) || LongestLine(text) > kMaxLineOctets) {
-    return std::nullopt;
-  }
+  // As MakeTextPart decides it: 7bit, and so charset us-ascii.
+  if (!FitsSevenBit(text)) return std::nullopt;
   std::string out = absl::StrCat(
       "Content-Type: text/", html ? "html" : "plain",
       "; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
