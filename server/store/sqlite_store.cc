@@ -593,29 +593,35 @@ void MarkTransactionLost(std::vector<absl::Status>& results) {
 
 }  // namespace
 
-bool SqliteStore::RunJobs(SqliteConnection& db, std::vector<WriteJob>& group,
-                          std::vector<absl::Status>& results, bool isolate) {
+bool SqliteStore::RunJobsTogether(SqliteConnection& db,
+                                  std::vector<WriteJob>& group,
+                                  std::vector<absl::Status>& results) {
+  for (size_t i = 0; i < group.size(); ++i) {
+    const int64_t changes_before = db.TotalChanges();
+    results[i] = group[i].run(db);
+    // A job that failed before changing anything (a lease no longer held,
+    // a row not found) needs no undoing; the group goes on.
+    if (!results[i].ok() &&
+        (db.TotalChanges() != changes_before || db.InAutocommit())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void SqliteStore::RunJobsIsolated(SqliteConnection& db,
+                                  std::vector<WriteJob>& group,
+                                  std::vector<absl::Status>& results) {
   static const std::string kSavepoint = "SAVEPOINT job";
   static const std::string kRelease = "RELEASE job";
   static const std::string kRollbackTo = "ROLLBACK TO job";
   for (size_t i = 0; i < group.size(); ++i) {
-    if (isolate && db.InAutocommit()) {
+    if (db.InAutocommit()) {
       // The jobs before this one were undone with the transaction, and the
       // rest must not run outside one (each savepoint would then commit on
       // its own).
       MarkTransactionLost(results);
-      return true;
-    }
-    if (!isolate) {
-      const int64_t changes_before = db.TotalChanges();
-      results[i] = group[i].run(db);
-      // A job that failed before changing anything (a lease no longer held,
-      // a row not found) needs no undoing; the group goes on.
-      if (!results[i].ok() &&
-          (db.TotalChanges() != changes_before || db.InAutocommit())) {
-        return false;
-      }
-      continue;
+      return;
     }
     absl::Status status = db.ExecCached(kSavepoint);
     if (status.ok()) status = group[i].run(db);
@@ -627,7 +633,6 @@ bool SqliteStore::RunJobs(SqliteConnection& db, std::vector<WriteJob>& group,
     }
     results[i] = status;
   }
-  return true;
 }
 
 void SqliteStore::WriterLoop() {
@@ -661,10 +666,10 @@ void SqliteStore::WriterLoop() {
     static const std::string kBegin = "BEGIN IMMEDIATE";
     static const std::string kCommit = "COMMIT";
     absl::Status begin = db.ExecCached(kBegin);
-    if (begin.ok() && !RunJobs(db, group, results, /*isolate=*/false)) {
+    if (begin.ok() && !RunJobsTogether(db, group, results)) {
       if (!db.InAutocommit()) db.Exec("ROLLBACK").IgnoreError();
       begin = db.ExecCached(kBegin);
-      if (begin.ok()) RunJobs(db, group, results, /*isolate=*/true);
+      if (begin.ok()) RunJobsIsolated(db, group, results);
     }
     if (!begin.ok()) {
       for (WriteJob& job : group) job.done(begin);

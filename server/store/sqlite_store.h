@@ -204,14 +204,18 @@ class SqliteStore : public Store {
   void Submit(WriteJob job);
   // Submits and blocks until committed.
   absl::Status WriteAndWait(std::function<absl::Status(SqliteConnection&)> run);
-  // Runs the jobs of one group inside the open transaction, setting
-  // results[i] to job i's status. With `isolate`, each job runs in its own
-  // savepoint, so one that fails leaves nothing behind, and this returns
-  // true. Without, it stops and returns false as soon as a job fails having
-  // changed rows (or SQLite ended the transaction): the group must then be
-  // rolled back and run again isolated.
-  static bool RunJobs(SqliteConnection& db, std::vector<WriteJob>& group,
-                      std::vector<absl::Status>& results, bool isolate);
+  // Both run the jobs of one group inside the open transaction, setting
+  // results[i] to job i's status. RunJobsTogether runs them plainly and
+  // returns false as soon as a job fails having changed rows (or SQLite
+  // ended the transaction): the group must then be rolled back and run
+  // again with RunJobsIsolated, which gives each job its own savepoint so
+  // one that fails leaves nothing behind.
+  static bool RunJobsTogether(SqliteConnection& db,
+                              std::vector<WriteJob>& group,
+                              std::vector<absl::Status>& results);
+  static void RunJobsIsolated(SqliteConnection& db,
+                              std::vector<WriteJob>& group,
+                              std::vector<absl::Status>& results);
   void WriterLoop();
   void CompletionLoop();
   // Copies the WAL back into the database off the writer's path, so no
