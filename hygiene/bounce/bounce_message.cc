@@ -2,8 +2,6 @@
 // classification rules and the contract.
 #include "hygiene/bounce/bounce_message.h"
 
-#include <gmime/gmime.h>
-
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -19,47 +17,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "hygiene/bounce/mime_reader.h"
 #include "hygiene/bounce/reply_classifier.h"
 #include "hygiene/bounce/smtp_reply.h"
-#include "hygiene/gmime_init.h"
 
 namespace deliverd::hygiene::bounce {
 namespace {
-
-// ---------------------------------------------------------------------------
-// GMime plumbing.
-
-
-struct GObjectUnref {
-  void operator()(void* p) const {
-    if (p != nullptr) g_object_unref(p);
-  }
-};
-template <typename T>
-using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
-
-std::string Str(const char* s) { return s == nullptr ? std::string() : s; }
-
-// The decoded content of a leaf part, at most `limit` bytes kept.
-std::string PartContent(GMimePart* part, size_t limit) {
-  GMimeDataWrapper* wrapper = g_mime_part_get_content(part);
-  if (wrapper == nullptr) return "";
-  GObjectPtr<GMimeStream> mem(g_mime_stream_mem_new());
-  g_mime_data_wrapper_write_to_stream(wrapper, mem.get());
-  GByteArray* bytes =
-      g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
-  if (bytes == nullptr) return "";
-  size_t n = std::min<size_t>(bytes->len, limit);
-  return std::string(reinterpret_cast<const char*>(bytes->data), n);
-}
-
-std::string ObjectToString(GMimeObject* object, size_t limit) {
-  char* s = g_mime_object_to_string(object, nullptr);
-  if (s == nullptr) return "";
-  std::string out(s, std::min<size_t>(strlen(s), limit));
-  g_free(s);
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Text helpers.
@@ -275,106 +238,103 @@ void NoteReturnedHeaders(absl::string_view text, Collected* c) {
   }
 }
 
-void NoteReturnedMessage(GMimeMessage* message, Collected* c) {
-  GMimeObject* object = GMIME_OBJECT(message);
+void NoteReturnedMessage(const MimeEntity& message, Collected* c) {
+  auto value = [&message](absl::string_view name) {
+    std::optional<absl::string_view> raw = message.Field(name);
+    return raw ? MimeHeaderValue(*raw) : std::string();
+  };
   if (c->returned_message_id.empty()) {
-    c->returned_message_id =
-        StripAngles(Str(g_mime_message_get_message_id(message)));
+    c->returned_message_id = StripAngles(value("Message-ID"));
   }
   if (c->returned_deliverd_id.empty()) {
-    c->returned_deliverd_id = std::string(absl::StripAsciiWhitespace(
-        Str(g_mime_object_get_header(object, "X-Deliverd-Id"))));
+    c->returned_deliverd_id = value("X-Deliverd-Id");
   }
-  if (c->returned_to.empty()) {
-    c->returned_to = Str(g_mime_object_get_header(object, "To"));
-  }
+  if (c->returned_to.empty()) c->returned_to = value("To");
   if (c->returned_rcpt.empty()) {
-    c->returned_rcpt =
-        Str(g_mime_object_get_header(object, "X-HmXmrOriginalRecipient"));
+    c->returned_rcpt = value("X-HmXmrOriginalRecipient");
   }
   c->has_returned_message = true;
 }
 
+// An empty part adds nothing (so that a multipart whose only part was cut
+// off before its content still falls back to the raw body).
 void AppendBounded(std::string* out, absl::string_view text) {
-  if (out->size() >= kMaxBodyTextOctets) return;
+  if (text.empty() || out->size() >= kMaxBodyTextOctets) return;
   size_t room = kMaxBodyTextOctets - out->size();
   absl::StrAppend(out, text.substr(0, room), "\n");
 }
 
-void Walk(GMimeObject* object, int depth, bool returned, Collected* c) {
-  if (object == nullptr || depth > kMaxMimeDepth ||
-      ++c->parts > kMaxMimeParts) {
+// Header fields read per entity; more are skipped.
+constexpr size_t kMaxEntityFields = 1024;
+
+// `default_type`: the type when the entity has no Content-Type (text/plain,
+// or message/rfc822 inside a multipart/digest).
+void Walk(const MimeEntity& entity, const MimeContentType& default_type,
+          int depth, bool returned, Collected* c) {
+  if (depth > kMaxMimeDepth || ++c->parts > kMaxMimeParts) return;
+  std::optional<absl::string_view> type_field = entity.Field("Content-Type");
+  const MimeContentType type =
+      type_field ? ParseMimeContentType(*type_field) : default_type;
+  if (type.type == "multipart") {
+    if (type.subtype == "report" && c->report_type.empty()) {
+      c->report_type = Lower(
+          MimeParameter(type.parameters, "report-type").value_or(""));
+    }
+    std::optional<std::string> boundary =
+        MimeParameter(type.parameters, "boundary");
+    if (!boundary) return;
+    MimeContentType child_default;
+    child_default.type = type.subtype == "digest" ? "message" : "text";
+    child_default.subtype = type.subtype == "digest" ? "rfc822" : "plain";
+    for (absl::string_view part :
+         SplitMultipart(entity.body, *boundary, kMaxMimeParts)) {
+      if (c->parts > kMaxMimeParts) break;
+      Walk(ReadMimeEntity(part, kMaxEntityFields), child_default, depth + 1,
+           returned, c);
+    }
     return;
   }
-  GMimeContentType* type = g_mime_object_get_content_type(object);
-  auto is = [type](const char* t, const char* s) {
-    return type != nullptr && g_mime_content_type_is_type(type, t, s);
+  auto content = [&entity](size_t limit) {
+    return DecodeMimeBody(
+        entity.body,
+        entity.Field("Content-Transfer-Encoding").value_or(""), limit);
   };
-  if (GMIME_IS_MULTIPART(object)) {
-    if (is("multipart", "report") && c->report_type.empty()) {
-      c->report_type =
-          Lower(Str(g_mime_content_type_get_parameter(type, "report-type")));
-    }
-    GMimeMultipart* multipart = GMIME_MULTIPART(object);
-    int count = g_mime_multipart_get_count(multipart);
-    for (int i = 0; i < count && c->parts <= kMaxMimeParts; ++i) {
-      Walk(g_mime_multipart_get_part(multipart, i), depth + 1, returned, c);
-    }
-    return;
-  }
-  if (GMIME_IS_MESSAGE_PART(object)) {
-    GMimeMessage* inner =
-        g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
-    if (inner == nullptr) return;
-    if (is("message", "delivery-status") ||
-        is("message", "global-delivery-status")) {
-      (returned ? c->nested_delivery_status : c->delivery_status)
-          .push_back(ObjectToString(GMIME_OBJECT(inner), kMaxBodyTextOctets));
-      return;
-    }
-    if (is("message", "feedback-report")) {
-      if (!returned) {
-        c->feedback_reports.push_back(
-            ObjectToString(GMIME_OBJECT(inner), kMaxBodyTextOctets));
-      }
-      return;
-    }
+  if (type.Is("message", "rfc822") || type.Is("message", "global") ||
+      type.Is("message", "news")) {
+    if (absl::StripAsciiWhitespace(entity.body).empty()) return;
+    MimeEntity inner = ReadMimeEntity(entity.body, kMaxEntityFields);
     if (!returned) NoteReturnedMessage(inner, c);
     // Walk into the returned message only to find nested reports.
-    Walk(g_mime_message_get_mime_part(inner), depth + 1, true, c);
+    MimeContentType text_plain;
+    text_plain.type = "text";
+    text_plain.subtype = "plain";
+    Walk(inner, text_plain, depth + 1, true, c);
     return;
   }
-  if (!GMIME_IS_PART(object)) return;
-  GMimePart* part = GMIME_PART(object);
-  if (is("message", "delivery-status") ||
-      is("message", "global-delivery-status")) {
+  if (type.Is("message", "delivery-status") ||
+      type.Is("message", "global-delivery-status")) {
     (returned ? c->nested_delivery_status : c->delivery_status)
-        .push_back(PartContent(part, kMaxBodyTextOctets));
-  } else if (is("message", "feedback-report")) {
-    if (!returned) {
-      c->feedback_reports.push_back(PartContent(part, kMaxBodyTextOctets));
-    }
-  } else if (is("text", "rfc822-headers") || is("text", "rfc822-header") ||
-             is("message", "rfc822-headers")) {
-    if (!returned) NoteReturnedHeaders(PartContent(part, 64 * 1024), c);
-  } else if (is("message", "rfc822") || is("message", "global")) {
-    // Not parsed as a message (broken): its headers still identify it.
-    if (!returned) NoteReturnedHeaders(PartContent(part, 64 * 1024), c);
-  } else if (returned && is("text", "plain")) {
+        .push_back(content(kMaxBodyTextOctets));
+  } else if (type.Is("message", "feedback-report")) {
+    if (!returned) c->feedback_reports.push_back(content(kMaxBodyTextOctets));
+  } else if (type.Is("text", "rfc822-headers") ||
+             type.Is("text", "rfc822-header") ||
+             type.Is("message", "rfc822-headers")) {
+    if (!returned) NoteReturnedHeaders(content(64 * 1024), c);
+  } else if (returned && type.Is("text", "plain")) {
     if (c->returned_text.size() < kMaxReturnedTextOctets) {
       absl::StrAppend(
           &c->returned_text,
-          PartContent(part, kMaxReturnedTextOctets - c->returned_text.size()),
-          "\n");
+          content(kMaxReturnedTextOctets - c->returned_text.size()), "\n");
     }
-  } else if (!returned && is("text", "html")) {
-    AppendBounded(&c->html_text, PartContent(part, kMaxBodyTextOctets));
-  } else if (!returned && (is("text", "*") || type == nullptr)) {
-    const char* disposition = g_mime_object_get_disposition(object);
-    if (disposition == nullptr ||
-        !absl::EqualsIgnoreCase(disposition, "attachment") ||
+  } else if (!returned && type.Is("text", "html")) {
+    AppendBounded(&c->html_text, content(kMaxBodyTextOctets));
+  } else if (!returned && type.type == "text") {
+    std::optional<absl::string_view> disposition =
+        entity.Field("Content-Disposition");
+    if (!disposition || MimeDispositionType(*disposition) != "attachment" ||
         c->body_text.empty()) {
-      AppendBounded(&c->body_text, PartContent(part, kMaxBodyTextOctets));
+      AppendBounded(&c->body_text, content(kMaxBodyTextOctets));
     }
   }
 }
@@ -1638,44 +1598,19 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   if (raw_message.size() > kMaxBounceOctets) {
     return absl::InvalidArgumentError("bounce.too_long: over 25 MiB");
   }
-  hygiene::EnsureGMimeInitialized();
   BounceReport report;
   Collected c;
 
-  // GMime builds every part it sees before our walk's limits apply; a message
-  // with a huge number of boundary lines is cut before the one that would
-  // exceed kMaxMimeBoundaryLines (the tail is then an unterminated part).
-  absl::string_view mime_input = raw_message;
-  {
-    size_t count = 0, pos = 0;
-    while ((pos = mime_input.find("\n--", pos)) != absl::string_view::npos) {
-      if (++count > kMaxMimeBoundaryLines) {
-        mime_input = mime_input.substr(0, pos + 1);
-        break;
-      }
-      pos += 3;
-    }
-  }
-  GObjectPtr<GMimeStream> stream(
-      g_mime_stream_mem_new_with_buffer(mime_input.data(), mime_input.size()));
-  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
-  GObjectPtr<GMimeMessage> message(
-      g_mime_parser_construct_message(parser.get(), nullptr));
-  if (message == nullptr) return report;  // nothing that parses as a message
-
-  GMimeHeaderList* headers =
-      g_mime_object_get_header_list(GMIME_OBJECT(message.get()));
-  int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
-  for (int i = 0; i < count && i < 1024; ++i) {
-    GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
-    if (h == nullptr) continue;
-    std::string value = Str(g_mime_header_get_value(h));
+  const MimeEntity message = ReadMimeEntity(raw_message, kMaxEntityFields);
+  for (const MimeField& f : message.fields) {
+    std::string value = MimeHeaderValue(f.raw_value);
     if (value.size() > 8192) value.resize(8192);
-    c.top_headers.emplace_back(Lower(Str(g_mime_header_get_name(h))),
-                               std::move(value));
+    c.top_headers.emplace_back(Lower(f.name), std::move(value));
   }
-  Walk(g_mime_message_get_mime_part(message.get()), 0, false, &c);
+  MimeContentType text_plain;
+  text_plain.type = "text";
+  text_plain.subtype = "plain";
+  Walk(message, text_plain, 0, false, &c);
 
   const std::string from = TopHeader(c, "from");
   const std::string to = TopHeader(c, "to");

@@ -2,9 +2,10 @@
 // address to one entry per failed (or delayed, or delivered) recipient, each
 // classified by ClassifyReply() into a Reason and a BounceClass.
 //
-// Why hand-written on top of GMime: GMime (already used by the composer)
-// parses the MIME structure robustly; no Debian library reads delivery status
-// notifications, feedback reports or the free-text bounces of older MTAs.
+// Why hand-written: no Debian library reads delivery status notifications,
+// feedback reports or the free-text bounces of older MTAs. The MIME
+// structure is read by mime_reader.h (its header says why it is not GMime's
+// parser; GMime still does the transfer decodings and encoded words).
 // The DSN field parsing, the heuristics and the classification are ours,
 // written from RFC 3464 (DSN), RFC 6533 (global DSN), RFC 5965 (ARF) and
 // RFC 3834 (auto-responders), and from how common MTAs word their bounces.
@@ -138,12 +139,13 @@
 //     report, possibly with is_bounce false.
 //   * Total on hostile input (broken MIME, missing boundaries, huge headers,
 //     NULs, invalid UTF-8): never crashes or reads out of bounds; work is
-//     bounded (MIME depth, part count, boundary lines handed to GMime, text
+//     bounded (MIME depth, part count, header fields per entity, text
 //     examined and recipients are capped, see the constants below). A
 //     multipart whose boundaries are all missing is read as plain text, so
 //     its DSN fields or bounce wording are still found.
 //   * Thread-safe. GMime is initialised once per process, through the one
-//     initialiser every GMime user shares (hygiene/gmime_init).
+//     initialiser every GMime user shares (hygiene/gmime_init), when a
+//     bounce first needs one of its decoders.
 //   * Output strings are the bytes found (headers unfolded, trimmed); they are
 //     not guaranteed valid UTF-8.
 #ifndef DELIVERD_HYGIENE_BOUNCE_BOUNCE_MESSAGE_H_
@@ -163,9 +165,6 @@ namespace deliverd::hygiene::bounce {
 inline constexpr size_t kMaxBounceOctets = 25 * 1024 * 1024;
 inline constexpr int kMaxMimeDepth = 8;
 inline constexpr int kMaxMimeParts = 256;
-// Lines starting with "--" handed to GMime (which builds every part it
-// sees): the input is cut before the next one.
-inline constexpr size_t kMaxMimeBoundaryLines = 4096;
 inline constexpr size_t kMaxBounceRecipients = 256;
 // Free text examined for non-standard bounces.
 inline constexpr size_t kMaxBodyTextOctets = 256 * 1024;

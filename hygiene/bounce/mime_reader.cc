@@ -1,0 +1,378 @@
+// The MIME reader of bounce classification; see mime_reader.h for the
+// rules it follows and why it is not GMime's parser.
+#include "hygiene/bounce/mime_reader.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
+#include "hygiene/gmime_init.h"
+
+namespace deliverd::hygiene::bounce {
+namespace {
+
+bool IsLwsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// One line of `text` starting at `pos`: its content without the line break
+// (a CR before the LF is cut too) and where the next line starts.
+struct Line {
+  absl::string_view content;
+  size_t next;
+};
+Line LineAt(absl::string_view text, size_t pos) {
+  size_t nl = text.find('\n', pos);
+  size_t end = nl == absl::string_view::npos ? text.size() : nl;
+  size_t next = nl == absl::string_view::npos ? text.size() : nl + 1;
+  absl::string_view content = text.substr(pos, end - pos);
+  if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+  return {content, next};
+}
+
+bool IsFieldName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126) return false;
+  }
+  return true;
+}
+
+// Skips white space and RFC 5322 comments "(...)" (nested, with quoted
+// pairs) from `pos`.
+size_t SkipCfws(absl::string_view s, size_t pos) {
+  while (pos < s.size()) {
+    if (IsLwsp(s[pos])) {
+      ++pos;
+    } else if (s[pos] == '(') {
+      int depth = 0;
+      while (pos < s.size()) {
+        char c = s[pos++];
+        if (c == '\\') {
+          ++pos;
+        } else if (c == '(') {
+          ++depth;
+        } else if (c == ')' && --depth == 0) {
+          break;
+        }
+      }
+    } else {
+      break;
+    }
+  }
+  return std::min(pos, s.size());
+}
+
+bool IsTokenChar(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  if (u <= 32 || u >= 127) return false;
+  return absl::string_view("()<>@,;:\\\"/[]?=").find(c) ==
+         absl::string_view::npos;
+}
+
+// A token or a quoted string at `pos` (after CFWS), unquoted; `pos` moves
+// past it.
+std::string ReadValue(absl::string_view s, size_t* pos) {
+  size_t i = SkipCfws(s, *pos);
+  std::string out;
+  if (i < s.size() && s[i] == '"') {
+    ++i;
+    while (i < s.size() && s[i] != '"') {
+      if (s[i] == '\\' && i + 1 < s.size()) ++i;
+      // A folded quoted string: the line break goes, the white space stays.
+      if (s[i] != '\r' && s[i] != '\n') out.push_back(s[i]);
+      ++i;
+    }
+    if (i < s.size()) ++i;  // closing quote
+  } else {
+    // Lenient: anything up to ';' or white space (boundaries in the wild
+    // carry characters a token may not).
+    while (i < s.size() && s[i] != ';' && !IsLwsp(s[i])) out.push_back(s[i++]);
+  }
+  *pos = i;
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 2231 extended value: "charset'language'%xx..." for the first
+// section, "%xx..." after it. Bytes are kept as they are (no conversion).
+std::string PercentDecode(absl::string_view v, bool first_section) {
+  if (first_section) {
+    size_t q1 = v.find('\'');
+    size_t q2 = q1 == absl::string_view::npos ? q1 : v.find('\'', q1 + 1);
+    if (q2 != absl::string_view::npos) v.remove_prefix(q2 + 1);
+  }
+  std::string out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '%' && i + 2 < v.size() && HexValue(v[i + 1]) >= 0 &&
+        HexValue(v[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(v[i + 1]) * 16 +
+                                      HexValue(v[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(v[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<absl::string_view> MimeEntity::Field(
+    absl::string_view name) const {
+  for (const MimeField& f : fields) {
+    if (absl::EqualsIgnoreCase(f.name, name)) return f.raw_value;
+  }
+  return std::nullopt;
+}
+
+MimeEntity ReadMimeEntity(absl::string_view text, size_t max_fields) {
+  MimeEntity entity;
+  bool in_field = false;  // continuation lines extend the last field
+  size_t pos = 0;
+  while (pos < text.size()) {
+    Line line = LineAt(text, pos);
+    if (line.content.empty()) {
+      entity.body = text.substr(line.next);
+      return entity;
+    }
+    const size_t line_end = pos + line.content.size();
+    if (line.content[0] == ' ' || line.content[0] == '\t') {
+      if (in_field) {
+        absl::string_view& value = entity.fields.back().raw_value;
+        const char* begin = value.data();
+        value = absl::string_view(begin, text.data() + line_end - begin);
+      }
+      pos = line.next;
+      continue;
+    }
+    in_field = false;
+    size_t colon = line.content.find(':');
+    if (colon != absl::string_view::npos) {
+      absl::string_view name = line.content.substr(0, colon);
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) {
+        name.remove_suffix(1);
+      }
+      if (IsFieldName(name) && entity.fields.size() < max_fields) {
+        entity.fields.push_back(
+            {name, text.substr(pos + colon + 1, line_end - pos - colon - 1)});
+        in_field = true;
+      }
+    }
+    pos = line.next;
+  }
+  return entity;  // no empty line: no body
+}
+
+std::string MimeHeaderValue(absl::string_view raw_value) {
+  bool plain = raw_value.find("=?") == absl::string_view::npos;
+  for (size_t i = 0; plain && i < raw_value.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(raw_value[i]);
+    if (c >= 0x80 || c == 0) plain = false;
+  }
+  if (plain) {
+    std::string out;
+    out.reserve(raw_value.size());
+    for (char c : raw_value) {
+      if (c != '\r' && c != '\n') out.push_back(c);
+    }
+    size_t b = 0, e = out.size();
+    while (b < e && (out[b] == ' ' || out[b] == '\t')) ++b;
+    while (e > b && (out[e - 1] == ' ' || out[e - 1] == '\t')) --e;
+    return out.substr(b, e - b);
+  }
+  hygiene::EnsureGMimeInitialized();
+  // GMime reads C strings: a NUL ends the value for it too.
+  std::string z(raw_value.substr(0, raw_value.find('\0')));
+  char* unfolded = g_mime_utils_header_unfold(z.c_str());
+  if (unfolded == nullptr) return "";
+  char* decoded = g_mime_utils_header_decode_text(nullptr, unfolded);
+  g_free(unfolded);
+  if (decoded == nullptr) return "";
+  std::string out(decoded);
+  g_free(decoded);
+  return out;
+}
+
+MimeContentType ParseMimeContentType(absl::string_view raw_value) {
+  MimeContentType ct;
+  size_t i = SkipCfws(raw_value, 0);
+  size_t start = i;
+  while (i < raw_value.size() && IsTokenChar(raw_value[i])) ++i;
+  absl::string_view type = raw_value.substr(start, i - start);
+  i = SkipCfws(raw_value, i);
+  absl::string_view subtype;
+  if (i < raw_value.size() && raw_value[i] == '/') {
+    i = SkipCfws(raw_value, i + 1);
+    start = i;
+    while (i < raw_value.size() && IsTokenChar(raw_value[i])) ++i;
+    subtype = raw_value.substr(start, i - start);
+  }
+  if (type.empty() || subtype.empty()) {
+    ct.type = "application";
+    ct.subtype = "octet-stream";
+  } else {
+    ct.type = absl::AsciiStrToLower(type);
+    ct.subtype = absl::AsciiStrToLower(subtype);
+  }
+  ct.parameters = raw_value.substr(std::min(i, raw_value.size()));
+  return ct;
+}
+
+std::string MimeDispositionType(absl::string_view raw_value) {
+  size_t i = SkipCfws(raw_value, 0);
+  size_t start = i;
+  while (i < raw_value.size() && IsTokenChar(raw_value[i])) ++i;
+  return absl::AsciiStrToLower(raw_value.substr(start, i - start));
+}
+
+std::optional<std::string> MimeParameter(absl::string_view parameters,
+                                         absl::string_view name) {
+  std::optional<std::string> plain;
+  std::vector<std::pair<int, std::string>> sections;  // RFC 2231
+  size_t pos = 0;
+  while (pos < parameters.size()) {
+    size_t semi = parameters.find(';', pos);
+    if (semi == absl::string_view::npos) break;
+    size_t i = SkipCfws(parameters, semi + 1);
+    size_t start = i;
+    while (i < parameters.size() &&
+           (IsTokenChar(parameters[i]) || parameters[i] == '*') &&
+           parameters[i] != '=') {
+      ++i;
+    }
+    absl::string_view attribute = parameters.substr(start, i - start);
+    i = SkipCfws(parameters, i);
+    if (i >= parameters.size() || parameters[i] != '=') {
+      pos = i > semi ? i : semi + 1;
+      continue;
+    }
+    ++i;
+    std::string value = ReadValue(parameters, &i);
+    pos = i;
+    if (absl::EqualsIgnoreCase(attribute, name)) {
+      if (!plain) plain = std::move(value);
+      continue;
+    }
+    if (attribute.size() < name.size() + 1 ||
+        !absl::StartsWithIgnoreCase(attribute, name) ||
+        attribute[name.size()] != '*') {
+      continue;
+    }
+    absl::string_view rest = attribute.substr(name.size() + 1);
+    const bool extended = absl::EndsWith(rest, "*") || rest.empty();
+    if (absl::EndsWith(rest, "*")) rest.remove_suffix(1);
+    int section = 0;
+    if (!rest.empty()) {
+      if (rest.size() > 3) continue;
+      for (char c : rest) {
+        if (c < '0' || c > '9') {
+          section = -1;
+          break;
+        }
+        section = section * 10 + (c - '0');
+      }
+      if (section < 0) continue;
+    }
+    sections.emplace_back(
+        section, extended ? PercentDecode(value, section == 0) : value);
+  }
+  if (plain) return plain;
+  if (sections.empty()) return std::nullopt;
+  std::stable_sort(sections.begin(), sections.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string joined;
+  for (auto& [index, text] : sections) joined += text;
+  return joined;
+}
+
+std::vector<absl::string_view> SplitMultipart(absl::string_view body,
+                                              absl::string_view boundary,
+                                              size_t max_parts) {
+  std::vector<absl::string_view> parts;
+  if (boundary.empty()) return parts;
+  bool in_part = false;
+  size_t part_start = 0;
+  // The part before a delimiter line ends before that line's preceding
+  // line break.
+  // A delimiter line right after another delimits nothing (as for GMime).
+  auto close_part = [&](size_t delimiter_pos) {
+    if (delimiter_pos <= part_start) return;
+    size_t end = delimiter_pos;
+    if (end > part_start && body[end - 1] == '\n') --end;
+    if (end > part_start && body[end - 1] == '\r') --end;
+    parts.push_back(body.substr(part_start, end - part_start));
+  };
+  size_t pos = 0;
+  while (pos < body.size()) {
+    // Only lines starting with "--" can be delimiters: jump to the next one.
+    if (!(body[pos] == '-' && pos + 1 < body.size() && body[pos + 1] == '-')) {
+      size_t nl = body.find('\n', pos);
+      if (nl == absl::string_view::npos) break;
+      pos = nl + 1;
+      continue;
+    }
+    Line line = LineAt(body, pos);
+    absl::string_view rest = line.content.substr(2);
+    if (absl::StartsWith(rest, boundary)) {
+      rest.remove_prefix(boundary.size());
+      const bool closing = absl::StartsWith(rest, "--");
+      if (closing) rest.remove_prefix(2);
+      bool only_space = true;
+      for (char c : rest) only_space = only_space && IsLwsp(c);
+      if (only_space) {
+        if (in_part) close_part(pos);
+        if (closing || parts.size() >= max_parts) return parts;
+        in_part = true;
+        part_start = line.next;
+      }
+    }
+    pos = line.next;
+  }
+  if (in_part && part_start < body.size()) {
+    parts.push_back(body.substr(part_start));
+  }
+  return parts;
+}
+
+std::string DecodeMimeBody(absl::string_view body,
+                           absl::string_view transfer_encoding, size_t limit) {
+  std::string name =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(transfer_encoding));
+  GMimeContentEncoding encoding = GMIME_CONTENT_ENCODING_DEFAULT;
+  if (name == "base64") {
+    encoding = GMIME_CONTENT_ENCODING_BASE64;
+  } else if (name == "quoted-printable") {
+    encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+  } else if (name == "x-uuencode" || name == "uuencode" ||
+             name == "x-uue") {
+    encoding = GMIME_CONTENT_ENCODING_UUENCODE;
+  }
+  if (encoding == GMIME_CONTENT_ENCODING_DEFAULT) {
+    return std::string(body.substr(0, limit));
+  }
+  // None of these decodings makes the text longer: a prefix twice the
+  // limit (plus a line) holds at least `limit` decoded bytes.
+  if (limit < body.size() / 2) body = body.substr(0, limit * 2 + 128);
+  hygiene::EnsureGMimeInitialized();
+  GMimeEncoding state;
+  g_mime_encoding_init_decode(&state, encoding);
+  std::string out(g_mime_encoding_outlen(&state, body.size()), '\0');
+  size_t n = g_mime_encoding_flush(
+      &state, body.data(), body.size(), out.data());
+  out.resize(std::min(n, limit));
+  return out;
+}
+
+}  // namespace deliverd::hygiene::bounce
