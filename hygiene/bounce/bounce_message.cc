@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "hygiene/bounce/mime_reader.h"
+#include "hygiene/bounce/phrase_matcher.h"
 #include "hygiene/bounce/reply_classifier.h"
 #include "hygiene/bounce/smtp_reply.h"
 
@@ -29,9 +30,25 @@ namespace {
 
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 
+// Where `needle` first occurs in `hay`, ASCII case-insensitively.
+size_t FindCi(absl::string_view hay, absl::string_view needle) {
+  if (needle.empty()) return 0;
+  if (needle.size() > hay.size()) return absl::string_view::npos;
+  const char first_lower = absl::ascii_tolower(needle[0]);
+  const char first_upper = absl::ascii_toupper(needle[0]);
+  const size_t last = hay.size() - needle.size();
+  for (size_t i = 0; i <= last; ++i) {
+    if ((hay[i] == first_lower || hay[i] == first_upper) &&
+        absl::EqualsIgnoreCase(hay.substr(i + 1, needle.size() - 1),
+                               needle.substr(1))) {
+      return i;
+    }
+  }
+  return absl::string_view::npos;
+}
+
 bool ContainsCi(absl::string_view hay, absl::string_view needle) {
-  return absl::StrContains(absl::AsciiStrToLower(hay),
-                           absl::AsciiStrToLower(needle));
+  return FindCi(hay, needle) != absl::string_view::npos;
 }
 
 // Header-style fields ("Name: value", folded continuation lines, blocks
@@ -194,7 +211,9 @@ bool IsVerpAddress(absl::string_view address) {
 // What the MIME walk collects.
 
 struct Collected {
-  std::vector<std::pair<std::string, std::string>> top_headers;  // lower name
+  // The bounce's own header fields: lower-case name, raw value (decoded
+  // only when read: most are never read).
+  std::vector<std::pair<std::string, absl::string_view>> top_headers;
   std::string report_type;  // of a multipart/report, lower case
   std::vector<std::string> delivery_status;  // message/delivery-status texts
   std::vector<std::string> feedback_reports;
@@ -215,9 +234,16 @@ struct Collected {
   int parts = 0;
 };
 
+// A header field value as read (MimeHeaderValue), at most 8 KiB of it.
+std::string HeaderText(absl::string_view raw_value) {
+  std::string value = MimeHeaderValue(raw_value);
+  if (value.size() > 8192) value.resize(8192);
+  return value;
+}
+
 std::string TopHeader(const Collected& c, absl::string_view name) {
   for (const auto& [n, v] : c.top_headers) {
-    if (n == name) return v;
+    if (n == name) return HeaderText(v);
   }
   return "";
 }
@@ -455,26 +481,55 @@ constexpr BodyRule kBodyRules[] = {
      "reverse dns|ptr record|rdns|open relay"},
 };
 
-std::optional<Reason> BodyRuleReason(absl::string_view text,
-                                     std::string* rule) {
-  std::string lower = Lower(text.substr(0, 16 * 1024));
-  for (const BodyRule& r : kBodyRules) {
-    for (absl::string_view phrase : absl::StrSplit(r.phrases, '|')) {
-      if (!phrase.empty() && absl::StrContains(lower, phrase)) {
-        *rule = r.name;
-        return r.reason;
+constexpr size_t kBodyRuleCount = sizeof(kBodyRules) / sizeof(kBodyRules[0]);
+
+// Every phrase of kBodyRules in rule order, with the rule of each: the
+// lowest phrase index found belongs to the first rule that applies.
+struct BodyRuleIndex {
+  std::vector<size_t> rule_of;
+  std::unique_ptr<PhraseMatcher> matcher;
+};
+
+const BodyRuleIndex& BodyRules() {
+  static const BodyRuleIndex* index = [] {
+    auto* out = new BodyRuleIndex();
+    std::vector<absl::string_view> phrases;
+    for (size_t rule = 0; rule < kBodyRuleCount; ++rule) {
+      for (absl::string_view p : absl::StrSplit(kBodyRules[rule].phrases, '|')) {
+        if (p.empty()) continue;
+        phrases.push_back(p);
+        out->rule_of.push_back(rule);
       }
     }
-  }
-  return std::nullopt;
+    out->matcher = std::make_unique<PhraseMatcher>(phrases,
+                                                   PhraseMatcher::Options());
+    return out;
+  }();
+  return *index;
+}
+
+std::optional<Reason> BodyRuleReason(absl::string_view text,
+                                     std::string* rule) {
+  const BodyRuleIndex& index = BodyRules();
+  const int found = index.matcher->LowestIndexIn(text.substr(0, 16 * 1024));
+  if (found < 0) return std::nullopt;
+  const BodyRule& r = kBodyRules[index.rule_of[found]];
+  *rule = r.name;
+  return r.reason;
 }
 
 bool SaysExpired(absl::string_view text) {
-  std::string lower = Lower(text.substr(0, 16 * 1024));
-  for (absl::string_view phrase : absl::StrSplit(kBodyRules[0].phrases, '|')) {
-    if (!phrase.empty() && absl::StrContains(lower, phrase)) return true;
-  }
-  return false;
+  static const PhraseMatcher* const expired =
+      new PhraseMatcher(kBodyRules[0].phrases, PhraseMatcher::Options());
+  return expired->AnyIn(text.substr(0, 16 * 1024));
+}
+
+// Phrases matched as if the text's white space had been collapsed to
+// single spaces (bounce texts fold lines anywhere).
+PhraseMatcher::Options FoldedWhitespace() {
+  PhraseMatcher::Options options;
+  options.fold_whitespace = true;
+  return options;
 }
 
 // The first "4.7.x" / "5.7.x" enhanced code token anywhere in `text`.
@@ -531,13 +586,11 @@ std::string CollapseSpace(absl::string_view text) {
 // Whether the text says the reply came after the message data: the address
 // had been accepted at RCPT TO, so the refusal is about the content.
 bool SaysAfterData(absl::string_view text) {
-  std::string lower = Lower(CollapseSpace(text.substr(0, 8192)));
-  return absl::StrContains(lower, "in reply to end of data") ||
-         absl::StrContains(lower, "after end of data") ||
-         absl::StrContains(lower, ">>> data <<<") ||
-         absl::StrContains(lower, "smtp command data") ||
-         absl::StrContains(lower, "smtp command -------data") ||
-         absl::StrContains(lower, "after data");
+  static const PhraseMatcher* const phrases = new PhraseMatcher(
+      "in reply to end of data|after end of data|>>> data <<<|"
+      "smtp command data|smtp command -------data|after data",
+      FoldedWhitespace());
+  return phrases->AnyIn(text.substr(0, 8192));
 }
 
 // Whether the receiver says in so many words that the mailbox does not
@@ -545,42 +598,35 @@ bool SaysAfterData(absl::string_view text) {
 // check recipients only once the message has come), unlike a bare "unknown
 // user" that content filters also use.
 bool SaysMailboxDoesNotExist(absl::string_view text) {
-  std::string lower = Lower(CollapseSpace(text.substr(0, 8192)));
-  for (const char* p :
-       {" 5.1.1 ", "does not exist", "doesn't exist", "doesn't have a",
-        "does not have a", "no such mailbox"}) {
-    if (absl::StrContains(lower, p)) return true;
-  }
-  return false;
+  static const PhraseMatcher* const phrases = new PhraseMatcher(
+      " 5.1.1 |does not exist|doesn't exist|doesn't have a|"
+      "does not have a|no such mailbox",
+      FoldedWhitespace());
+  return phrases->AnyIn(text.substr(0, 8192));
 }
 
 // Whether a diagnostic is a local delivery program's failure rather than a
 // receiver's reply.
 bool SaysLocalDeliveryFailed(absl::string_view text) {
-  std::string lower = Lower(CollapseSpace(text.substr(0, 2048)));
-  for (const char* p :
-       {"procmail:", "couldn't create", "command died with status"}) {
-    if (absl::StrContains(lower, p)) return true;
-  }
-  return false;
+  static const PhraseMatcher* const phrases = new PhraseMatcher(
+      "procmail:|couldn't create|command died with status",
+      FoldedWhitespace());
+  return phrases->AnyIn(text.substr(0, 2048));
 }
 
 // Whether the text says the reply answered a session command (greeting,
 // EHLO/HELO, STARTTLS, AUTH, MAIL FROM): then it is about our session or
 // sender, never the recipient (ClassifyOptions::stage).
 bool SaysSessionStage(absl::string_view text) {
-  std::string lower = Lower(CollapseSpace(text.substr(0, 8192)));
-  for (const char* p :
-       {"after mail from", "in reply to mail from", ">>> mail from",
-        "after initial connection", "after ehlo", "after helo",
-        "in reply to ehlo", "in reply to helo", "in reply to starttls",
-        "after starttls", "in reply to auth", "after auth",
-        "my name was rejected", "but sender was rejected",
-        "refused to talk to me", "in reply to the initial greeting",
-        "smtp greeting", "after connection"}) {
-    if (absl::StrContains(lower, p)) return true;
-  }
-  return false;
+  static const PhraseMatcher* const phrases = new PhraseMatcher(
+      "after mail from|in reply to mail from|>>> mail from|"
+      "after initial connection|after ehlo|after helo|in reply to ehlo|"
+      "in reply to helo|in reply to starttls|after starttls|"
+      "in reply to auth|after auth|my name was rejected|"
+      "but sender was rejected|refused to talk to me|"
+      "in reply to the initial greeting|smtp greeting|after connection",
+      FoldedWhitespace());
+  return phrases->AnyIn(text.substr(0, 8192));
 }
 
 // "550 : User unknown", "550: : User unknown", "550 <>: User unknown": a
@@ -680,10 +726,8 @@ TranscriptHit FindTranscript(absl::string_view text,
 // reply answered); empty when it is not mentioned.
 absl::string_view Around(absl::string_view text, absl::string_view address) {
   if (address.empty()) return "";
-  std::string lower_text = Lower(text.substr(0, kMaxBodyTextOctets));
-  std::string lower_addr = Lower(address);
-  size_t pos = lower_text.find(lower_addr);
-  if (pos == std::string::npos) return "";
+  size_t pos = FindCi(text.substr(0, kMaxBodyTextOctets), address);
+  if (pos == absl::string_view::npos) return "";
   return text.substr(pos, 600);
 }
 
@@ -1060,49 +1104,48 @@ bool SubjectLooksLikeBounce(absl::string_view subject) {
 
 // Where the returned copy of the original message starts in a plain body.
 size_t ReturnedMessageStart(absl::string_view body) {
-  static constexpr const char* kMarkers[] = {
-      "below this line is a copy of the message",
-      "------ this is a copy of the message",
-      "----- original message follows",
-      "original message follows",
-      "----- original message -----",
-      "------ original message",
-      "----- unsent message below",
-      "---- the original message",
-      "--- original message",
-      "message headers follow",
-      "the headers of your message follow",
-      "original message headers",
-      "----- message header follows",
-      "----- original message header",
-      "------ the header of the original",
-      "original message header",
-      "your original message follows",
-      "copy of your message",
-      "included is the original message",
-      "a copy of the original message",
-  };
-  // ("----- The following addresses had permanent fatal errors" precedes
-  // Sendmail's failed addresses; it is not a copy marker and is not listed.)
-  const std::string lower = Lower(body);
+  // Markers first, then header lines that begin a block of returned
+  // headers ("Received: ", "Return-Path: ") at a line start after some
+  // text. ("----- The following addresses had permanent fatal errors"
+  // precedes Sendmail's failed addresses; it is not a copy marker.)
+  static constexpr size_t kHeaderMarkersFrom = 20;
+  static const PhraseMatcher* const markers = new PhraseMatcher(
+      "below this line is a copy of the message|"
+      "------ this is a copy of the message|"
+      "----- original message follows|"
+      "original message follows|"
+      "----- original message -----|"
+      "------ original message|"
+      "----- unsent message below|"
+      "---- the original message|"
+      "--- original message|"
+      "message headers follow|"
+      "the headers of your message follow|"
+      "original message headers|"
+      "----- message header follows|"
+      "----- original message header|"
+      "------ the header of the original|"
+      "original message header|"
+      "your original message follows|"
+      "copy of your message|"
+      "included is the original message|"
+      "a copy of the original message|"
+      "\nreturn-path: |\nreceived: from |\nreceived: (|\ndkim-signature: ",
+      PhraseMatcher::Options());
+  // Only the first occurrence of each marker counts, and only after the
+  // text's start (a header marker: after its first 80 bytes).
+  std::vector<bool> seen(markers->size(), false);
   size_t best = body.size();
-  // The first occurrence of `marker` if it starts before `best`: only that
-  // much of the text is searched (a later one cannot lower `best`).
-  auto first_before_best = [&](absl::string_view marker) {
-    const size_t window = std::min(lower.size(), best + marker.size() - 1);
-    return absl::string_view(lower).substr(0, window).find(marker);
-  };
-  for (const char* m : kMarkers) {
-    size_t pos = first_before_best(m);
-    if (pos != absl::string_view::npos && pos < best && pos > 0) best = pos;
-  }
-  // A block of returned headers ("Received: ", "Return-Path: ") at a line
-  // start after some text.
-  for (const char* h : {"\nreturn-path: ", "\nreceived: from ", "\nreceived: (",
-                        "\ndkim-signature: "}) {
-    size_t pos = first_before_best(h);
-    if (pos != absl::string_view::npos && pos > 80 && pos < best) best = pos;
-  }
+  markers->Scan(body, [&](size_t pos, size_t index) {
+    if (seen[index]) return true;
+    seen[index] = true;
+    const bool header = index >= kHeaderMarkersFrom;
+    if (header ? pos > 80 : pos > 0) {
+      best = pos;
+      return false;
+    }
+    return true;
+  });
   return best;
 }
 
@@ -1129,13 +1172,11 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
   absl::string_view section(body);
   section = section.substr(0, ReturnedMessageStart(section));
   // A delay warning rather than a failure.
-  const std::string lower_section = Lower(section);
-  const bool delayed =
-      absl::StrContains(lower_section, "warning message only") ||
-      absl::StrContains(lower_section, "has been delayed") ||
-      absl::StrContains(lower_section, "will be retried") ||
-      absl::StrContains(lower_section, "delivery attempts will continue") ||
-      absl::StrContains(lower_section, "still trying");
+  static const PhraseMatcher* const delay_phrases = new PhraseMatcher(
+      "warning message only|has been delayed|will be retried|"
+      "delivery attempts will continue|still trying",
+      PhraseMatcher::Options());
+  const bool delayed = delay_phrases->AnyIn(section);
 
   std::vector<std::string> exclude;
   for (const AddressHit& h : FindAddresses(from_header, 8)) {
@@ -1603,9 +1644,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
 
   const MimeEntity message = ReadMimeEntity(raw_message, kMaxEntityFields);
   for (const MimeField& f : message.fields) {
-    std::string value = MimeHeaderValue(f.raw_value);
-    if (value.size() > 8192) value.resize(8192);
-    c.top_headers.emplace_back(Lower(f.name), std::move(value));
+    c.top_headers.emplace_back(Lower(f.name), f.raw_value);
   }
   MimeContentType text_plain;
   text_plain.type = "text";
@@ -1621,7 +1660,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
        {"delivered-to", "x-original-to", "envelope-to", "to"}) {
     for (const auto& [n, v] : c.top_headers) {
       if (n != name || !report.verp_address.empty()) continue;
-      for (const AddressHit& h : FindAddresses(v, 8)) {
+      for (const AddressHit& h : FindAddresses(HeaderText(v), 8)) {
         if (IsVerpAddress(h.address)) {
           report.verp_address = h.address;
           break;

@@ -2,12 +2,14 @@
 // order of evaluation and the mapping decisions.
 #include "hygiene/bounce/reply_classifier.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "hygiene/bounce/phrase_matcher.h"
 
 namespace deliverd::hygiene::bounce {
 namespace {
@@ -314,33 +316,59 @@ bool KeywordMatches(absl::string_view lower, absl::string_view keyword) {
   return true;
 }
 
-// kTextRules' keywords split once (views into the static strings).
-const std::vector<std::vector<absl::string_view>>& SplitKeywords() {
-  static const auto* split = [] {
-    auto* out = new std::vector<std::vector<absl::string_view>>();
-    for (const TextRule& rule : kTextRules) {
-      std::vector<absl::string_view> keywords;
-      for (absl::string_view k : absl::StrSplit(rule.keywords, '|')) {
-        if (!k.empty()) keywords.push_back(k);
+constexpr size_t kTextRuleCount = sizeof(kTextRules) / sizeof(kTextRules[0]);
+
+// Every keyword of kTextRules in one matcher (a "a*b" keyword by its first
+// part; the rest is checked when that part occurs), with the rule each
+// belongs to. Built once.
+struct KeywordIndex {
+  std::vector<size_t> rule_of;             // by phrase index
+  std::vector<absl::string_view> starred;  // the whole "a*b" keyword, or ""
+  std::unique_ptr<PhraseMatcher> matcher;
+};
+
+const KeywordIndex& Keywords() {
+  static const KeywordIndex* index = [] {
+    auto* out = new KeywordIndex();
+    std::vector<absl::string_view> first_parts;
+    for (size_t rule = 0; rule < kTextRuleCount; ++rule) {
+      for (absl::string_view k : absl::StrSplit(kTextRules[rule].keywords, '|')) {
+        if (k.empty()) continue;
+        const size_t star = k.find('*');
+        first_parts.push_back(k.substr(0, star));
+        out->rule_of.push_back(rule);
+        out->starred.push_back(star == absl::string_view::npos ? "" : k);
       }
-      out->push_back(std::move(keywords));
     }
+    PhraseMatcher::Options options;
+    options.word_start = true;
+    out->matcher = std::make_unique<PhraseMatcher>(first_parts, options);
     return out;
   }();
-  return *split;
+  return *index;
 }
 
-bool RuleMatches(size_t rule_index, absl::string_view lower) {
-  for (absl::string_view keyword : SplitKeywords()[rule_index]) {
-    if (keyword.find('*') == absl::string_view::npos) {
-      if (FindAtWordStart(lower, keyword, 0) != absl::string_view::npos) {
-        return true;
-      }
-    } else if (KeywordMatches(lower, keyword)) {
+// The first rule in kTextRules' order with a keyword in `text` (rules that
+// would make a hard result skipped when `no_hard`), or kTextRuleCount.
+size_t FirstMatchingRule(absl::string_view text, bool no_hard) {
+  const KeywordIndex& index = Keywords();
+  size_t best = kTextRuleCount;
+  std::string lower;  // only for "a*b" keywords, made when one is needed
+  index.matcher->Scan(text, [&](size_t, size_t phrase) {
+    const size_t rule = index.rule_of[phrase];
+    if (rule >= best) return true;
+    if (no_hard &&
+        ClassOfReason(kTextRules[rule].reason) == BounceClass::kHard) {
       return true;
     }
-  }
-  return false;
+    if (!index.starred[phrase].empty()) {
+      if (lower.empty()) lower = absl::AsciiStrToLower(text);
+      if (!KeywordMatches(lower, index.starred[phrase])) return true;
+    }
+    best = rule;
+    return best != 0;
+  });
+  return best;
 }
 
 struct Decision {
@@ -471,18 +499,14 @@ ReplyClassification ClassifyReply(
   }
   // 3. Keyword rules.
   if (!decision && !text.empty()) {
-    std::string lower = absl::AsciiStrToLower(
-        text.substr(0, std::min<size_t>(text.size(), kMaxReplyOctets)));
-    for (size_t i = 0; i < sizeof(kTextRules) / sizeof(kTextRules[0]); ++i) {
+    // A policy code is never turned into a hard bounce.
+    const size_t i = FirstMatchingRule(
+        text.substr(0, std::min<size_t>(text.size(), kMaxReplyOctets)),
+        policy_subject);
+    if (i < kTextRuleCount) {
       const TextRule& rule = kTextRules[i];
-      if (policy_subject && ClassOfReason(rule.reason) == BounceClass::kHard) {
-        continue;  // a policy code is never turned into a hard bounce
-      }
-      if (RuleMatches(i, lower)) {
-        decision =
-            Decision{rule.reason, rule.perm, absl::StrCat("text:", rule.name)};
-        break;
-      }
+      decision =
+          Decision{rule.reason, rule.perm, absl::StrCat("text:", rule.name)};
     }
   }
   // 4. Generic enhanced code.

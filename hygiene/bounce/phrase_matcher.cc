@@ -1,0 +1,104 @@
+// One-pass phrase matching; see phrase_matcher.h.
+#include "hygiene/bounce/phrase_matcher.h"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace deliverd::hygiene::bounce {
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::vector<absl::string_view> SplitBars(absl::string_view text) {
+  std::vector<absl::string_view> out;
+  for (absl::string_view p : absl::StrSplit(text, '|')) {
+    if (!p.empty()) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+PhraseMatcher::PhraseMatcher(absl::string_view bar_separated, Options options)
+    : PhraseMatcher(SplitBars(bar_separated), options) {}
+
+PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
+                             Options options)
+    : options_(options) {
+  for (int c = 0; c < 256; ++c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    fold_[c] = static_cast<unsigned char>(absl::ascii_tolower(u));
+    if (options.fold_whitespace && IsSpace(static_cast<char>(c))) fold_[c] = ' ';
+  }
+  // Indexes are 16-bit; the rule tables are far smaller.
+  if (phrases.size() > 65535) std::abort();
+  for (absl::string_view phrase : phrases) {
+    if (phrase.empty()) std::abort();  // a programming error in a table
+    std::string lower = absl::AsciiStrToLower(phrase);
+    const unsigned char a = fold_[static_cast<unsigned char>(lower[0])];
+    by_first_[a].push_back(static_cast<uint16_t>(phrases_.size()));
+    if (lower.size() == 1) {
+      single_[a] = true;
+    } else {
+      const unsigned key =
+          (unsigned{a} << 8) | fold_[static_cast<unsigned char>(lower[1])];
+      pairs_[key >> 6] |= uint64_t{1} << (key & 63);
+    }
+    phrases_.push_back(std::move(lower));
+  }
+}
+
+bool PhraseMatcher::MatchesAt(absl::string_view text, size_t pos,
+                              absl::string_view phrase) const {
+  size_t t = pos;
+  for (char pc : phrase) {
+    if (options_.fold_whitespace && pc == ' ') {
+      if (t >= text.size() || !IsSpace(text[t])) return false;
+      while (t < text.size() && IsSpace(text[t])) ++t;
+      continue;
+    }
+    if (t >= text.size() ||
+        fold_[static_cast<unsigned char>(text[t])] !=
+            static_cast<unsigned char>(pc)) {
+      return false;
+    }
+    ++t;
+  }
+  return true;
+}
+
+int PhraseMatcher::LowestIndexIn(absl::string_view text) const {
+  int lowest = -1;
+  Scan(text, [&lowest](size_t, size_t index) {
+    if (lowest < 0 || static_cast<int>(index) < lowest) {
+      lowest = static_cast<int>(index);
+    }
+    return lowest != 0;  // nothing comes before the first phrase
+  });
+  return lowest;
+}
+
+bool PhraseMatcher::AnyIn(absl::string_view text) const {
+  bool found = false;
+  Scan(text, [&found](size_t, size_t) {
+    found = true;
+    return false;
+  });
+  return found;
+}
+
+void PhraseMatcher::FindAll(absl::string_view text,
+                            std::vector<bool>* found) const {
+  found->assign(phrases_.size(), false);
+  Scan(text, [found](size_t, size_t index) {
+    (*found)[index] = true;
+    return true;
+  });
+}
+
+}  // namespace deliverd::hygiene::bounce
