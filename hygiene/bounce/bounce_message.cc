@@ -232,6 +232,8 @@ struct Collected {
   std::string returned_rcpt;  // X-HmXmrOriginalRecipient (Microsoft JMRP)
   bool has_returned_message = false;
   int parts = 0;
+  // ReturnedMessageStart(body_text), once body_text is complete.
+  size_t body_returned_start = 0;
 };
 
 // A header field value as read (MimeHeaderValue), at most 8 KiB of it.
@@ -481,6 +483,14 @@ constexpr BodyRule kBodyRules[] = {
      "reverse dns|ptr record|rdns|open relay"},
 };
 
+// Phrases matched as if the text's white space had been collapsed to
+// single spaces (bounce texts fold lines anywhere).
+PhraseMatcher::Options FoldedWhitespace() {
+  PhraseMatcher::Options options;
+  options.fold_whitespace = true;
+  return options;
+}
+
 constexpr size_t kBodyRuleCount = sizeof(kBodyRules) / sizeof(kBodyRules[0]);
 
 // Every phrase of kBodyRules in rule order, with the rule of each: the
@@ -501,8 +511,8 @@ const BodyRuleIndex& BodyRules() {
         out->rule_of.push_back(rule);
       }
     }
-    out->matcher = std::make_unique<PhraseMatcher>(phrases,
-                                                   PhraseMatcher::Options());
+    out->matcher =
+        std::make_unique<PhraseMatcher>(phrases, FoldedWhitespace());
     return out;
   }();
   return *index;
@@ -520,17 +530,11 @@ std::optional<Reason> BodyRuleReason(absl::string_view text,
 
 bool SaysExpired(absl::string_view text) {
   static const PhraseMatcher* const expired =
-      new PhraseMatcher(kBodyRules[0].phrases, PhraseMatcher::Options());
+      new PhraseMatcher(kBodyRules[0].phrases, FoldedWhitespace());
   return expired->AnyIn(text.substr(0, 16 * 1024));
 }
 
-// Phrases matched as if the text's white space had been collapsed to
-// single spaces (bounce texts fold lines anywhere).
-PhraseMatcher::Options FoldedWhitespace() {
-  PhraseMatcher::Options options;
-  options.fold_whitespace = true;
-  return options;
-}
+
 
 // The first "4.7.x" / "5.7.x" enhanced code token anywhere in `text`.
 std::optional<EnhancedStatusCode> FindPolicyCode(absl::string_view text) {
@@ -670,6 +674,12 @@ TranscriptHit FindTranscript(absl::string_view text,
   TranscriptHit hit;
   size_t at = address.find('@');
   if (at == absl::string_view::npos || at == 0) return hit;
+  text = text.substr(0, 16 * 1024);
+  // Without a ">>> " or "<<< " anywhere, no line can start with one.
+  if (text.find(">>> ") == absl::string_view::npos &&
+      text.find("<<< ") == absl::string_view::npos) {
+    return hit;
+  }
   std::string needle = Lower(address.substr(0, at + 1));
   std::string last;
   bool found = false;
@@ -778,9 +788,16 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
       action == "failed" && (code / 100 == 4 || (status && status->klass == 4));
   int classify_code = code;
   if (code / 100 == 2) classify_code = 550;  // a "success" in a failure report
-  std::string extra = CollapseSpace(extra_text.substr(0, 16 * 1024));
+  // The human-readable part with its white space collapsed, made only if
+  // the diagnostic is empty (the body rules and SaysExpired() fold white
+  // space themselves and read extra_text as it is).
+  const absl::string_view extra_window = extra_text.substr(0, 16 * 1024);
+  std::string collapsed_extra;
   absl::string_view text = r->diagnostic;
-  if (text.empty()) text = extra;
+  if (text.empty()) {
+    collapsed_extra = CollapseSpace(extra_window);
+    text = collapsed_extra;
+  }
   const TranscriptHit transcript = FindTranscript(extra_text, r->address);
   const std::string& command = transcript.command;
   ClassifyOptions options;
@@ -819,8 +836,9 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
       generic_enhanced) {
     std::string rule;
     std::optional<Reason> body = BodyRuleReason(text, &rule);
-    if (!body && !extra.empty() && text.data() != extra.data()) {
-      body = BodyRuleReason(extra, &rule);
+    if (!body && !r->diagnostic.empty() &&
+        !absl::StripAsciiWhitespace(extra_window).empty()) {
+      body = BodyRuleReason(extra_window, &rule);
     }
     // A body rule may not turn a policy (subject 7) code hard.
     if (body && !((options.stage == Stage::kSession ||
@@ -946,7 +964,7 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
   if (action != "delayed" &&
       (r->reason == Reason::kNetworkError || r->reason == Reason::kUnknown ||
        r->reason == Reason::kSystemError || IsGenericRule(r->rule)) &&
-      (SaysExpired(extra) ||
+      (SaysExpired(extra_window) ||
        (transient_failure && r->reason == Reason::kNetworkError &&
         absl::StrContains(Lower(r->diagnostic), "timed out")))) {
     r->reason = Reason::kExpired;
@@ -1165,12 +1183,15 @@ void MailingListRefusal(absl::string_view text, BounceRecipient* r) {
 
 void ParseNonStandard(const Collected& c, absl::string_view from_header,
                       absl::string_view to_header, BounceReport* report) {
-  std::string body = c.body_text;
-  if (absl::StripAsciiWhitespace(body).empty() && !c.html_text.empty()) {
-    body = HtmlToText(c.html_text);
+  absl::string_view section(c.body_text);
+  std::string html_body;
+  size_t returned_start = c.body_returned_start;
+  if (absl::StripAsciiWhitespace(section).empty() && !c.html_text.empty()) {
+    html_body = HtmlToText(c.html_text);
+    section = html_body;
+    returned_start = ReturnedMessageStart(section);
   }
-  absl::string_view section(body);
-  section = section.substr(0, ReturnedMessageStart(section));
+  section = section.substr(0, returned_start);
   // A delay warning rather than a failure.
   static const PhraseMatcher* const delay_phrases = new PhraseMatcher(
       "warning message only|has been delayed|will be retried|"
@@ -1691,23 +1712,31 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   }
   // DSN fields in a plain body (a report whose MIME structure is broken).
   if (c.delivery_status.empty() && c.feedback_reports.empty()) {
-    std::string lower_body = Lower(c.body_text);
-    size_t pos = lower_body.find("\nfinal-recipient:");
-    if (pos == std::string::npos) {
-      pos = lower_body.find("\noriginal-recipient:");
+    const absl::string_view body(c.body_text);
+    size_t pos = FindCi(body, "\nfinal-recipient:");
+    if (pos == absl::string_view::npos) {
+      pos = FindCi(body, "\noriginal-recipient:");
     }
-    if (pos != std::string::npos &&
-        lower_body.find("\naction:", pos) != std::string::npos) {
-      size_t start = lower_body.rfind("\nreporting-mta:", pos);
-      c.delivery_status.push_back(
-          c.body_text.substr(start == std::string::npos ? pos : start));
+    if (pos != absl::string_view::npos &&
+        FindCi(body.substr(pos), "\naction:") != absl::string_view::npos) {
+      // The last Reporting-MTA before the recipient fields.
+      size_t start = pos;
+      const absl::string_view before = body.substr(0, pos);
+      for (size_t from = 0;;) {
+        size_t found = FindCi(before.substr(from), "\nreporting-mta:");
+        if (found == absl::string_view::npos) break;
+        start = from + found;
+        from = start + 1;
+      }
+      c.delivery_status.push_back(std::string(body.substr(start)));
     }
   }
+  c.body_returned_start = ReturnedMessageStart(c.body_text);
 
   if (report.original_message_id.empty() || report.deliverd_id.empty()) {
     // Returned headers quoted in a plain body.
     absl::string_view body(c.body_text);
-    size_t start = ReturnedMessageStart(body);
+    size_t start = c.body_returned_start;
     if (start < body.size()) {
       size_t nl = body.find('\n', start);
       if (nl != absl::string_view::npos) {
@@ -1768,7 +1797,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
       report.kind = BounceKind::kDsn;
       std::string context = c.body_text.substr(
           0, std::min<size_t>(c.body_text.size(),
-                              ReturnedMessageStart(c.body_text)));
+                              c.body_returned_start));
       for (BounceRecipient& r : report.recipients) {
         Classify(&r, context, Around(context, r.address));
       }
@@ -1789,7 +1818,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
       !daemon && !bounce_subject && !failed_header && c.has_returned_message &&
       ContainsCi(absl::string_view(c.body_text)
                      .substr(0, std::min<size_t>(
-                                    ReturnedMessageStart(c.body_text), 8192)),
+                                    c.body_returned_start, 8192)),
                  "could not be delivered to:");
   if (daemon || bounce_subject || failed_header || returned_with_failure ||
       c.report_type == "delivery-status") {

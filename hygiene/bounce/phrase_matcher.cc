@@ -41,12 +41,14 @@ PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
     if (phrase.empty()) std::abort();  // a programming error in a table
     std::string lower = absl::AsciiStrToLower(phrase);
     const unsigned char a = fold_[static_cast<unsigned char>(lower[0])];
-    by_first_[a].push_back(static_cast<uint16_t>(phrases_.size()));
+    const unsigned char b =
+        lower.size() > 1 ? fold_[static_cast<unsigned char>(lower[1])] : 0;
+    by_first_[a].push_back(
+        {static_cast<uint16_t>(phrases_.size()), b, lower.size() == 1});
     if (lower.size() == 1) {
       single_[a] = true;
     } else {
-      const unsigned key =
-          (unsigned{a} << 8) | fold_[static_cast<unsigned char>(lower[1])];
+      const unsigned key = (unsigned{a} << 8) | b;
       pairs_[key >> 6] |= uint64_t{1} << (key & 63);
     }
     phrases_.push_back(std::move(lower));

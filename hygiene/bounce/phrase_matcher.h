@@ -58,8 +58,9 @@ class PhraseMatcher {
       if (options_.word_start && i > 0 && IsWordByte(fold_[p[i - 1]])) {
         continue;
       }
-      for (uint16_t index : by_first_[a]) {
-        if (MatchesAt(text, i, phrases_[index]) && !on_match(i, index)) {
+      for (const Candidate& c : by_first_[a]) {
+        if (c.second != b && !c.single) continue;
+        if (MatchesAt(text, i, phrases_[c.index]) && !on_match(i, c.index)) {
           return;
         }
       }
@@ -90,7 +91,12 @@ class PhraseMatcher {
   std::array<unsigned char, 256> fold_;  // lower case (and white space)
   std::array<bool, 256> single_{};       // one-byte phrases' bytes
   std::array<uint64_t, 1024> pairs_{};   // 65,536 bits
-  std::array<std::vector<uint16_t>, 256> by_first_;
+  struct Candidate {
+    uint16_t index;
+    unsigned char second;  // the phrase's second byte, folded
+    bool single;           // a one-byte phrase
+  };
+  std::array<std::vector<Candidate>, 256> by_first_;  // by first byte
 };
 
 }  // namespace deliverd::hygiene::bounce
