@@ -250,18 +250,41 @@ std::string TopHeader(const Collected& c, absl::string_view name) {
   return "";
 }
 
+// A field's folded lines, each trimmed, joined by single spaces (as
+// ParseFields() reads them).
+std::string JoinedFieldLines(absl::string_view raw_value) {
+  std::string out;
+  bool first = true;
+  for (absl::string_view line : absl::StrSplit(raw_value, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (first) {
+      out = std::string(line);
+      first = false;
+    } else if (out.size() < 4096) {
+      absl::StrAppend(&out, " ", line);
+    }
+  }
+  return out;
+}
+
+// The identifiers in the first header block of `text` (returned headers).
 void NoteReturnedHeaders(absl::string_view text, Collected* c) {
-  for (const Field& f : ParseFields(text.substr(0, 64 * 1024), 512)) {
-    if (f.block > 0) break;
-    if (f.name == "message-id" && c->returned_message_id.empty()) {
-      c->returned_message_id = StripAngles(f.value);
-    } else if (f.name == "x-deliverd-id" && c->returned_deliverd_id.empty()) {
-      c->returned_deliverd_id = f.value;
-    } else if (f.name == "to" && c->returned_to.empty()) {
-      c->returned_to = f.value;
-    } else if (f.name == "x-hmxmroriginalrecipient" &&
-               c->returned_rcpt.empty()) {
-      c->returned_rcpt = f.value;
+  const MimeEntity header = ReadMimeEntity(text.substr(0, 64 * 1024), 512);
+  for (const MimeField& f : header.fields) {
+    if (absl::EqualsIgnoreCase(f.name, "message-id")) {
+      if (c->returned_message_id.empty()) {
+        c->returned_message_id = StripAngles(JoinedFieldLines(f.raw_value));
+      }
+    } else if (absl::EqualsIgnoreCase(f.name, "x-deliverd-id")) {
+      if (c->returned_deliverd_id.empty()) {
+        c->returned_deliverd_id = JoinedFieldLines(f.raw_value);
+      }
+    } else if (absl::EqualsIgnoreCase(f.name, "to")) {
+      if (c->returned_to.empty()) c->returned_to = JoinedFieldLines(f.raw_value);
+    } else if (absl::EqualsIgnoreCase(f.name, "x-hmxmroriginalrecipient")) {
+      if (c->returned_rcpt.empty()) {
+        c->returned_rcpt = JoinedFieldLines(f.raw_value);
+      }
     }
   }
 }

@@ -359,9 +359,9 @@ std::vector<absl::string_view> SplitMultipart(absl::string_view body,
   while (pos < body.size()) {
     // Only lines starting with "--" can be delimiters: jump to the next one.
     if (!(body[pos] == '-' && pos + 1 < body.size() && body[pos + 1] == '-')) {
-      size_t nl = body.find('\n', pos);
-      if (nl == absl::string_view::npos) break;
-      pos = nl + 1;
+      size_t next = body.find("\n--", pos);
+      if (next == absl::string_view::npos) break;
+      pos = next + 1;
       continue;
     }
     Line line = LineAt(body, pos);

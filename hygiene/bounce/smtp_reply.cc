@@ -254,9 +254,16 @@ FoundStatusCodes FindStatusCodesInText(absl::string_view text) {
     char c = text[pos];
     return IsAlnum(c) || c == '.';
   };
+  // Could an enhanced code ("4.x.y") start at text[i]? (A cheap test
+  // first: most bytes are not a class digit followed by '.'.)
+  auto class_dot = [&](size_t i) {
+    const char c = text[i];
+    return (c == '2' || c == '4' || c == '5') && i + 1 < text.size() &&
+           text[i + 1] == '.';
+  };
   // Enhanced code first.
   for (size_t i = 0; i < text.size(); ++i) {
-    if (i > 0 && glued(i - 1)) continue;
+    if (!class_dot(i) || (i > 0 && glued(i - 1))) continue;
     EnhancedStatusCode code;
     size_t end = 0;
     if (!ReadEnhanced(text, i, &code, &end)) continue;
@@ -268,7 +275,7 @@ FoundStatusCodes FindStatusCodesInText(absl::string_view text) {
     // Allow "... 5.1.1." (sentence end): retry treating a final '.' followed
     // by space/end as a boundary.
     for (size_t i = 0; i < text.size(); ++i) {
-      if (i > 0 && glued(i - 1)) continue;
+      if (!class_dot(i) || (i > 0 && glued(i - 1))) continue;
       EnhancedStatusCode code;
       size_t end = 0;
       if (!ReadEnhanced(text, i, &code, &end)) continue;
@@ -281,7 +288,7 @@ FoundStatusCodes FindStatusCodesInText(absl::string_view text) {
   }
   std::optional<int> first;
   for (size_t i = 0; i + 3 <= text.size(); ++i) {
-    if (i > 0 && glued(i - 1)) continue;
+    if (text[i] < '2' || text[i] > '5' || (i > 0 && glued(i - 1))) continue;
     absl::string_view digits = text.substr(i, 3);
     if (!ValidReplyCode(digits)) continue;
     size_t end = i + 3;
