@@ -37,6 +37,17 @@ size_t FindCi(absl::string_view hay, absl::string_view needle) {
   const char first_lower = absl::ascii_tolower(needle[0]);
   const char first_upper = absl::ascii_toupper(needle[0]);
   const size_t last = hay.size() - needle.size();
+  if (first_lower == first_upper) {
+    // Not a letter: jump between its occurrences.
+    for (size_t i = hay.find(needle[0]); i != absl::string_view::npos && i <= last;
+         i = hay.find(needle[0], i + 1)) {
+      if (absl::EqualsIgnoreCase(hay.substr(i + 1, needle.size() - 1),
+                                 needle.substr(1))) {
+        return i;
+      }
+    }
+    return absl::string_view::npos;
+  }
   for (size_t i = 0; i <= last; ++i) {
     if ((hay[i] == first_lower || hay[i] == first_upper) &&
         absl::EqualsIgnoreCase(hay.substr(i + 1, needle.size() - 1),
@@ -221,10 +232,20 @@ struct Collected {
   // report about a returned report): used only when the top level has none.
   std::vector<std::string> nested_delivery_status;
   std::string body_text;  // text parts outside returned messages
-  std::string html_text;  // text/html outside returned messages (fallback)
+  // text/html outside returned messages (a fallback), decoded by HtmlText()
+  // only when there is no plain text.
+  std::vector<std::pair<absl::string_view, absl::string_view>> html_parts;
+  mutable std::optional<std::string> html_text;
   // text/plain inside the returned message, bounded: read only for an
   // upstream MTA's session transcript (see ParseNonStandard).
-  std::string returned_text;
+  // Kept as the parts' raw bodies and transfer encodings (views into the
+  // bounce), decoded by ReturnedText() only when a recipient needs it.
+  struct RawText {
+    absl::string_view body;
+    absl::string_view transfer_encoding;
+  };
+  std::vector<RawText> returned_text_parts;
+  mutable std::optional<std::string> returned_text;
   // Headers of the returned message (message/rfc822, text/rfc822-headers).
   std::string returned_message_id;
   std::string returned_deliverd_id;
@@ -309,10 +330,39 @@ void NoteReturnedMessage(const MimeEntity& message, Collected* c) {
 
 // An empty part adds nothing (so that a multipart whose only part was cut
 // off before its content still falls back to the raw body).
+// The text/plain parts of returned messages, decoded and joined, at most
+// kMaxReturnedTextOctets (plus a line break per part).
+const std::string& ReturnedText(const Collected& c) {
+  if (!c.returned_text) {
+    std::string text;
+    for (const Collected::RawText& part : c.returned_text_parts) {
+      if (text.size() >= kMaxReturnedTextOctets) break;
+      absl::StrAppend(&text,
+                      DecodeMimeBody(part.body, part.transfer_encoding,
+                                     kMaxReturnedTextOctets - text.size()),
+                      "\n");
+    }
+    c.returned_text = std::move(text);
+  }
+  return *c.returned_text;
+}
+
 void AppendBounded(std::string* out, absl::string_view text) {
   if (text.empty() || out->size() >= kMaxBodyTextOctets) return;
   size_t room = kMaxBodyTextOctets - out->size();
   absl::StrAppend(out, text.substr(0, room), "\n");
+}
+
+const std::string& HtmlText(const Collected& c) {
+  if (!c.html_text) {
+    std::string text;
+    for (const auto& [body, transfer_encoding] : c.html_parts) {
+      AppendBounded(&text,
+                    DecodeMimeBody(body, transfer_encoding, kMaxBodyTextOctets));
+    }
+    c.html_text = std::move(text);
+  }
+  return *c.html_text;
 }
 
 // Header fields read per entity; more are skipped.
@@ -373,13 +423,11 @@ void Walk(const MimeEntity& entity, const MimeContentType& default_type,
              type.Is("message", "rfc822-headers")) {
     if (!returned) NoteReturnedHeaders(content(64 * 1024), c);
   } else if (returned && type.Is("text", "plain")) {
-    if (c->returned_text.size() < kMaxReturnedTextOctets) {
-      absl::StrAppend(
-          &c->returned_text,
-          content(kMaxReturnedTextOctets - c->returned_text.size()), "\n");
-    }
+    c->returned_text_parts.push_back(
+        {entity.body, entity.Field("Content-Transfer-Encoding").value_or("")});
   } else if (!returned && type.Is("text", "html")) {
-    AppendBounded(&c->html_text, content(kMaxBodyTextOctets));
+    c->html_parts.emplace_back(
+        entity.body, entity.Field("Content-Transfer-Encoding").value_or(""));
   } else if (!returned && type.type == "text") {
     std::optional<absl::string_view> disposition =
         entity.Field("Content-Disposition");
@@ -1209,8 +1257,8 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
   absl::string_view section(c.body_text);
   std::string html_body;
   size_t returned_start = c.body_returned_start;
-  if (absl::StripAsciiWhitespace(section).empty() && !c.html_text.empty()) {
-    html_body = HtmlToText(c.html_text);
+  if (absl::StripAsciiWhitespace(section).empty() && !HtmlText(c).empty()) {
+    html_body = HtmlToText(HtmlText(c));
     section = html_body;
     returned_start = ReturnedMessageStart(section);
   }
@@ -1363,7 +1411,7 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
       // report for the same recipient: that report's transcript holds the
       // receiver's reply. Only a transcript reply naming this very address
       // is read; the rest of a returned message is the sender's content.
-      TranscriptHit upstream = FindTranscript(c.returned_text, r.address);
+      TranscriptHit upstream = FindTranscript(ReturnedText(c), r.address);
       if (ContainsCi(upstream.reply, r.address) &&
           FindStatusCodesInText(upstream.reply).reply_code) {
         r.diagnostic = std::move(upstream.reply);
@@ -1720,8 +1768,8 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   }
   // A multipart whose boundaries are missing yields no parts: fall back to
   // the raw body after the top-level header.
-  if (c.body_text.empty() && c.html_text.empty() && c.delivery_status.empty() &&
-      c.feedback_reports.empty()) {
+  if (c.body_text.empty() && c.delivery_status.empty() &&
+      c.feedback_reports.empty() && HtmlText(c).empty()) {
     absl::string_view raw = raw_message;
     size_t split = raw.find("\n\n");
     size_t split_crlf = raw.find("\r\n\r\n");

@@ -47,9 +47,17 @@ PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
         {static_cast<uint16_t>(phrases_.size()), b, lower.size() == 1});
     if (lower.size() == 1) {
       single_[a] = true;
+      has_single_ = true;
     } else {
-      const unsigned key = (unsigned{a} << 8) | b;
-      pairs_[key >> 6] |= uint64_t{1} << (key & 63);
+      // Every raw pair that folds to (a, b).
+      for (unsigned x = 0; x < 256; ++x) {
+        if (fold_[x] != a) continue;
+        for (unsigned y = 1; y < 256; ++y) {
+          if (fold_[y] != b) continue;
+          const unsigned key = (x << 8) | y;
+          pairs_[key >> 6] |= uint64_t{1} << (key & 63);
+        }
+      }
     }
     phrases_.push_back(std::move(lower));
   }

@@ -12,8 +12,9 @@
 //   * fold_whitespace: a space in a phrase matches any run of spaces, tabs,
 //     CRs and LFs in the text (as if the text's white space had been
 //     collapsed first).
-// A two-byte filter (a bitmap of the phrases' first two bytes) rejects
-// most positions with one lookup.
+// A two-byte filter (a bitmap of the raw byte pairs that can start a
+// phrase, every case and white space variant included) rejects most
+// positions with one lookup.
 //
 // Immutable after construction; thread-safe. Phrases must be non-empty.
 #ifndef DELIVERD_HYGIENE_BOUNCE_PHRASE_MATCHER_H_
@@ -52,9 +53,14 @@ class PhraseMatcher {
         reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
     for (size_t i = 0; i < n; ++i) {
+      // The raw bytes' pair first (no phrase has a NUL second byte, so the
+      // last position passes only for a one-byte phrase).
+      if (!PairPossible(p[i], i + 1 < n ? p[i + 1] : 0) &&
+          !(has_single_ && single_[fold_[p[i]]])) {
+        continue;
+      }
       const unsigned char a = fold_[p[i]];
       const unsigned char b = i + 1 < n ? fold_[p[i + 1]] : 0;
-      if (!single_[a] && !PairPossible(a, b)) continue;
       if (options_.word_start && i > 0 && IsWordByte(fold_[p[i - 1]])) {
         continue;
       }
@@ -90,7 +96,10 @@ class PhraseMatcher {
   Options options_;
   std::array<unsigned char, 256> fold_;  // lower case (and white space)
   std::array<bool, 256> single_{};       // one-byte phrases' bytes
-  std::array<uint64_t, 1024> pairs_{};   // 65,536 bits
+  // 65,536 bits, one per pair of raw bytes that folds to the first two
+  // bytes of some phrase.
+  std::array<uint64_t, 1024> pairs_{};
+  bool has_single_ = false;
   struct Candidate {
     uint16_t index;
     unsigned char second;  // the phrase's second byte, folded
