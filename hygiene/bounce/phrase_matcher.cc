@@ -1,6 +1,7 @@
 // One-pass phrase matching; see phrase_matcher.h.
 #include "hygiene/bounce/phrase_matcher.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -37,14 +38,15 @@ PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
   }
   // Indexes are 16-bit; the rule tables are far smaller.
   if (phrases.size() > 65535) std::abort();
+  std::vector<std::pair<uint32_t, uint16_t>> keyed;  // (pair key, index)
   for (absl::string_view phrase : phrases) {
     if (phrase.empty()) std::abort();  // a programming error in a table
     std::string lower = absl::AsciiStrToLower(phrase);
     const unsigned char a = fold_[static_cast<unsigned char>(lower[0])];
     const unsigned char b =
         lower.size() > 1 ? fold_[static_cast<unsigned char>(lower[1])] : 0;
-    by_first_[a].push_back(
-        {static_cast<uint16_t>(phrases_.size()), b, lower.size() == 1});
+    keyed.emplace_back((uint32_t{a} << 8) | b,
+                       static_cast<uint16_t>(phrases_.size()));
     if (lower.size() == 1) {
       single_[a] = true;
       has_single_ = true;
@@ -59,7 +61,36 @@ PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
         }
       }
     }
+    uint32_t prefix = 0;
+    if (lower.size() >= 4) {
+      bool spaced = false;
+      for (size_t k = 0; k < 4; ++k) {
+        spaced = spaced || (options.fold_whitespace && lower[k] == ' ');
+      }
+      if (!spaced) {
+        prefix = FoldedQuad(reinterpret_cast<const unsigned char*>(lower.data()));
+      }
+    }
+    prefix_.push_back(prefix);
     phrases_.push_back(std::move(lower));
+  }
+  // Group by pair; a table at most half full.
+  std::sort(keyed.begin(), keyed.end());
+  size_t slots = 16;
+  while (slots < 2 * keyed.size() + 2) slots *= 2;
+  groups_.assign(slots, Group());
+  group_mask_ = slots - 1;
+  for (size_t i = 0; i < keyed.size();) {
+    size_t j = i;
+    while (j < keyed.size() && keyed[j].first == keyed[i].first) {
+      grouped_.push_back(keyed[j].second);
+      ++j;
+    }
+    const uint32_t key = keyed[i].first;
+    size_t slot = ((key * 40503u) >> 4) & group_mask_;
+    while (groups_[slot].key != kNoKey) slot = (slot + 1) & group_mask_;
+    groups_[slot] = {key, static_cast<uint16_t>(i), static_cast<uint16_t>(j)};
+    i = j;
   }
 }
 

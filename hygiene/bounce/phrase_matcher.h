@@ -46,28 +46,39 @@ class PhraseMatcher {
   absl::string_view phrase(size_t index) const { return phrases_[index]; }
 
   // Calls on_match(position, index) for every occurrence, by position and,
-  // at one position, by index, for as long as on_match returns true.
+  // at one position, by index (one-byte phrases last), for as long as
+  // on_match returns true.
   template <typename OnMatch>
   void Scan(absl::string_view text, OnMatch&& on_match) const {
     const unsigned char* p =
         reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
     for (size_t i = 0; i < n; ++i) {
-      // The raw bytes' pair first (no phrase has a NUL second byte, so the
-      // last position passes only for a one-byte phrase).
+      if (options_.word_start && i > 0 && IsWordByte(fold_[p[i - 1]])) {
+        continue;
+      }
+      // The raw bytes' pair (no phrase has a NUL second byte, so the last
+      // position passes only for a one-byte phrase).
       if (!PairPossible(p[i], i + 1 < n ? p[i + 1] : 0) &&
           !(has_single_ && single_[fold_[p[i]]])) {
         continue;
       }
       const unsigned char a = fold_[p[i]];
       const unsigned char b = i + 1 < n ? fold_[p[i + 1]] : 0;
-      if (options_.word_start && i > 0 && IsWordByte(fold_[p[i - 1]])) {
-        continue;
+      // The text's next four bytes, folded, rule out most candidates of a
+      // group (which share their first two bytes) without a comparison
+      // loop; 0 near the end, where no prefix can match anyway.
+      const uint32_t quad =
+          i + 4 <= n ? FoldedQuad(p + i) : 0;
+      for (const uint16_t* c = GroupBegin(a, b), *end = GroupEnd(a, b);
+           c != end; ++c) {
+        if (prefix_[*c] != 0 && prefix_[*c] != quad) continue;
+        if (MatchesAt(text, i, phrases_[*c]) && !on_match(i, *c)) return;
       }
-      for (const Candidate& c : by_first_[a]) {
-        if (c.second != b && !c.single) continue;
-        if (MatchesAt(text, i, phrases_[c.index]) && !on_match(i, c.index)) {
-          return;
+      if (has_single_ && single_[a]) {
+        for (const uint16_t* c = GroupBegin(a, 0), *end = GroupEnd(a, 0);
+             c != end; ++c) {
+          if (!on_match(i, *c)) return;
         }
       }
     }
@@ -82,6 +93,10 @@ class PhraseMatcher {
   void FindAll(absl::string_view text, std::vector<bool>* found) const;
 
  private:
+  uint32_t FoldedQuad(const unsigned char* q) const {
+    return uint32_t{fold_[q[0]]} | (uint32_t{fold_[q[1]]} << 8) |
+           (uint32_t{fold_[q[2]]} << 16) | (uint32_t{fold_[q[3]]} << 24);
+  }
   static bool IsWordByte(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   }
@@ -93,6 +108,10 @@ class PhraseMatcher {
                  absl::string_view phrase) const;
 
   std::vector<std::string> phrases_;
+  // Each phrase's first four bytes as FoldedQuad() would read them, or 0
+  // when the phrase is shorter or (with fold_whitespace) has white space
+  // in them (a run in the text may be longer than one byte).
+  std::vector<uint32_t> prefix_;
   Options options_;
   std::array<unsigned char, 256> fold_;  // lower case (and white space)
   std::array<bool, 256> single_{};       // one-byte phrases' bytes
@@ -100,12 +119,32 @@ class PhraseMatcher {
   // bytes of some phrase.
   std::array<uint64_t, 1024> pairs_{};
   bool has_single_ = false;
-  struct Candidate {
-    uint16_t index;
-    unsigned char second;  // the phrase's second byte, folded
-    bool single;           // a one-byte phrase
+  // Phrase indexes grouped by their first two folded bytes (one-byte
+  // phrases under a second byte of 0), ascending within a group; groups_
+  // is an open-addressing table from a pair to its range in grouped_.
+  struct Group {
+    uint32_t key = kNoKey;  // (first << 8) | second
+    uint16_t begin = 0;
+    uint16_t end = 0;
   };
-  std::array<std::vector<Candidate>, 256> by_first_;  // by first byte
+  static constexpr uint32_t kNoKey = ~uint32_t{0};
+  const Group& FindGroup(unsigned char a, unsigned char b) const {
+    const uint32_t key = (uint32_t{a} << 8) | b;
+    size_t slot = ((key * 40503u) >> 4) & group_mask_;
+    while (groups_[slot].key != key && groups_[slot].key != kNoKey) {
+      slot = (slot + 1) & group_mask_;
+    }
+    return groups_[slot];
+  }
+  const uint16_t* GroupBegin(unsigned char a, unsigned char b) const {
+    return grouped_.data() + FindGroup(a, b).begin;
+  }
+  const uint16_t* GroupEnd(unsigned char a, unsigned char b) const {
+    return grouped_.data() + FindGroup(a, b).end;
+  }
+  std::vector<Group> groups_;
+  size_t group_mask_ = 0;
+  std::vector<uint16_t> grouped_;
 };
 
 }  // namespace deliverd::hygiene::bounce
