@@ -224,7 +224,7 @@ bool IsVerpAddress(absl::string_view address) {
 struct Collected {
   // The bounce's own header fields: lower-case name, raw value (decoded
   // only when read: most are never read).
-  std::vector<std::pair<std::string, absl::string_view>> top_headers;
+  std::vector<MimeField> top_headers;
   std::string report_type;  // of a multipart/report, lower case
   std::vector<std::string> delivery_status;  // message/delivery-status texts
   std::vector<std::string> feedback_reports;
@@ -265,8 +265,8 @@ std::string HeaderText(absl::string_view raw_value) {
 }
 
 std::string TopHeader(const Collected& c, absl::string_view name) {
-  for (const auto& [n, v] : c.top_headers) {
-    if (n == name) return HeaderText(v);
+  for (const MimeField& f : c.top_headers) {
+    if (absl::EqualsIgnoreCase(f.name, name)) return HeaderText(f.raw_value);
   }
   return "";
 }
@@ -1735,9 +1735,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   Collected c;
 
   const MimeEntity message = ReadMimeEntity(raw_message, kMaxEntityFields);
-  for (const MimeField& f : message.fields) {
-    c.top_headers.emplace_back(Lower(f.name), f.raw_value);
-  }
+  c.top_headers = message.fields;
   MimeContentType text_plain;
   text_plain.type = "text";
   text_plain.subtype = "plain";
@@ -1750,9 +1748,12 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   // VERP address of the bounce itself.
   for (const char* name :
        {"delivered-to", "x-original-to", "envelope-to", "to"}) {
-    for (const auto& [n, v] : c.top_headers) {
-      if (n != name || !report.verp_address.empty()) continue;
-      for (const AddressHit& h : FindAddresses(HeaderText(v), 8)) {
+    for (const MimeField& f : c.top_headers) {
+      if (!absl::EqualsIgnoreCase(f.name, name) ||
+          !report.verp_address.empty()) {
+        continue;
+      }
+      for (const AddressHit& h : FindAddresses(HeaderText(f.raw_value), 8)) {
         if (IsVerpAddress(h.address)) {
           report.verp_address = h.address;
           break;

@@ -101,6 +101,19 @@ std::string ReadValue(absl::string_view s, size_t* pos) {
   return out;
 }
 
+// Moves past a token or quoted string at `pos` (after CFWS), as
+// ReadValue() would, without copying it.
+size_t SkipValue(absl::string_view s, size_t pos) {
+  size_t i = SkipCfws(s, pos);
+  if (i < s.size() && s[i] == '"') {
+    ++i;
+    while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+    return std::min(i + 1, s.size());
+  }
+  while (i < s.size() && s[i] != ';' && !IsLwsp(s[i])) ++i;
+  return i;
+}
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -300,15 +313,17 @@ std::optional<std::string> MimeParameter(absl::string_view parameters,
       continue;
     }
     ++i;
-    std::string value = ReadValue(parameters, &i);
-    pos = i;
-    if (absl::EqualsIgnoreCase(attribute, name)) {
-      if (!plain) plain = std::move(value);
+    const bool exact = absl::EqualsIgnoreCase(attribute, name);
+    if (!exact && (attribute.size() < name.size() + 1 ||
+                   !absl::StartsWithIgnoreCase(attribute, name) ||
+                   attribute[name.size()] != '*')) {
+      pos = SkipValue(parameters, i);  // another parameter
       continue;
     }
-    if (attribute.size() < name.size() + 1 ||
-        !absl::StartsWithIgnoreCase(attribute, name) ||
-        attribute[name.size()] != '*') {
+    std::string value = ReadValue(parameters, &i);
+    pos = i;
+    if (exact) {
+      if (!plain) plain = std::move(value);
       continue;
     }
     absl::string_view rest = attribute.substr(name.size() + 1);
