@@ -70,7 +70,10 @@ class PhraseMatcher {
       // loop; 0 near the end, where no prefix can match anyway.
       const uint32_t quad =
           i + 4 <= n ? FoldedQuad(p + i) : 0;
-      for (const uint16_t* c = GroupBegin(a, b), *end = GroupEnd(a, b);
+      // (No phrase of two or more bytes has a NUL second byte: the group
+      // of (a, 0) is the one-byte phrases, visited below.)
+      for (const uint16_t *c = b == 0 ? nullptr : GroupBegin(a, b),
+                          *end = b == 0 ? nullptr : GroupEnd(a, b);
            c != end; ++c) {
         if (prefix_[*c] != 0 && prefix_[*c] != quad) continue;
         if (MatchesAt(text, i, phrases_[*c]) && !on_match(i, *c)) return;
