@@ -824,15 +824,26 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
     r->rule = absl::StrCat("dsn:action:", action);
     return;
   }
+  // A non-standard bounce's diagnostic is often its context, trimmed: the
+  // context's phrases (matched with white space folded) then need no
+  // second look.
+  bool context_is_diagnostic =
+      !context.empty() && absl::StripAsciiWhitespace(context) == r->diagnostic;
   r->diagnostic = CollapseSpace(r->diagnostic);
+  std::optional<FoundStatusCodes> near_codes;
   if (r->diagnostic.empty() && !context.empty()) {
     // No Diagnostic-Code: the human-readable part's text about this
     // recipient, when it carries a reply code.
     std::string near = CollapseSpace(context);
     FoundStatusCodes codes = FindStatusCodesInText(near);
-    if (codes.reply_code || codes.enhanced) r->diagnostic = std::move(near);
+    if (codes.reply_code || codes.enhanced) {
+      r->diagnostic = std::move(near);
+      near_codes = codes;
+      context_is_diagnostic = true;
+    }
   }
-  FoundStatusCodes found = FindStatusCodesInText(r->diagnostic);
+  FoundStatusCodes found =
+      near_codes ? *near_codes : FindStatusCodesInText(r->diagnostic);
   std::optional<EnhancedStatusCode> status;
   {
     absl::string_view s = absl::StripAsciiWhitespace(r->status);
@@ -872,7 +883,8 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
   const TranscriptHit transcript = FindTranscript(extra_text, r->address);
   const std::string& command = transcript.command;
   ClassifyOptions options;
-  if (SaysSessionStage(context) || SaysSessionStage(r->diagnostic) ||
+  if (SaysSessionStage(r->diagnostic) ||
+      (!context_is_diagnostic && SaysSessionStage(context)) ||
       command == "MAIL" || command == "EHLO" || command == "HELO" ||
       (command.empty() && transcript.greeting_refused)) {
     options.stage = Stage::kSession;
@@ -970,10 +982,10 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
       r->bounce_class = BounceClass::kSoft;
       r->rule = absl::StrCat("dsn:mailbox_disabled,", r->rule);
     } else if (!specific_code &&
-               (command == "DATA" || SaysAfterData(context) ||
-                SaysAfterData(r->diagnostic)) &&
+               (command == "DATA" || SaysAfterData(r->diagnostic) ||
+                (!context_is_diagnostic && SaysAfterData(context))) &&
                !SaysMailboxDoesNotExist(r->diagnostic) &&
-               !SaysMailboxDoesNotExist(context)) {
+               (context_is_diagnostic || !SaysMailboxDoesNotExist(context))) {
       // Refused after DATA: the address passed RCPT TO.
       r->reason = Reason::kContentRejected;
       r->bounce_class = BounceClass::kSoft;
@@ -1397,6 +1409,7 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
     FoundStatusCodes found = FindStatusCodesInText(segment);
     if (!found.reply_code && !found.enhanced) {
       segment = std::string(section.substr(0, 8192));
+      found = FindStatusCodesInText(segment);
     }
     r.diagnostic = std::string(absl::StripAsciiWhitespace(segment));
     // A transcript's reply to this recipient's command is the receiver's own
@@ -1404,8 +1417,7 @@ void ParseNonStandard(const Collected& c, absl::string_view from_header,
     TranscriptHit transcript = FindTranscript(section, r.address);
     if (FindStatusCodesInText(transcript.reply).reply_code) {
       r.diagnostic = std::move(transcript.reply);
-    } else if (FoundStatusCodes in_report = FindStatusCodesInText(segment);
-               !in_report.reply_code && !in_report.enhanced) {
+    } else if (!found.reply_code && !found.enhanced) {
       // A gateway that gives no code at all ("unable to deliver to
       // <rcpt>") and returns, as the message, the upstream MTA's failure
       // report for the same recipient: that report's transcript holds the

@@ -261,31 +261,25 @@ FoundStatusCodes FindStatusCodesInText(absl::string_view text) {
     return (c == '2' || c == '4' || c == '5') && i + 1 < text.size() &&
            text[i + 1] == '.';
   };
-  // Enhanced code first.
+  // Enhanced code first: the first one standing alone, else the first one
+  // ending a sentence ("... 5.1.1."), a final '.' followed by space or the
+  // end taken as a boundary.
+  std::optional<EnhancedStatusCode> sentence_end;
   for (size_t i = 0; i < text.size(); ++i) {
     if (!class_dot(i) || (i > 0 && glued(i - 1))) continue;
     EnhancedStatusCode code;
     size_t end = 0;
     if (!ReadEnhanced(text, i, &code, &end)) continue;
-    if (glued(end)) continue;
-    found.enhanced = code;
-    break;
-  }
-  if (!found.enhanced) {
-    // Allow "... 5.1.1." (sentence end): retry treating a final '.' followed
-    // by space/end as a boundary.
-    for (size_t i = 0; i < text.size(); ++i) {
-      if (!class_dot(i) || (i > 0 && glued(i - 1))) continue;
-      EnhancedStatusCode code;
-      size_t end = 0;
-      if (!ReadEnhanced(text, i, &code, &end)) continue;
-      if (end < text.size() && text[end] == '.' &&
-          (end + 1 == text.size() || text[end + 1] == ' ')) {
-        found.enhanced = code;
-        break;
-      }
+    if (!glued(end)) {
+      found.enhanced = code;
+      break;
+    }
+    if (!sentence_end && text[end] == '.' &&
+        (end + 1 == text.size() || text[end + 1] == ' ')) {
+      sentence_end = code;
     }
   }
+  if (!found.enhanced) found.enhanced = sentence_end;
   std::optional<int> first;
   for (size_t i = 0; i + 3 <= text.size(); ++i) {
     if (text[i] < '2' || text[i] > '5' || (i > 0 && glued(i - 1))) continue;
