@@ -94,6 +94,28 @@ PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
   }
 }
 
+size_t PhraseMatcher::NextCandidate(const unsigned char* p, size_t i,
+                                    size_t n) const {
+  const uint64_t* bits = pairs_.data();
+  auto pair_possible = [bits](unsigned key) {
+    return (bits[key >> 6] >> (key & 63)) & 1;
+  };
+  if (!options_.word_start && !has_single_) {
+    // The common case, kept tight: (no phrase has a NUL second byte, so
+    // the last position can start none).
+    for (; i + 1 < n; ++i) {
+      if (pair_possible((unsigned{p[i]} << 8) | p[i + 1])) return i;
+    }
+    return n;
+  }
+  for (; i < n; ++i) {
+    if (options_.word_start && i > 0 && IsWordByte(fold_[p[i - 1]])) continue;
+    const unsigned key = (unsigned{p[i]} << 8) | (i + 1 < n ? p[i + 1] : 0);
+    if (pair_possible(key) || (has_single_ && single_[fold_[p[i]]])) return i;
+  }
+  return n;
+}
+
 bool PhraseMatcher::MatchesAt(absl::string_view text, size_t pos,
                               absl::string_view phrase) const {
   size_t t = pos;

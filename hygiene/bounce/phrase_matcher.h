@@ -53,16 +53,8 @@ class PhraseMatcher {
     const unsigned char* p =
         reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
-    for (size_t i = 0; i < n; ++i) {
-      if (options_.word_start && i > 0 && IsWordByte(fold_[p[i - 1]])) {
-        continue;
-      }
-      // The raw bytes' pair (no phrase has a NUL second byte, so the last
-      // position passes only for a one-byte phrase).
-      if (!PairPossible(p[i], i + 1 < n ? p[i + 1] : 0) &&
-          !(has_single_ && single_[fold_[p[i]]])) {
-        continue;
-      }
+    for (size_t i = NextCandidate(p, 0, n); i < n;
+         i = NextCandidate(p, i + 1, n)) {
       const unsigned char a = fold_[p[i]];
       const unsigned char b = i + 1 < n ? fold_[p[i + 1]] : 0;
       // The text's next four bytes, folded, rule out most candidates of a
@@ -100,6 +92,10 @@ class PhraseMatcher {
     return uint32_t{fold_[q[0]]} | (uint32_t{fold_[q[1]]} << 8) |
            (uint32_t{fold_[q[2]]} << 16) | (uint32_t{fold_[q[3]]} << 24);
   }
+  // The first position at or after `i` that the filters let through (a
+  // word start where asked, a raw pair some phrase can start with, or a
+  // one-byte phrase's byte), or n.
+  size_t NextCandidate(const unsigned char* p, size_t i, size_t n) const;
   static bool IsWordByte(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   }
