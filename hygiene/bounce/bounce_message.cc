@@ -643,18 +643,22 @@ bool IsGenericRule(absl::string_view rule) {
 
 // Runs of whitespace (folded lines) become one space.
 std::string CollapseSpace(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  // Written through a pointer into a buffer of the input's size (the
+  // output is never longer), then cut to length.
+  std::string out(text.size(), '\0');
+  char* w = out.data();
+  char* const begin = w;
   bool space = false;
   for (char ch : text) {
     if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
       space = true;
       continue;
     }
-    if (space && !out.empty()) out.push_back(' ');
+    if (space && w != begin) *w++ = ' ';
     space = false;
-    out.push_back(ch);
+    *w++ = ch;
   }
+  out.resize(w - begin);
   return out;
 }
 
@@ -1076,6 +1080,12 @@ void Classify(BounceRecipient* r, absl::string_view extra_text,
 // DSN.
 
 bool IsRecipientField(absl::string_view name) {
+  // Most fields of a report are none of these: the first byte rules them
+  // out without string comparisons.
+  if (name.empty() || absl::string_view("faosdrlwx").find(name[0]) ==
+                          absl::string_view::npos) {
+    return false;
+  }
   return name == "final-recipient" || name == "original-recipient" ||
          name == "action" || name == "status" || name == "diagnostic-code" ||
          name == "remote-mta" || name == "last-attempt-date" ||
@@ -1797,10 +1807,23 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
   // DSN fields in a plain body (a report whose MIME structure is broken).
   if (c.delivery_status.empty() && c.feedback_reports.empty()) {
     const absl::string_view body(c.body_text);
-    size_t pos = FindCi(body, "\nfinal-recipient:");
-    if (pos == absl::string_view::npos) {
-      pos = FindCi(body, "\noriginal-recipient:");
+    // The first line starting "Final-Recipient:", else the first starting
+    // "Original-Recipient:" (one pass over the line starts).
+    size_t final_at = absl::string_view::npos;
+    size_t original_at = absl::string_view::npos;
+    for (size_t nl = body.find('\n'); nl != absl::string_view::npos;
+         nl = body.find('\n', nl + 1)) {
+      const absl::string_view rest = body.substr(nl + 1);
+      if (absl::StartsWithIgnoreCase(rest, "final-recipient:")) {
+        final_at = nl;
+        break;
+      }
+      if (original_at == absl::string_view::npos &&
+          absl::StartsWithIgnoreCase(rest, "original-recipient:")) {
+        original_at = nl;
+      }
     }
+    size_t pos = final_at != absl::string_view::npos ? final_at : original_at;
     if (pos != absl::string_view::npos &&
         FindCi(body.substr(pos), "\naction:") != absl::string_view::npos) {
       // The last Reporting-MTA before the recipient fields.

@@ -7,6 +7,7 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 #include <set>
 #include <string>
@@ -71,11 +72,20 @@ size_t SkipCfws(absl::string_view s, size_t pos) {
   return std::min(pos, s.size());
 }
 
+// RFC 2045 token characters: printable ASCII but for tspecials.
+constexpr std::array<bool, 256> kIsTokenChar = [] {
+  std::array<bool, 256> table{};
+  constexpr char kSpecials[] = "()<>@,;:\\\"/[]?=";
+  for (int c = 33; c < 127; ++c) {
+    bool special = false;
+    for (char t : kSpecials) special = special || (t != 0 && t == c);
+    table[c] = !special;
+  }
+  return table;
+}();
+
 bool IsTokenChar(char c) {
-  unsigned char u = static_cast<unsigned char>(c);
-  if (u <= 32 || u >= 127) return false;
-  return absl::string_view("()<>@,;:\\\"/[]?=").find(c) ==
-         absl::string_view::npos;
+  return kIsTokenChar[static_cast<unsigned char>(c)];
 }
 
 // A token or a quoted string at `pos` (after CFWS), unquoted; `pos` moves
@@ -230,20 +240,29 @@ std::string MimeHeaderValue(absl::string_view raw_value) {
   const bool encoded_words = raw_value.find("=?") != absl::string_view::npos;
   bool eight_bit = false, nul = false;
   for (char ch : raw_value) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    eight_bit = eight_bit || c >= 0x80;
-    nul = nul || c == 0;
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || c == 0) {
+      eight_bit = eight_bit || c >= 0x80;
+      nul = nul || c == 0;
+    }
   }
   if (!encoded_words && !eight_bit && !nul) {
+    // Line breaks removed (the white space after them stays), then the
+    // ends trimmed; a value on one line is only trimmed.
     std::string out;
-    out.reserve(raw_value.size());
-    for (char c : raw_value) {
-      if (c != '\r' && c != '\n') out.push_back(c);
+    if (raw_value.find_first_of("\r\n") == absl::string_view::npos) {
+      out = std::string(raw_value);
+    } else {
+      out.reserve(raw_value.size());
+      for (char c : raw_value) {
+        if (c != '\r' && c != '\n') out.push_back(c);
+      }
     }
     size_t b = 0, e = out.size();
     while (b < e && (out[b] == ' ' || out[b] == '\t')) ++b;
     while (e > b && (out[e - 1] == ' ' || out[e - 1] == '\t')) --e;
-    return out.substr(b, e - b);
+    if (b > 0 || e < out.size()) out = out.substr(b, e - b);
+    return out;
   }
   hygiene::EnsureGMimeInitialized();
   // GMime reads C strings: a NUL ends the value for it too.
