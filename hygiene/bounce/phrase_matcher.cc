@@ -35,6 +35,7 @@ PhraseMatcher::PhraseMatcher(const std::vector<absl::string_view>& phrases,
     unsigned char u = static_cast<unsigned char>(c);
     fold_[c] = static_cast<unsigned char>(absl::ascii_tolower(u));
     if (options.fold_whitespace && IsSpace(static_cast<char>(c))) fold_[c] = ' ';
+    word_byte_[c] = IsWordByte(fold_[c]);
   }
   // Indexes are 16-bit; the rule tables are far smaller.
   if (phrases.size() > 65535) std::abort();
@@ -104,6 +105,15 @@ size_t PhraseMatcher::NextCandidate(const unsigned char* p, size_t i,
     // The common case, kept tight: (no phrase has a NUL second byte, so
     // the last position can start none).
     for (; i + 1 < n; ++i) {
+      if (pair_possible((unsigned{p[i]} << 8) | p[i + 1])) return i;
+    }
+    return n;
+  }
+  if (options_.word_start && !has_single_) {
+    // Word starts only: a position after a letter or digit is skipped on
+    // one table lookup.
+    for (; i + 1 < n; ++i) {
+      if (i > 0 && word_byte_[p[i - 1]]) continue;
       if (pair_possible((unsigned{p[i]} << 8) | p[i + 1])) return i;
     }
     return n;

@@ -114,6 +114,7 @@ class PhraseMatcher {
   Options options_;
   std::array<unsigned char, 256> fold_;  // lower case (and white space)
   std::array<bool, 256> single_{};       // one-byte phrases' bytes
+  std::array<bool, 256> word_byte_{};    // letters and digits, any case
   // 65,536 bits, one per pair of raw bytes that folds to the first two
   // bytes of some phrase.
   std::array<uint64_t, 1024> pairs_{};
