@@ -34,20 +34,27 @@ std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 size_t FindCi(absl::string_view hay, absl::string_view needle) {
   if (needle.empty()) return 0;
   if (needle.size() > hay.size()) return absl::string_view::npos;
-  const char first_lower = absl::ascii_tolower(needle[0]);
-  const char first_upper = absl::ascii_toupper(needle[0]);
+  // Anchor on the needle's first byte that is not a letter (one case
+  // only: memchr finds it; an address has its '@'), else on its first.
+  size_t anchor = 0;
+  while (anchor < needle.size() && absl::ascii_isalpha(
+                                       static_cast<unsigned char>(needle[anchor]))) {
+    ++anchor;
+  }
   const size_t last = hay.size() - needle.size();
-  if (first_lower == first_upper) {
-    // Not a letter: jump between its occurrences.
-    for (size_t i = hay.find(needle[0]); i != absl::string_view::npos && i <= last;
-         i = hay.find(needle[0], i + 1)) {
-      if (absl::EqualsIgnoreCase(hay.substr(i + 1, needle.size() - 1),
-                                 needle.substr(1))) {
-        return i;
+  if (anchor < needle.size()) {
+    for (size_t at = hay.find(needle[anchor], anchor);
+         at != absl::string_view::npos && at - anchor <= last;
+         at = hay.find(needle[anchor], at + 1)) {
+      if (absl::EqualsIgnoreCase(hay.substr(at - anchor, needle.size()),
+                                 needle)) {
+        return at - anchor;
       }
     }
     return absl::string_view::npos;
   }
+  const char first_lower = absl::ascii_tolower(needle[0]);
+  const char first_upper = absl::ascii_toupper(needle[0]);
   for (size_t i = 0; i <= last; ++i) {
     if ((hay[i] == first_lower || hay[i] == first_upper) &&
         absl::EqualsIgnoreCase(hay.substr(i + 1, needle.size() - 1),
