@@ -1909,9 +1909,8 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
     if (!report.recipients.empty()) {
       report.is_bounce = true;
       report.kind = BounceKind::kDsn;
-      std::string context = c.body_text.substr(
-          0, std::min<size_t>(c.body_text.size(),
-                              c.body_returned_start));
+      const absl::string_view context = absl::string_view(c.body_text).substr(
+          0, std::min<size_t>(c.body_text.size(), c.body_returned_start));
       for (BounceRecipient& r : report.recipients) {
         Classify(&r, context, Around(context, r.address));
       }
