@@ -99,10 +99,21 @@ class PhraseMatcher {
   static bool IsWordByte(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   }
-  bool PairPossible(unsigned char a, unsigned char b) const {
-    const unsigned key = (unsigned{a} << 8) | b;
-    return (pairs_[key >> 6] >> (key & 63)) & 1;
+  // A pair's bit: the two bytes as a little-endian 16-bit load reads them.
+  static unsigned PairKey(unsigned first, unsigned second) {
+    return first | (second << 8);
   }
+  // The pair at byte `offset` of a little-endian 32-bit load.
+  static unsigned PairKeyAt(uint32_t word, int offset) {
+    uint32_t bytes = word;
+    if (!kLittleEndian) {
+      bytes = ((word & 0xFF) << 24) | ((word & 0xFF00) << 8) |
+              ((word >> 8) & 0xFF00) | (word >> 24);
+    }
+    return (bytes >> (8 * offset)) & 0xFFFF;
+  }
+  static constexpr bool kLittleEndian =
+      __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
   bool MatchesAt(absl::string_view text, size_t pos,
                  absl::string_view phrase) const;
 

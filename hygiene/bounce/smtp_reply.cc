@@ -254,52 +254,48 @@ FoundStatusCodes FindStatusCodesInText(absl::string_view text) {
     char c = text[pos];
     return IsAlnum(c) || c == '.';
   };
-  // Could an enhanced code ("4.x.y") start at text[i]? (A cheap test
-  // first: most bytes are not a class digit followed by '.'.)
-  auto class_dot = [&](size_t i) {
-    const char c = text[i];
-    return (c == '2' || c == '4' || c == '5') && i + 1 < text.size() &&
-           text[i + 1] == '.';
-  };
-  // Enhanced code first: the first one standing alone, else the first one
-  // ending a sentence ("... 5.1.1."), a final '.' followed by space or the
-  // end taken as a boundary.
+  // One pass over the tokens starting with a class digit ('2' to '5'; most
+  // bytes are not one). Enhanced code: the first one standing alone, else
+  // the first one ending a sentence ("... 5.1.1.", a final '.' followed by
+  // space or the end taken as a boundary). Reply code: the first one of
+  // the enhanced code's class, or the first one when there is no enhanced
+  // code.
   std::optional<EnhancedStatusCode> sentence_end;
+  std::optional<int> first_reply;
+  std::optional<int> first_of_class[6];
   for (size_t i = 0; i < text.size(); ++i) {
-    if (!class_dot(i) || (i > 0 && glued(i - 1))) continue;
-    EnhancedStatusCode code;
-    size_t end = 0;
-    if (!ReadEnhanced(text, i, &code, &end)) continue;
-    if (!glued(end)) {
-      found.enhanced = code;
-      break;
+    const char c = text[i];
+    if (c < '2' || c > '5' || (i > 0 && glued(i - 1))) continue;
+    if (!found.enhanced && c != '3' && i + 1 < text.size() &&
+        text[i + 1] == '.') {
+      EnhancedStatusCode code;
+      size_t end = 0;
+      if (ReadEnhanced(text, i, &code, &end)) {
+        if (!glued(end)) {
+          found.enhanced = code;
+        } else if (!sentence_end && text[end] == '.' &&
+                   (end + 1 == text.size() || text[end + 1] == ' ')) {
+          sentence_end = code;
+        }
+      }
     }
-    if (!sentence_end && text[end] == '.' &&
-        (end + 1 == text.size() || text[end + 1] == ' ')) {
-      sentence_end = code;
+    if (i + 3 <= text.size()) {
+      absl::string_view digits = text.substr(i, 3);
+      const size_t end = i + 3;
+      if (ValidReplyCode(digits) &&
+          (end == text.size() || text[end] == ' ' || text[end] == '-')) {
+        const int code = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 +
+                         (digits[2] - '0');
+        if (!first_reply) first_reply = code;
+        if (!first_of_class[code / 100]) first_of_class[code / 100] = code;
+      }
     }
+    // Decided: a standing enhanced code and a reply code of its class.
+    if (found.enhanced && first_of_class[found.enhanced->klass]) break;
   }
   if (!found.enhanced) found.enhanced = sentence_end;
-  std::optional<int> first;
-  for (size_t i = 0; i + 3 <= text.size(); ++i) {
-    if (text[i] < '2' || text[i] > '5' || (i > 0 && glued(i - 1))) continue;
-    absl::string_view digits = text.substr(i, 3);
-    if (!ValidReplyCode(digits)) continue;
-    size_t end = i + 3;
-    if (end < text.size() && text[end] != ' ' && text[end] != '-') continue;
-    int code =
-        (digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0');
-    if (found.enhanced) {
-      if (code / 100 == found.enhanced->klass) {
-        found.reply_code = code;
-        break;
-      }
-    } else {
-      first = code;
-      break;
-    }
-  }
-  if (!found.enhanced) found.reply_code = first;
+  found.reply_code =
+      found.enhanced ? first_of_class[found.enhanced->klass] : first_reply;
   return found;
 }
 
