@@ -135,9 +135,10 @@ size_t PhraseMatcher::NextCandidate(const unsigned char* p, size_t i,
 }
 
 bool PhraseMatcher::MatchesAt(absl::string_view text, size_t pos,
-                              absl::string_view phrase) const {
+                              absl::string_view phrase, size_t from) const {
   size_t t = pos;
-  for (char pc : phrase) {
+  for (size_t k = from; k < phrase.size(); ++k) {
+    const char pc = phrase[k];
     if (options_.fold_whitespace && pc == ' ') {
       if (t >= text.size() || !IsSpace(text[t])) return false;
       while (t < text.size() && IsSpace(text[t])) ++t;

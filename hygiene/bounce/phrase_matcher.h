@@ -67,8 +67,14 @@ class PhraseMatcher {
       for (const uint16_t *c = b == 0 ? nullptr : GroupBegin(a, b),
                           *end = b == 0 ? nullptr : GroupEnd(a, b);
            c != end; ++c) {
-        if (prefix_[*c] != 0 && prefix_[*c] != quad) continue;
-        if (MatchesAt(text, i, phrases_[*c]) && !on_match(i, *c)) return;
+        // A phrase whose first four bytes the quad matched is compared
+        // from its fifth.
+        const size_t verified = prefix_[*c] != 0 ? 4 : 0;
+        if (verified != 0 && prefix_[*c] != quad) continue;
+        if (MatchesAt(text, i + verified, phrases_[*c], verified) &&
+            !on_match(i, *c)) {
+          return;
+        }
       }
       if (has_single_ && single_[a]) {
         for (const uint16_t* c = GroupBegin(a, 0), *end = GroupEnd(a, 0);
@@ -114,8 +120,9 @@ class PhraseMatcher {
   }
   static constexpr bool kLittleEndian =
       __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-  bool MatchesAt(absl::string_view text, size_t pos,
-                 absl::string_view phrase) const;
+  // Whether phrase[from..] matches text[pos..].
+  bool MatchesAt(absl::string_view text, size_t pos, absl::string_view phrase,
+                 size_t from) const;
 
   std::vector<std::string> phrases_;
   // Each phrase's first four bytes as FoldedQuad() would read them, or 0
