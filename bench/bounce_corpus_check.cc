@@ -23,7 +23,8 @@
 // builds with perf stat's instruction counts).
 //
 // BOUNCE_CHECK_DUMP=FILE also writes every field of every report to FILE,
-// one line per field, so that two builds can be compared with diff.
+// a line per report and a line per recipient, so that two builds can be
+// compared with diff.
 //
 // The corpus is third-party data and stays outside the project; this tool only
 // reads it. Exit status: 0 when the corpus was read (whatever the agreement),

@@ -278,41 +278,19 @@ std::string TopHeader(const Collected& c, absl::string_view name) {
   return "";
 }
 
-// A field's folded lines, each trimmed, joined by single spaces (as
-// ParseFields() reads them).
-std::string JoinedFieldLines(absl::string_view raw_value) {
-  std::string out;
-  bool first = true;
-  for (absl::string_view line : absl::StrSplit(raw_value, '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (first) {
-      out = std::string(line);
-      first = false;
-    } else if (out.size() < 4096) {
-      absl::StrAppend(&out, " ", line);
-    }
-  }
-  return out;
-}
-
 // The identifiers in the first header block of `text` (returned headers).
 void NoteReturnedHeaders(absl::string_view text, Collected* c) {
-  const MimeEntity header = ReadMimeEntity(text.substr(0, 64 * 1024), 512);
-  for (const MimeField& f : header.fields) {
-    if (absl::EqualsIgnoreCase(f.name, "message-id")) {
-      if (c->returned_message_id.empty()) {
-        c->returned_message_id = StripAngles(JoinedFieldLines(f.raw_value));
-      }
-    } else if (absl::EqualsIgnoreCase(f.name, "x-deliverd-id")) {
-      if (c->returned_deliverd_id.empty()) {
-        c->returned_deliverd_id = JoinedFieldLines(f.raw_value);
-      }
-    } else if (absl::EqualsIgnoreCase(f.name, "to")) {
-      if (c->returned_to.empty()) c->returned_to = JoinedFieldLines(f.raw_value);
-    } else if (absl::EqualsIgnoreCase(f.name, "x-hmxmroriginalrecipient")) {
-      if (c->returned_rcpt.empty()) {
-        c->returned_rcpt = JoinedFieldLines(f.raw_value);
-      }
+  for (const Field& f : ParseFields(text.substr(0, 64 * 1024), 512)) {
+    if (f.block > 0) break;
+    if (f.name == "message-id" && c->returned_message_id.empty()) {
+      c->returned_message_id = StripAngles(f.value);
+    } else if (f.name == "x-deliverd-id" && c->returned_deliverd_id.empty()) {
+      c->returned_deliverd_id = f.value;
+    } else if (f.name == "to" && c->returned_to.empty()) {
+      c->returned_to = f.value;
+    } else if (f.name == "x-hmxmroriginalrecipient" &&
+               c->returned_rcpt.empty()) {
+      c->returned_rcpt = f.value;
     }
   }
 }
@@ -323,7 +301,10 @@ void NoteReturnedMessage(const MimeEntity& message, Collected* c) {
     return raw ? MimeHeaderValue(*raw) : std::string();
   };
   if (c->returned_message_id.empty()) {
-    c->returned_message_id = StripAngles(value("Message-ID"));
+    // The last Message-ID field, read as a msg-id (RFC 5322) the way the
+    // message model of GMime reads it.
+    std::optional<absl::string_view> raw = message.LastField("Message-ID");
+    if (raw) c->returned_message_id = StripAngles(MimeMessageId(*raw));
   }
   if (c->returned_deliverd_id.empty()) {
     c->returned_deliverd_id = value("X-Deliverd-Id");
@@ -335,8 +316,6 @@ void NoteReturnedMessage(const MimeEntity& message, Collected* c) {
   c->has_returned_message = true;
 }
 
-// An empty part adds nothing (so that a multipart whose only part was cut
-// off before its content still falls back to the raw body).
 // The text/plain parts of returned messages, decoded and joined, at most
 // kMaxReturnedTextOctets (plus a line break per part).
 const std::string& ReturnedText(const Collected& c) {
@@ -354,8 +333,11 @@ const std::string& ReturnedText(const Collected& c) {
   return *c.returned_text;
 }
 
+// An empty part still adds its line break: a multipart whose text parts
+// are all empty is not a broken one (ParseBounce() falls back to the raw
+// body only when no part was found).
 void AppendBounded(std::string* out, absl::string_view text) {
-  if (text.empty() || out->size() >= kMaxBodyTextOctets) return;
+  if (out->size() >= kMaxBodyTextOctets) return;
   size_t room = kMaxBodyTextOctets - out->size();
   absl::StrAppend(out, text.substr(0, room), "\n");
 }
@@ -380,9 +362,13 @@ constexpr size_t kMaxEntityFields = 1024;
 void Walk(const MimeEntity& entity, const MimeContentType& default_type,
           int depth, bool returned, Collected* c) {
   if (depth > kMaxMimeDepth || ++c->parts > kMaxMimeParts) return;
-  std::optional<absl::string_view> type_field = entity.Field("Content-Type");
+  // A field given twice counts by its last occurrence, as for GMime.
+  std::optional<absl::string_view> type_field =
+      entity.LastField("Content-Type");
   const MimeContentType type =
       type_field ? ParseMimeContentType(*type_field) : default_type;
+  const absl::string_view transfer_encoding =
+      entity.LastField("Content-Transfer-Encoding").value_or("");
   if (type.type == "multipart") {
     if (type.subtype == "report" && c->report_type.empty()) {
       c->report_type = Lower(
@@ -402,11 +388,17 @@ void Walk(const MimeEntity& entity, const MimeContentType& default_type,
     }
     return;
   }
-  auto content = [&entity](size_t limit) {
-    return DecodeMimeBody(
-        entity.body,
-        entity.Field("Content-Transfer-Encoding").value_or(""), limit);
+  auto content = [&entity, transfer_encoding](size_t limit) {
+    return DecodeMimeBody(entity.body, transfer_encoding, limit);
   };
+  if ((type.Is("message", "rfc822") || type.Is("message", "global")) &&
+      IsEncodedTransfer(transfer_encoding)) {
+    // A returned message sent base64 or quoted-printable (not allowed for
+    // message/rfc822, but sent): not readable as a message until decoded;
+    // its headers still identify it.
+    if (!returned) NoteReturnedHeaders(content(64 * 1024), c);
+    return;
+  }
   if (type.Is("message", "rfc822") || type.Is("message", "global") ||
       type.Is("message", "news")) {
     if (absl::StripAsciiWhitespace(entity.body).empty()) return;
@@ -430,14 +422,12 @@ void Walk(const MimeEntity& entity, const MimeContentType& default_type,
              type.Is("message", "rfc822-headers")) {
     if (!returned) NoteReturnedHeaders(content(64 * 1024), c);
   } else if (returned && type.Is("text", "plain")) {
-    c->returned_text_parts.push_back(
-        {entity.body, entity.Field("Content-Transfer-Encoding").value_or("")});
+    c->returned_text_parts.push_back({entity.body, transfer_encoding});
   } else if (!returned && type.Is("text", "html")) {
-    c->html_parts.emplace_back(
-        entity.body, entity.Field("Content-Transfer-Encoding").value_or(""));
+    c->html_parts.emplace_back(entity.body, transfer_encoding);
   } else if (!returned && type.type == "text") {
     std::optional<absl::string_view> disposition =
-        entity.Field("Content-Disposition");
+        entity.LastField("Content-Disposition");
     if (!disposition || MimeDispositionType(*disposition) != "attachment" ||
         c->body_text.empty()) {
       AppendBounded(&c->body_text, content(kMaxBodyTextOctets));
@@ -611,8 +601,6 @@ bool SaysExpired(absl::string_view text) {
       new PhraseMatcher(kBodyRules[0].phrases, FoldedWhitespace());
   return expired->AnyIn(text.substr(0, 16 * 1024));
 }
-
-
 
 // The first "4.7.x" / "5.7.x" enhanced code token anywhere in `text`.
 std::optional<EnhancedStatusCode> FindPolicyCode(absl::string_view text) {
@@ -1226,8 +1214,7 @@ size_t ReturnedMessageStart(absl::string_view body) {
   // headers ("Received: ", "Return-Path: ") at a line start after some
   // text. ("----- The following addresses had permanent fatal errors"
   // precedes Sendmail's failed addresses; it is not a copy marker.)
-  static constexpr size_t kHeaderMarkersFrom = 20;
-  static const PhraseMatcher* const markers = new PhraseMatcher(
+  static constexpr absl::string_view kCopyMarkers =
       "below this line is a copy of the message|"
       "------ this is a copy of the message|"
       "----- original message follows|"
@@ -1247,8 +1234,14 @@ size_t ReturnedMessageStart(absl::string_view body) {
       "your original message follows|"
       "copy of your message|"
       "included is the original message|"
-      "a copy of the original message|"
-      "\nreturn-path: |\nreceived: from |\nreceived: (|\ndkim-signature: ",
+      "a copy of the original message";
+  static constexpr absl::string_view kHeaderMarkers =
+      "\nreturn-path: |\nreceived: from |\nreceived: (|\ndkim-signature: ";
+  // Copy markers first, then header markers (from kHeaderMarkersFrom on).
+  static const size_t kHeaderMarkersFrom =
+      PhraseMatcher(kCopyMarkers, PhraseMatcher::Options()).size();
+  static const PhraseMatcher* const markers = new PhraseMatcher(
+      absl::StrCat(kCopyMarkers, "|", kHeaderMarkers),
       PhraseMatcher::Options());
   // Only the first occurrence of each marker counts, and only after the
   // text's start (a header marker: after its first 80 bytes).

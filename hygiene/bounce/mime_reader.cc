@@ -103,9 +103,16 @@ std::string ReadValue(absl::string_view s, size_t* pos) {
     }
     if (i < s.size()) ++i;  // closing quote
   } else {
-    // Lenient: anything up to ';' or white space (boundaries in the wild
-    // carry characters a token may not).
-    while (i < s.size() && s[i] != ';' && !IsLwsp(s[i])) out.push_back(s[i++]);
+    // Lenient, as GMime: anything up to ';' (boundaries in the wild carry
+    // characters, even spaces, a token may not), line breaks dropped and
+    // white space at the end trimmed.
+    while (i < s.size() && s[i] != ';') {
+      if (s[i] != '\r' && s[i] != '\n') out.push_back(s[i]);
+      ++i;
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) {
+      out.pop_back();
+    }
   }
   *pos = i;
   return out;
@@ -120,7 +127,7 @@ size_t SkipValue(absl::string_view s, size_t pos) {
     while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
     return std::min(i + 1, s.size());
   }
-  while (i < s.size() && s[i] != ';' && !IsLwsp(s[i])) ++i;
+  while (i < s.size() && s[i] != ';') ++i;
   return i;
 }
 
@@ -154,25 +161,49 @@ std::string PercentDecode(absl::string_view v, bool first_section) {
   return out;
 }
 
+// The codec of a Content-Transfer-Encoding value: its first token (comments
+// and case ignored); DEFAULT for identity encodings and unknown names.
+GMimeContentEncoding TransferEncodingOf(absl::string_view value) {
+  size_t i = SkipCfws(value, 0);
+  size_t start = i;
+  while (i < value.size() && IsTokenChar(value[i])) ++i;
+  const std::string name = absl::AsciiStrToLower(value.substr(start, i - start));
+  if (name == "base64") return GMIME_CONTENT_ENCODING_BASE64;
+  if (name == "quoted-printable") return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+  if (name == "x-uuencode" || name == "uuencode" || name == "x-uue") {
+    return GMIME_CONTENT_ENCODING_UUENCODE;
+  }
+  return GMIME_CONTENT_ENCODING_DEFAULT;
+}
+
 // glibc loads a charset's converter (a shared object, through dlopen) in
 // every iconv_open() while no other descriptor for that charset is open,
 // and GMime opens and closes one for every header value it decodes: that
 // load was a tenth of classifying a bounce with an encoded Subject. One
 // descriptor per charset kept open for the life of the process keeps the
-// converter loaded. At most kMaxPinnedCharsets charsets are pinned (names
-// come from the messages); later ones are simply loaded each time.
+// converter loaded. At most kMaxPinnedCharsets names are tried (they come
+// from the messages); later ones are simply loaded each time.
 constexpr size_t kMaxPinnedCharsets = 64;
 
 void PinCharset(const std::string& charset) {
+  // Names this thread already saw pinned (or refused) skip the lock.
+  thread_local std::vector<std::string> seen;
+  if (std::find(seen.begin(), seen.end(), charset) != seen.end()) return;
   static std::mutex* const mu = new std::mutex;
-  static std::set<std::string>* const pinned = new std::set<std::string>;
-  std::lock_guard<std::mutex> lock(*mu);
-  if (pinned->size() >= kMaxPinnedCharsets || pinned->count(charset) > 0) {
-    return;
+  // Kept reachable (not leaked): the open descriptors and the names tried.
+  static std::vector<iconv_t>* const kept = new std::vector<iconv_t>;
+  static std::set<std::string>* const tried = new std::set<std::string>;
+  {
+    std::lock_guard<std::mutex> lock(*mu);
+    if (tried->count(charset) == 0) {
+      if (tried->size() >= kMaxPinnedCharsets) return;  // names from mail
+      tried->insert(charset);
+      iconv_t cd =
+          iconv_open("UTF-8", g_mime_charset_iconv_name(charset.c_str()));
+      if (cd != reinterpret_cast<iconv_t>(-1)) kept->push_back(cd);
+    }
   }
-  pinned->insert(charset);
-  iconv_t cd = iconv_open("UTF-8", g_mime_charset_iconv_name(charset.c_str()));
-  (void)cd;  // kept open on purpose (or failed: nothing to keep)
+  if (seen.size() < kMaxPinnedCharsets) seen.push_back(charset);
 }
 
 // Pins the charsets GMime will convert `value` from: those named by its
@@ -194,6 +225,14 @@ std::optional<absl::string_view> MimeEntity::Field(
     absl::string_view name) const {
   for (const MimeField& f : fields) {
     if (absl::EqualsIgnoreCase(f.name, name)) return f.raw_value;
+  }
+  return std::nullopt;
+}
+
+std::optional<absl::string_view> MimeEntity::LastField(
+    absl::string_view name) const {
+  for (auto f = fields.rbegin(); f != fields.rend(); ++f) {
+    if (absl::EqualsIgnoreCase(f->name, name)) return f->raw_value;
   }
   return std::nullopt;
 }
@@ -423,30 +462,46 @@ std::vector<absl::string_view> SplitMultipart(absl::string_view body,
 
 std::string DecodeMimeBody(absl::string_view body,
                            absl::string_view transfer_encoding, size_t limit) {
-  std::string name =
-      absl::AsciiStrToLower(absl::StripAsciiWhitespace(transfer_encoding));
-  GMimeContentEncoding encoding = GMIME_CONTENT_ENCODING_DEFAULT;
-  if (name == "base64") {
-    encoding = GMIME_CONTENT_ENCODING_BASE64;
-  } else if (name == "quoted-printable") {
-    encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-  } else if (name == "x-uuencode" || name == "uuencode" ||
-             name == "x-uue") {
-    encoding = GMIME_CONTENT_ENCODING_UUENCODE;
-  }
+  const GMimeContentEncoding encoding = TransferEncodingOf(transfer_encoding);
   if (encoding == GMIME_CONTENT_ENCODING_DEFAULT) {
     return std::string(body.substr(0, limit));
   }
-  // None of these decodings makes the text longer: a prefix twice the
-  // limit (plus a line) holds at least `limit` decoded bytes.
-  if (limit < body.size() / 2) body = body.substr(0, limit * 2 + 128);
   hygiene::EnsureGMimeInitialized();
   GMimeEncoding state;
   g_mime_encoding_init_decode(&state, encoding);
+  if (encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
+    // The data starts after the "begin <mode> <name>" line (GMime's
+    // decoding filter skips to it the same way); nothing without one.
+    size_t begin = absl::StartsWith(body, "begin ") ? 0 : body.find("\nbegin ");
+    if (begin == absl::string_view::npos) return "";
+    size_t line_end = body.find('\n', begin + 1);
+    if (line_end == absl::string_view::npos) return "";
+    body.remove_prefix(line_end + 1);
+    state.state |= GMIME_UUDECODE_STATE_BEGIN;
+  }
+  // No decoding makes the text longer than a third of it (quoted-printable
+  // "=XX" at worst): three times the limit, and a line, hold `limit`
+  // decoded bytes.
+  if (limit < body.size() / 3) body = body.substr(0, limit * 3 + 128);
   std::string out(g_mime_encoding_outlen(&state, body.size()), '\0');
   size_t n = g_mime_encoding_flush(
       &state, body.data(), body.size(), out.data());
   out.resize(std::min(n, limit));
+  return out;
+}
+
+bool IsEncodedTransfer(absl::string_view transfer_encoding) {
+  return TransferEncodingOf(transfer_encoding) !=
+         GMIME_CONTENT_ENCODING_DEFAULT;
+}
+
+std::string MimeMessageId(absl::string_view raw_value) {
+  hygiene::EnsureGMimeInitialized();
+  std::string z(raw_value.substr(0, raw_value.find('\0')));
+  char* id = g_mime_utils_decode_message_id(z.c_str());
+  if (id == nullptr) return "";
+  std::string out(id);
+  g_free(id);
   return out;
 }
 

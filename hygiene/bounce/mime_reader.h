@@ -10,7 +10,9 @@
 // codec stays with GMime: transfer decodings (base64, quoted-printable,
 // uuencode) and RFC 2047 encoded words in header values. The structural
 // rules follow GMime's (tests/hygiene/bounce_mime_reader_test.cc holds the
-// two to the same results on tricky input):
+// two to the same results on tricky input); where a message is cut inside
+// its header block, or starts with a line that is no header field, GMime
+// gave up and the reader reads what is there:
 //   * a header block ends at the first empty line; lines that are neither
 //     a field ("name:", printable name) nor a continuation are skipped;
 //   * a part's content ends before the line break that precedes the next
@@ -20,13 +22,16 @@
 //     without a boundary parameter, or whose boundary never occurs, has no
 //     parts;
 //   * a Content-Type without "type/subtype" is application/octet-stream;
-//     none at all is text/plain (message/rfc822 in a multipart/digest).
+//     none at all is text/plain (message/rfc822 in a multipart/digest);
+//   * a parameter value without quotes runs to the next ';' (trimmed).
 //
 // Contract: total on any bytes (NULs, lone CRs, no line breaks, unbalanced
 // quotes); work is linear in the text for each call, and callers bound the
 // nesting. Views returned point into the argument and live as long as it.
-// Thread-safe (no state; GMime's codecs are reentrant once GMime is
-// initialised, which HeaderValue() and DecodeBody() see to).
+// Thread-safe: GMime's codecs are reentrant once GMime is initialised
+// (which the functions that use it see to); the one shared state, the
+// charset converters MimeHeaderValue() keeps loaded for the process (see
+// mime_reader.cc), is behind a mutex.
 #ifndef DELIVERD_HYGIENE_BOUNCE_MIME_READER_H_
 #define DELIVERD_HYGIENE_BOUNCE_MIME_READER_H_
 
@@ -49,8 +54,11 @@ struct MimeEntity {
   std::vector<MimeField> fields;
   absl::string_view body;
 
-  // The raw value of the first field named `name` (ASCII case-insensitive).
+  // The raw value of the first (LastField: the last) field named `name`
+  // (ASCII case-insensitive). GMime's model takes a repeated Content-*
+  // field's last occurrence and an address field's first.
   std::optional<absl::string_view> Field(absl::string_view name) const;
+  std::optional<absl::string_view> LastField(absl::string_view name) const;
 };
 
 // Splits `text` into fields (at most `max_fields` kept; the rest of the
@@ -94,10 +102,18 @@ std::vector<absl::string_view> SplitMultipart(absl::string_view body,
                                               size_t max_parts);
 
 // `body` decoded by its Content-Transfer-Encoding (`transfer_encoding` is
-// the raw field value; base64, quoted-printable and x-uuencode are decoded,
-// anything else is taken as it is), at most `limit` bytes of the result.
+// the raw field value, read by its first token; base64, quoted-printable
+// and x-uuencode, from its "begin" line, are decoded, anything else is
+// taken as it is): the first `limit` bytes of the result, or all of it.
 std::string DecodeMimeBody(absl::string_view body,
                            absl::string_view transfer_encoding, size_t limit);
+
+// Whether DecodeMimeBody() decodes a body of this Content-Transfer-Encoding.
+bool IsEncodedTransfer(absl::string_view transfer_encoding);
+
+// A Message-ID field's raw value read as a msg-id by GMime's rules
+// (comments and folding dropped, the first id kept, angle brackets off).
+std::string MimeMessageId(absl::string_view raw_value);
 
 }  // namespace deliverd::hygiene::bounce
 

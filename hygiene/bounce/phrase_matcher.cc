@@ -141,7 +141,15 @@ bool PhraseMatcher::MatchesAt(absl::string_view text, size_t pos,
     const char pc = phrase[k];
     if (options_.fold_whitespace && pc == ' ') {
       if (t >= text.size() || !IsSpace(text[t])) return false;
+      // As in the text with its white space collapsed and trimmed: a space
+      // stands between two other bytes, never at the text's start or end.
+      if (k == 0) {
+        size_t before = t;
+        while (before > 0 && IsSpace(text[before - 1])) --before;
+        if (before == 0) return false;
+      }
       while (t < text.size() && IsSpace(text[t])) ++t;
+      if (t == text.size()) return false;
       continue;
     }
     if (t >= text.size() ||

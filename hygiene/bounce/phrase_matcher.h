@@ -10,13 +10,15 @@
 //   * word_start: an occurrence counts only where the text has no letter or
 //     digit just before it;
 //   * fold_whitespace: a space in a phrase matches any run of spaces, tabs,
-//     CRs and LFs in the text (as if the text's white space had been
-//     collapsed first).
+//     CRs and LFs in the text, but not one at the text's start or end (as
+//     if the text's white space had been collapsed and trimmed first); a
+//     phrase that starts with a space is reported at the run's last byte.
 // A two-byte filter (a bitmap of the raw byte pairs that can start a
 // phrase, every case and white space variant included) rejects most
 // positions with one lookup.
 //
-// Immutable after construction; thread-safe. Phrases must be non-empty.
+// Immutable after construction; thread-safe. Phrases must be non-empty and
+// hold no NUL; with fold_whitespace their only white space is ' '.
 #ifndef DELIVERD_HYGIENE_BOUNCE_PHRASE_MATCHER_H_
 #define DELIVERD_HYGIENE_BOUNCE_PHRASE_MATCHER_H_
 

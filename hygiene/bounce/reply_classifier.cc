@@ -2,6 +2,8 @@
 // order of evaluation and the mapping decisions.
 #include "hygiene/bounce/reply_classifier.h"
 
+#include <array>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -324,8 +326,13 @@ constexpr size_t kTextRuleCount = sizeof(kTextRules) / sizeof(kTextRules[0]);
 struct KeywordIndex {
   std::vector<size_t> rule_of;             // by phrase index
   std::vector<absl::string_view> starred;  // the whole "a*b" keyword, or ""
+  std::vector<int> star_slot;  // by phrase index: its "a*b" keyword's slot
   std::unique_ptr<PhraseMatcher> matcher;
 };
+
+// "a*b" keywords in kTextRules; their results are kept per call in a
+// fixed array of this size.
+constexpr size_t kMaxStarredKeywords = 16;
 
 const KeywordIndex& Keywords() {
   static const KeywordIndex* index = [] {
@@ -338,8 +345,17 @@ const KeywordIndex& Keywords() {
         first_parts.push_back(k.substr(0, star));
         out->rule_of.push_back(rule);
         out->starred.push_back(star == absl::string_view::npos ? "" : k);
+        out->star_slot.push_back(-1);
+        if (star != absl::string_view::npos) {
+          int slots = 0;
+          for (int slot : out->star_slot) slots += slot >= 0;
+          out->star_slot.back() = slots;
+        }
       }
     }
+    int slots = 0;
+    for (int slot : out->star_slot) slots += slot >= 0;
+    if (slots > static_cast<int>(kMaxStarredKeywords)) std::abort();
     PhraseMatcher::Options options;
     options.word_start = true;
     out->matcher = std::make_unique<PhraseMatcher>(first_parts, options);
@@ -354,6 +370,10 @@ size_t FirstMatchingRule(absl::string_view text, bool no_hard) {
   const KeywordIndex& index = Keywords();
   size_t best = kTextRuleCount;
   std::string lower;  // only for "a*b" keywords, made when one is needed
+  // An "a*b" keyword is looked for in the whole text once, however often
+  // its first part occurs (-1 not yet, 0 absent, 1 present).
+  std::array<signed char, kMaxStarredKeywords> starred_found;
+  starred_found.fill(-1);
   index.matcher->Scan(text, [&](size_t, size_t phrase) {
     const size_t rule = index.rule_of[phrase];
     if (rule >= best) return true;
@@ -361,9 +381,12 @@ size_t FirstMatchingRule(absl::string_view text, bool no_hard) {
         ClassOfReason(kTextRules[rule].reason) == BounceClass::kHard) {
       return true;
     }
-    if (!index.starred[phrase].empty()) {
-      if (lower.empty()) lower = absl::AsciiStrToLower(text);
-      if (!KeywordMatches(lower, index.starred[phrase])) return true;
+    if (const int slot = index.star_slot[phrase]; slot >= 0) {
+      if (starred_found[slot] < 0) {
+        if (lower.empty()) lower = absl::AsciiStrToLower(text);
+        starred_found[slot] = KeywordMatches(lower, index.starred[phrase]);
+      }
+      if (!starred_found[slot]) return true;
     }
     best = rule;
     return best != 0;

@@ -988,6 +988,96 @@ TEST(BounceMessageTest, RejectsNonMessages) {
   EXPECT_TRUE(ParseBounce("just some text without headers").ok());
 }
 
+TEST(BounceMessageTest, EmptyTextPartIsNotABrokenMultipart) {
+  // Every text part is empty: the structure is still fine, so the returned
+  // message (the sender's own words) must not be read as the bounce text.
+  const std::string bounce =
+      "From: MAILER-DAEMON@mx.example.org\n"
+      "Subject: Undelivered Mail Returned to Sender\n"
+      "Content-Type: multipart/mixed; boundary=B\n"
+      "\n"
+      "--B\n"
+      "Content-Type: text/plain\n"
+      "\n"
+      "\n"
+      "--B\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "To: reader@example.net\n"
+      "Subject: hi\n"
+      "\n"
+      "Please write to other@example.com, my mailbox is full\n"
+      "--B--\n";
+  absl::StatusOr<BounceReport> report = ParseBounce(bounce);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->recipients.size(), 1u);
+  EXPECT_EQ(report->recipients[0].address, "");
+  EXPECT_NE(report->recipients[0].reason, Reason::kMailboxFull);
+}
+
+TEST(BounceMessageTest, EncodedReturnedMessageStillIdentifiesIt) {
+  // message/rfc822 sent base64 (not allowed, but sent): decoded, its
+  // header identifies the original.
+  const std::string bounce = absl::StrCat(
+      "From: MAILER-DAEMON@mx.example.org\n"
+      "Subject: Undelivered Mail Returned to Sender\n"
+      "Content-Type: multipart/mixed; boundary=B\n"
+      "\n"
+      "--B\n"
+      "\n"
+      "<reader@example.net>: 550 5.1.1 user unknown\n"
+      "--B\n"
+      "Content-Type: message/rfc822\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n",
+      // "Message-ID: <orig-7@sender.example>\nX-Deliverd-Id: msg_7\n\nhi\n"
+      "TWVzc2FnZS1JRDogPG9yaWctN0BzZW5kZXIuZXhhbXBsZT4KWC1EZWxpdmVyZC1JZDog\n"
+      "bXNnXzcKCmhpCg==\n"
+      "--B--\n");
+  absl::StatusOr<BounceReport> report = ParseBounce(bounce);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->original_message_id, "orig-7@sender.example");
+  EXPECT_EQ(report->deliverd_id, "msg_7");
+  ASSERT_EQ(report->recipients.size(), 1u);
+  EXPECT_EQ(report->recipients[0].address, "reader@example.net");
+}
+
+TEST(BounceMessageTest, ReturnedHeadersEndAtALineOfWhiteSpace) {
+  const std::string bounce = Dsn(
+      "Final-Recipient: rfc822; reader@example.net\n"
+      "Action: failed\n"
+      "Status: 5.1.1\n",
+      "X-Deliverd-Id: msg_0042\n"
+      " \n"
+      "Message-ID: <quoted-later@sender.example>\n");
+  absl::StatusOr<BounceReport> report = ParseBounce(bounce);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->deliverd_id, "msg_0042");
+  EXPECT_EQ(report->original_message_id, "");
+}
+
+TEST(BounceMessageTest, ReturnedMessageIdIsReadAsAMsgId) {
+  const std::string bounce =
+      "From: MAILER-DAEMON@mx.example.org\n"
+      "Subject: Undelivered Mail Returned to Sender\n"
+      "Content-Type: multipart/mixed; boundary=B\n"
+      "\n"
+      "--B\n"
+      "\n"
+      "<reader@example.net>: 550 5.1.1 user unknown\n"
+      "--B\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "Message-ID: <first@sender.example>\n"
+      "Message-ID: (folded)\n <orig-9@sender.example>\n"
+      "\n"
+      "hi\n"
+      "--B--\n";
+  absl::StatusOr<BounceReport> report = ParseBounce(bounce);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->original_message_id, "orig-9@sender.example");
+}
+
 TEST(BounceMessageTest, HostileInputNeverCrashes) {
   std::string base =
       Dsn("Final-Recipient: rfc822; x@example.net\n"

@@ -109,8 +109,12 @@ void OursMessageFlatten(const MimeEntity& message, int depth,
 
 void OursFlatten(const MimeEntity& entity, const MimeContentType& fallback,
                  int depth, std::vector<std::string>* out) {
-  std::optional<absl::string_view> field = entity.Field("Content-Type");
+  // As ParseBounce's walk reads them: a repeated Content-* field by its
+  // last occurrence, an encoded message/rfc822 as a leaf.
+  std::optional<absl::string_view> field = entity.LastField("Content-Type");
   MimeContentType type = field ? ParseMimeContentType(*field) : fallback;
+  const absl::string_view transfer_encoding =
+      entity.LastField("Content-Transfer-Encoding").value_or("");
   std::string mime_type = absl::StrCat(type.type, "/", type.subtype);
   if (type.type == "multipart") {
     std::vector<absl::string_view> parts = SplitMultipart(
@@ -125,14 +129,13 @@ void OursFlatten(const MimeEntity& entity, const MimeContentType& fallback,
     }
     return;
   }
-  if (type.Is("message", "rfc822") || type.Is("message", "global")) {
+  if ((type.Is("message", "rfc822") || type.Is("message", "global")) &&
+      !IsEncodedTransfer(transfer_encoding)) {
     out->push_back(absl::StrCat(depth, " message ", mime_type));
     OursMessageFlatten(ReadMimeEntity(entity.body, 1000), depth + 1, out);
     return;
   }
-  std::string content = DecodeMimeBody(
-      entity.body, entity.Field("Content-Transfer-Encoding").value_or(""),
-      1 << 20);
+  std::string content = DecodeMimeBody(entity.body, transfer_encoding, 1 << 20);
   out->push_back(absl::StrCat(depth, " leaf ", mime_type, " [", content, "]"));
 }
 
@@ -262,7 +265,37 @@ TEST(MimeReaderSameAsGMimeTest, TransferEncodings) {
       "Content-Transfer-Encoding: 8bit\n"
       "\n"
       "plain \xe9t\xe9\n"
+      "--e\n"
+      "Content-Transfer-Encoding: x-uuencode\n"
+      "\n"
+      "begin 644 report.txt\n"
+      "L5&AE(&UA:6P@<WES=&5M(&=A=F4@=7 @;VX@=7-E<D!E>&%M<&QE+FYE= H \n"
+      "`\n"
+      "end\n"
+      "--e\n"
+      "Content-Transfer-Encoding: base64 (a comment)\n"
+      "\n"
+      "aGVsbG8=\n"
       "--e--\n");
+}
+
+TEST(MimeReaderSameAsGMimeTest, RepeatedFieldsAndLenientParameters) {
+  ExpectSameAsGMime(
+      "Content-Type: multipart/mixed; boundary=abc def\n"
+      "\n"
+      "--abc def\n"
+      "Content-Type: text/html\n"
+      "Content-Type: text/plain\n"
+      "Content-Transfer-Encoding: 7bit\n"
+      "Content-Transfer-Encoding: quoted-printable\n"
+      "\n"
+      "last=20wins\n"
+      "--abc def\n"
+      "Content-Type: message/rfc822\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "TWVzc2FnZS1JRDogPHJldHVybmVkQGV4YW1wbGUuY29tPgoKYm9keQo=\n"
+      "--abc def--\n");
 }
 
 TEST(MimeReaderSameAsGMimeTest, ReturnedMessageWithItsOwnParts) {
@@ -372,6 +405,33 @@ TEST(MimeReaderTest, HostileInputIsReadWithinItsBounds) {
   EXPECT_EQ(capped.body, "body");
   // Decoding stops at the limit.
   EXPECT_EQ(DecodeMimeBody("aGVsbG8gd29ybGQ=", "base64", 5), "hello");
+}
+
+TEST(MimeReaderTest, DecodingGivesTheWholeLimitWhateverTheExpansion) {
+  // Quoted-printable at its densest: three bytes for one.
+  std::string body;
+  for (int i = 0; i < 3000; ++i) body += "=41";
+  EXPECT_EQ(DecodeMimeBody(body, "quoted-printable", 2000),
+            std::string(2000, 'A'));
+  EXPECT_EQ(DecodeMimeBody(body, "Quoted-Printable", 5000),
+            std::string(3000, 'A'));
+}
+
+TEST(MimeReaderTest, UuencodeStartsAfterItsBeginLine) {
+  const std::string body =
+      "some preamble\n"
+      "begin 644 report.txt\n"
+      "L5&AE(&UA:6P@<WES=&5M(&=A=F4@=7 @;VX@=7-E<D!E>&%M<&QE+FYE= H \n"
+      "`\n"
+      "end\n";
+  EXPECT_EQ(DecodeMimeBody(body, "x-uuencode", 1000),
+            "The mail system gave up on user@example.net\n");
+  EXPECT_EQ(DecodeMimeBody("no begin line\n", "x-uuencode", 1000), "");
+}
+
+TEST(MimeReaderTest, MessageIdsReadAsMsgIds) {
+  EXPECT_EQ(MimeMessageId(" <id-1@example.com> (comment)"), "id-1@example.com");
+  EXPECT_EQ(MimeMessageId(" <BAY182-W41"), "BAY182-W41");
 }
 
 TEST(MimeReaderTest, PartsAreCapped) {

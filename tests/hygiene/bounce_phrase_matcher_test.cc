@@ -44,6 +44,18 @@ TEST(PhraseMatcherTest, FoldedWhitespaceMatchesAnyRun) {
   EXPECT_FALSE(m.AnyIn("after endof data"));
 }
 
+TEST(PhraseMatcherTest, FoldedSpacesAreNeverAtTheTextsEnds) {
+  // As in the collapsed and trimmed text: " 5.1.1 " needs something on
+  // both sides of its spaces.
+  PhraseMatcher::Options options;
+  options.fold_whitespace = true;
+  PhraseMatcher m(" 5.1.1 ", options);
+  EXPECT_FALSE(m.AnyIn("delivery failed 5.1.1\r\n"));
+  EXPECT_FALSE(m.AnyIn("\n\t5.1.1 user unknown"));
+  EXPECT_FALSE(m.AnyIn(" 5.1.1 "));
+  EXPECT_TRUE(m.AnyIn("failed\n 5.1.1\tuser"));
+}
+
 TEST(PhraseMatcherTest, ScanReportsEveryOccurrenceInOrder) {
   PhraseMatcher m(std::vector<absl::string_view>{"ab", "b", "abc"},
                   PhraseMatcher::Options());

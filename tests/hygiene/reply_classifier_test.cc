@@ -4,6 +4,7 @@
 // project's test data).
 #include "hygiene/bounce/reply_classifier.h"
 
+#include <chrono>
 #include <random>
 #include <string>
 
@@ -547,6 +548,30 @@ TEST(ReplyClassifierTest, InvariantsOverRandomInput) {
       }
     }
   }
+}
+
+TEST(ReplyClassifierTest, StarredKeywordsCostOneSearchPerText) {
+  // A reply full of the first part of an "a*b" keyword ("account" ...
+  // "does not exist") took a search of the whole text per occurrence.
+  // Both texts are as long and hold as many words; only the first has the
+  // keyword's first part everywhere. The bound is a hundred times what a
+  // linear scan needs, far below the quadratic cost.
+  std::string starred, plain;
+  while (starred.size() + 10 <= kMaxReplyOctets) {
+    starred += "account d ";
+    plain += "xccount d ";
+  }
+  auto time = [](const std::string& text) {
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) {
+      ReplyClassification c = ClassifyReply(550, std::nullopt, text);
+      EXPECT_EQ(c.reason, Reason::kUnknown);
+    }
+    return std::chrono::steady_clock::now() - start;
+  };
+  const auto plain_time = time(plain);
+  const auto starred_time = time(starred);
+  EXPECT_LT(starred_time, plain_time * 100 + std::chrono::milliseconds(200));
 }
 
 }  // namespace
