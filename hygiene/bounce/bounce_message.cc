@@ -78,7 +78,10 @@ struct Field {
   int block = 0;
 };
 
-std::vector<Field> ParseFields(absl::string_view text, size_t max_fields) {
+// `first_block_only`: stop at the end of the first block (a returned
+// message's header, where the rest is its body).
+std::vector<Field> ParseFields(absl::string_view text, size_t max_fields,
+                               bool first_block_only = false) {
   std::vector<Field> fields;
   int block = 0;
   bool last_blank = false;
@@ -87,6 +90,7 @@ std::vector<Field> ParseFields(absl::string_view text, size_t max_fields) {
     if (absl::StripAsciiWhitespace(line).empty()) {
       if (!last_blank) ++block;
       last_blank = true;
+      if (first_block_only) break;
       continue;
     }
     last_blank = false;
@@ -280,8 +284,8 @@ std::string TopHeader(const Collected& c, absl::string_view name) {
 
 // The identifiers in the first header block of `text` (returned headers).
 void NoteReturnedHeaders(absl::string_view text, Collected* c) {
-  for (const Field& f : ParseFields(text.substr(0, 64 * 1024), 512)) {
-    if (f.block > 0) break;
+  for (const Field& f : ParseFields(text.substr(0, 64 * 1024), 512,
+                                    /*first_block_only=*/true)) {
     if (f.name == "message-id" && c->returned_message_id.empty()) {
       c->returned_message_id = StripAngles(f.value);
     } else if (f.name == "x-deliverd-id" && c->returned_deliverd_id.empty()) {
