@@ -78,10 +78,7 @@ struct Field {
   int block = 0;
 };
 
-// `first_block_only`: stop at the end of the first block (a returned
-// message's header, where the rest is its body).
-std::vector<Field> ParseFields(absl::string_view text, size_t max_fields,
-                               bool first_block_only = false) {
+std::vector<Field> ParseFields(absl::string_view text, size_t max_fields) {
   std::vector<Field> fields;
   int block = 0;
   bool last_blank = false;
@@ -90,7 +87,6 @@ std::vector<Field> ParseFields(absl::string_view text, size_t max_fields,
     if (absl::StripAsciiWhitespace(line).empty()) {
       if (!last_blank) ++block;
       last_blank = true;
-      if (first_block_only) break;
       continue;
     }
     last_blank = false;
@@ -282,20 +278,57 @@ std::string TopHeader(const Collected& c, absl::string_view name) {
   return "";
 }
 
-// The identifiers in the first header block of `text` (returned headers).
+// The identifiers in the first header block of `text` (returned headers),
+// read as ParseFields() reads fields, but only the four wanted ones are
+// kept (a returned header has dozens of Received lines).
 void NoteReturnedHeaders(absl::string_view text, Collected* c) {
-  for (const Field& f : ParseFields(text.substr(0, 64 * 1024), 512,
-                                    /*first_block_only=*/true)) {
-    if (f.name == "message-id" && c->returned_message_id.empty()) {
-      c->returned_message_id = StripAngles(f.value);
-    } else if (f.name == "x-deliverd-id" && c->returned_deliverd_id.empty()) {
-      c->returned_deliverd_id = f.value;
-    } else if (f.name == "to" && c->returned_to.empty()) {
-      c->returned_to = f.value;
-    } else if (f.name == "x-hmxmroriginalrecipient" &&
-               c->returned_rcpt.empty()) {
-      c->returned_rcpt = f.value;
+  enum Wanted { kMessageId, kDeliverdId, kTo, kOriginalRecipient, kNone };
+  std::optional<std::string> values[kNone];
+  std::string* current = nullptr;  // the last field's value, if wanted
+  bool have_field = false;
+  size_t field_count = 0;
+  text = text.substr(0, 64 * 1024);
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (absl::StripAsciiWhitespace(line).empty()) break;  // end of block
+    if ((line[0] == ' ' || line[0] == '\t') && have_field) {
+      if (current != nullptr && current->size() < 4096) {
+        absl::StrAppend(current, " ", absl::StripAsciiWhitespace(line));
+      }
+      continue;
     }
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos || colon == 0 || colon > 64) continue;
+    absl::string_view name = line.substr(0, colon);
+    if (name.find(' ') != absl::string_view::npos) continue;
+    if (++field_count > 512) break;
+    have_field = true;
+    Wanted wanted = kNone;
+    if (absl::EqualsIgnoreCase(name, "message-id")) {
+      wanted = kMessageId;
+    } else if (absl::EqualsIgnoreCase(name, "x-deliverd-id")) {
+      wanted = kDeliverdId;
+    } else if (absl::EqualsIgnoreCase(name, "to")) {
+      wanted = kTo;
+    } else if (absl::EqualsIgnoreCase(name, "x-hmxmroriginalrecipient")) {
+      wanted = kOriginalRecipient;
+    }
+    current = nullptr;
+    if (wanted != kNone && !values[wanted]) {  // the first one counts
+      values[wanted] =
+          std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      current = &*values[wanted];
+    }
+  }
+  if (values[kMessageId] && c->returned_message_id.empty()) {
+    c->returned_message_id = StripAngles(*values[kMessageId]);
+  }
+  if (values[kDeliverdId] && c->returned_deliverd_id.empty()) {
+    c->returned_deliverd_id = *values[kDeliverdId];
+  }
+  if (values[kTo] && c->returned_to.empty()) c->returned_to = *values[kTo];
+  if (values[kOriginalRecipient] && c->returned_rcpt.empty()) {
+    c->returned_rcpt = *values[kOriginalRecipient];
   }
 }
 
