@@ -1139,16 +1139,18 @@ void ParseDsn(absl::string_view text, BounceReport* report) {
     current.reset();
   };
   for (const Field& f : fields) {
-    if (f.name == "reporting-mta" && report->reporting_mta.empty()) {
+    // Compared as a view: a length test first, no strlen per comparison.
+    const absl::string_view name = f.name;
+    if (name == "reporting-mta" && report->reporting_mta.empty()) {
       report->reporting_mta = StripType(f.value);
       continue;
     }
-    if (!IsRecipientField(f.name)) continue;
-    bool starts = f.name == "final-recipient" || f.name == "original-recipient";
+    if (!IsRecipientField(name)) continue;
+    bool starts = name == "final-recipient" || name == "original-recipient";
     if (current &&
         ((starts && f.block != current_block) ||
-         (f.name == "final-recipient" && !current->address.empty()) ||
-         (f.name == "original-recipient" &&
+         (name == "final-recipient" && !current->address.empty()) ||
+         (name == "original-recipient" &&
           !current->original_recipient.empty()))) {
       flush();
     }
@@ -1156,18 +1158,18 @@ void ParseDsn(absl::string_view text, BounceReport* report) {
       current.emplace();
       current_block = f.block;
     }
-    if (f.name == "final-recipient") {
+    if (name == "final-recipient") {
       current->address = NormalizeAddress(f.value);
-    } else if (f.name == "original-recipient") {
+    } else if (name == "original-recipient") {
       current->original_recipient = NormalizeAddress(f.value);
-    } else if (f.name == "action") {
+    } else if (name == "action") {
       std::string a = Lower(absl::StripAsciiWhitespace(f.value));
       current->action = a.substr(0, a.find_first_of(" \t("));
-    } else if (f.name == "status") {
+    } else if (name == "status") {
       current->status = std::string(absl::StripAsciiWhitespace(f.value));
-    } else if (f.name == "diagnostic-code") {
+    } else if (name == "diagnostic-code") {
       current->diagnostic = StripType(f.value);
-    } else if (f.name == "remote-mta") {
+    } else if (name == "remote-mta") {
       current->remote_mta = StripType(f.value);
     }
   }
