@@ -131,5 +131,32 @@ TEST_F(SqliteMigrationTest, ContentStoredInTheMessageRowStaysReadable) {
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM message_contents"), 1);
 }
 
+TEST_F(SqliteMigrationTest, RecipientFilterNeedsNoAddressIndex) {
+  CreateAtVersion(7);
+  Exec("INSERT INTO tenants (id, name, create_time) VALUES (1, 't', 0)");
+  Exec(
+      "INSERT INTO messages (row_id, id, tenant_id, status, from_address, "
+      "create_time, update_time, content) VALUES "
+      "(7, 'm_1', 1, 2, 'a@example.com', 1, 1, x''), "
+      "(9, 'm_2', 1, 2, 'a@example.com', 2, 2, x'')");
+  Exec(
+      "INSERT INTO message_recipients (message_row, position, tenant_id, "
+      "address, kind, status) VALUES (7, 0, 1, 'b@example.org', 0, 2), "
+      "(9, 0, 1, 'C@example.org', 0, 2)");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  MessageFilter filter;
+  filter.recipient = "c@EXAMPLE.org";
+  absl::StatusOr<MessagePage> page = (*store)->ListMessages(1, filter, 10, {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->messages.size(), 1u);
+  EXPECT_EQ(page->messages[0].id, "m_2");
+  store->reset();
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE name = "
+                     "'recipients_address'"),
+            0);
+}
+
 }  // namespace
 }  // namespace deliverd::store
