@@ -66,22 +66,24 @@ class PhraseMatcher {
           i + 4 <= n ? FoldedQuad(p + i) : 0;
       // (No phrase of two or more bytes has a NUL second byte: the group
       // of (a, 0) is the one-byte phrases, visited below.)
-      for (const uint16_t *c = b == 0 ? nullptr : GroupBegin(a, b),
-                          *end = b == 0 ? nullptr : GroupEnd(a, b);
-           c != end; ++c) {
-        // A phrase whose first four bytes the quad matched is compared
-        // from its fifth.
-        const size_t verified = prefix_[*c] != 0 ? 4 : 0;
-        if (verified != 0 && prefix_[*c] != quad) continue;
-        if (MatchesAt(text, i + verified, phrases_[*c], verified) &&
-            !on_match(i, *c)) {
-          return;
+      if (b != 0) {
+        const Group& group = FindGroup(a, b);
+        for (size_t k = group.begin; k < group.end; ++k) {
+          const uint16_t c = grouped_[k];
+          // A phrase whose first four bytes the quad matched is compared
+          // from its fifth.
+          const size_t verified = prefix_[c] != 0 ? 4 : 0;
+          if (verified != 0 && prefix_[c] != quad) continue;
+          if (MatchesAt(text, i + verified, phrases_[c], verified) &&
+              !on_match(i, c)) {
+            return;
+          }
         }
       }
       if (has_single_ && single_[a]) {
-        for (const uint16_t* c = GroupBegin(a, 0), *end = GroupEnd(a, 0);
-             c != end; ++c) {
-          if (!on_match(i, *c)) return;
+        const Group& singles = FindGroup(a, 0);
+        for (size_t k = singles.begin; k < singles.end; ++k) {
+          if (!on_match(i, grouped_[k])) return;
         }
       }
     }
@@ -155,12 +157,6 @@ class PhraseMatcher {
       slot = (slot + 1) & group_mask_;
     }
     return groups_[slot];
-  }
-  const uint16_t* GroupBegin(unsigned char a, unsigned char b) const {
-    return grouped_.data() + FindGroup(a, b).begin;
-  }
-  const uint16_t* GroupEnd(unsigned char a, unsigned char b) const {
-    return grouped_.data() + FindGroup(a, b).end;
   }
   std::vector<Group> groups_;
   size_t group_mask_ = 0;
