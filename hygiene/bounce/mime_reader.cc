@@ -88,6 +88,22 @@ bool IsTokenChar(char c) {
   return kIsTokenChar[static_cast<unsigned char>(c)];
 }
 
+// The token at `*pos` after CFWS (empty when there is none); `*pos` moves
+// past it.
+absl::string_view ReadToken(absl::string_view s, size_t* pos) {
+  size_t i = SkipCfws(s, *pos);
+  const size_t start = i;
+  while (i < s.size() && IsTokenChar(s[i])) ++i;
+  *pos = i;
+  return s.substr(start, i - start);
+}
+
+// `value` up to its first NUL, as a C string (GMime reads C strings: a NUL
+// ends a value for it).
+std::string UpToNul(absl::string_view value) {
+  return std::string(value.substr(0, value.find('\0')));
+}
+
 // A token or a quoted string at `pos` (after CFWS), unquoted; `pos` moves
 // past it.
 std::string ReadValue(absl::string_view s, size_t* pos) {
@@ -164,10 +180,8 @@ std::string PercentDecode(absl::string_view v, bool first_section) {
 // The codec of a Content-Transfer-Encoding value: its first token (comments
 // and case ignored); DEFAULT for identity encodings and unknown names.
 GMimeContentEncoding TransferEncodingOf(absl::string_view value) {
-  size_t i = SkipCfws(value, 0);
-  size_t start = i;
-  while (i < value.size() && IsTokenChar(value[i])) ++i;
-  const std::string name = absl::AsciiStrToLower(value.substr(start, i - start));
+  size_t i = 0;
+  const std::string name = absl::AsciiStrToLower(ReadToken(value, &i));
   if (name == "base64") return GMIME_CONTENT_ENCODING_BASE64;
   if (name == "quoted-printable") return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
   if (name == "x-uuencode" || name == "uuencode" || name == "x-uue") {
@@ -304,8 +318,7 @@ std::string MimeHeaderValue(absl::string_view raw_value) {
     return out;
   }
   hygiene::EnsureGMimeInitialized();
-  // GMime reads C strings: a NUL ends the value for it too.
-  std::string z(raw_value.substr(0, raw_value.find('\0')));
+  const std::string z = UpToNul(raw_value);
   PinCharsetsOf(z, eight_bit);
   char* unfolded = g_mime_utils_header_unfold(z.c_str());
   if (unfolded == nullptr) return "";
@@ -319,17 +332,13 @@ std::string MimeHeaderValue(absl::string_view raw_value) {
 
 MimeContentType ParseMimeContentType(absl::string_view raw_value) {
   MimeContentType ct;
-  size_t i = SkipCfws(raw_value, 0);
-  size_t start = i;
-  while (i < raw_value.size() && IsTokenChar(raw_value[i])) ++i;
-  absl::string_view type = raw_value.substr(start, i - start);
+  size_t i = 0;
+  const absl::string_view type = ReadToken(raw_value, &i);
   i = SkipCfws(raw_value, i);
   absl::string_view subtype;
   if (i < raw_value.size() && raw_value[i] == '/') {
-    i = SkipCfws(raw_value, i + 1);
-    start = i;
-    while (i < raw_value.size() && IsTokenChar(raw_value[i])) ++i;
-    subtype = raw_value.substr(start, i - start);
+    ++i;
+    subtype = ReadToken(raw_value, &i);
   }
   if (type.empty() || subtype.empty()) {
     ct.type = "application";
@@ -343,10 +352,8 @@ MimeContentType ParseMimeContentType(absl::string_view raw_value) {
 }
 
 std::string MimeDispositionType(absl::string_view raw_value) {
-  size_t i = SkipCfws(raw_value, 0);
-  size_t start = i;
-  while (i < raw_value.size() && IsTokenChar(raw_value[i])) ++i;
-  return absl::AsciiStrToLower(raw_value.substr(start, i - start));
+  size_t i = 0;
+  return absl::AsciiStrToLower(ReadToken(raw_value, &i));
 }
 
 std::optional<std::string> MimeParameter(absl::string_view parameters,
@@ -497,8 +504,7 @@ bool IsEncodedTransfer(absl::string_view transfer_encoding) {
 
 std::string MimeMessageId(absl::string_view raw_value) {
   hygiene::EnsureGMimeInitialized();
-  std::string z(raw_value.substr(0, raw_value.find('\0')));
-  char* id = g_mime_utils_decode_message_id(z.c_str());
+  char* id = g_mime_utils_decode_message_id(UpToNul(raw_value).c_str());
   if (id == nullptr) return "";
   std::string out(id);
   g_free(id);
