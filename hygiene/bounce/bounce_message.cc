@@ -229,8 +229,8 @@ bool IsVerpAddress(absl::string_view address) {
 // What the MIME walk collects.
 
 struct Collected {
-  // The bounce's own header fields: lower-case name, raw value (decoded
-  // only when read: most are never read).
+  // The bounce's own header fields, as the reader found them (values
+  // decoded only when read: most are never read).
   std::vector<MimeField> top_headers;
   std::string report_type;  // of a multipart/report, lower case
   std::vector<std::string> delivery_status;  // message/delivery-status texts
@@ -239,18 +239,18 @@ struct Collected {
   // report about a returned report): used only when the top level has none.
   std::vector<std::string> nested_delivery_status;
   std::string body_text;  // text parts outside returned messages
-  // text/html outside returned messages (a fallback), decoded by HtmlText()
-  // only when there is no plain text.
-  std::vector<std::pair<absl::string_view, absl::string_view>> html_parts;
-  mutable std::optional<std::string> html_text;
-  // text/plain inside the returned message, bounded: read only for an
-  // upstream MTA's session transcript (see ParseNonStandard).
-  // Kept as the parts' raw bodies and transfer encodings (views into the
-  // bounce), decoded by ReturnedText() only when a recipient needs it.
+  // A part kept undecoded (views into the bounce) until a rule reads it.
   struct RawText {
     absl::string_view body;
     absl::string_view transfer_encoding;
   };
+  // text/html outside returned messages (a fallback), decoded by HtmlText()
+  // only when there is no plain text.
+  std::vector<RawText> html_parts;
+  mutable std::optional<std::string> html_text;
+  // text/plain inside the returned message, bounded: read only for an
+  // upstream MTA's session transcript (see ParseNonStandard), decoded by
+  // ReturnedText() only when a recipient needs it.
   std::vector<RawText> returned_text_parts;
   mutable std::optional<std::string> returned_text;
   // Headers of the returned message (message/rfc822, text/rfc822-headers).
@@ -382,9 +382,9 @@ void AppendBounded(std::string* out, absl::string_view text) {
 const std::string& HtmlText(const Collected& c) {
   if (!c.html_text) {
     std::string text;
-    for (const auto& [body, transfer_encoding] : c.html_parts) {
-      AppendBounded(&text,
-                    DecodeMimeBody(body, transfer_encoding, kMaxBodyTextOctets));
+    for (const Collected::RawText& part : c.html_parts) {
+      AppendBounded(&text, DecodeMimeBody(part.body, part.transfer_encoding,
+                                          kMaxBodyTextOctets));
     }
     c.html_text = std::move(text);
   }
@@ -393,6 +393,17 @@ const std::string& HtmlText(const Collected& c) {
 
 // Header fields read per entity; more are skipped.
 constexpr size_t kMaxEntityFields = 1024;
+
+// The type of an entity without Content-Type (RFC 2045), and of a part of a
+// multipart/digest (RFC 2046).
+const MimeContentType& TextPlain() {
+  static const auto* const type = new MimeContentType{"text", "plain", {}};
+  return *type;
+}
+const MimeContentType& MessageRfc822() {
+  static const auto* const type = new MimeContentType{"message", "rfc822", {}};
+  return *type;
+}
 
 // `default_type`: the type when the entity has no Content-Type (text/plain,
 // or message/rfc822 inside a multipart/digest).
@@ -414,9 +425,8 @@ void Walk(const MimeEntity& entity, const MimeContentType& default_type,
     std::optional<std::string> boundary =
         MimeParameter(type.parameters, "boundary");
     if (!boundary) return;
-    MimeContentType child_default;
-    child_default.type = type.subtype == "digest" ? "message" : "text";
-    child_default.subtype = type.subtype == "digest" ? "rfc822" : "plain";
+    const MimeContentType& child_default =
+        type.subtype == "digest" ? MessageRfc822() : TextPlain();
     for (absl::string_view part :
          SplitMultipart(entity.body, *boundary, kMaxMimeParts)) {
       if (c->parts > kMaxMimeParts) break;
@@ -442,10 +452,7 @@ void Walk(const MimeEntity& entity, const MimeContentType& default_type,
     MimeEntity inner = ReadMimeEntity(entity.body, kMaxEntityFields);
     if (!returned) NoteReturnedMessage(inner, c);
     // Walk into the returned message only to find nested reports.
-    MimeContentType text_plain;
-    text_plain.type = "text";
-    text_plain.subtype = "plain";
-    Walk(inner, text_plain, depth + 1, true, c);
+    Walk(inner, TextPlain(), depth + 1, true, c);
     return;
   }
   if (type.Is("message", "delivery-status") ||
@@ -461,7 +468,7 @@ void Walk(const MimeEntity& entity, const MimeContentType& default_type,
   } else if (returned && type.Is("text", "plain")) {
     c->returned_text_parts.push_back({entity.body, transfer_encoding});
   } else if (!returned && type.Is("text", "html")) {
-    c->html_parts.emplace_back(entity.body, transfer_encoding);
+    c->html_parts.push_back({entity.body, transfer_encoding});
   } else if (!returned && type.type == "text") {
     std::optional<absl::string_view> disposition =
         entity.LastField("Content-Disposition");
@@ -538,7 +545,7 @@ struct BodyRule {
   const char* name;
   const char* phrases;  // '|'-separated, lower case, plain substrings
 };
-// The expired rule must stay first (SaysExpired() uses it on its own).
+// The expired rule must stay first (SaysExpired() relies on it).
 constexpr BodyRule kBodyRules[] = {
     {Reason::kExpired, "body:expired",
      "retry timeout exceeded|retry time not reached for any host after a "
@@ -633,10 +640,12 @@ std::optional<Reason> BodyRuleReason(absl::string_view text,
   return r.reason;
 }
 
+// Whether the text has one of the expired rule's phrases: the first rule,
+// so the lowest phrase found is one of them whenever there is one.
 bool SaysExpired(absl::string_view text) {
-  static const PhraseMatcher* const expired =
-      new PhraseMatcher(kBodyRules[0].phrases, FoldedWhitespace());
-  return expired->AnyIn(text.substr(0, 16 * 1024));
+  const BodyRuleIndex& index = BodyRules();
+  const int found = index.matcher->LowestIndexIn(text.substr(0, 16 * 1024));
+  return found >= 0 && index.rule_of[found] == 0;
 }
 
 // The first "4.7.x" / "5.7.x" enhanced code token anywhere in `text`.
@@ -1797,10 +1806,7 @@ absl::StatusOr<BounceReport> ParseBounce(absl::string_view raw_message) {
 
   const MimeEntity message = ReadMimeEntity(raw_message, kMaxEntityFields);
   c.top_headers = message.fields;
-  MimeContentType text_plain;
-  text_plain.type = "text";
-  text_plain.subtype = "plain";
-  Walk(message, text_plain, 0, false, &c);
+  Walk(message, TextPlain(), 0, false, &c);
 
   const std::string from = TopHeader(c, "from");
   const std::string to = TopHeader(c, "to");
