@@ -1015,10 +1015,11 @@ TEST(BounceMessageTest, EmptyTextPartIsNotABrokenMultipart) {
   EXPECT_NE(report->recipients[0].reason, Reason::kMailboxFull);
 }
 
-TEST(BounceMessageTest, EncodedReturnedMessageStillIdentifiesIt) {
-  // message/rfc822 sent base64 (not allowed, but sent): decoded, its
-  // header identifies the original.
-  const std::string bounce = absl::StrCat(
+// A plain bounce for reader@example.net that returns the original as a
+// message/rfc822 part with these header lines and this body.
+std::string ReturnedAsRfc822(absl::string_view part_header,
+                             absl::string_view part_body) {
+  return absl::StrCat(
       "From: MAILER-DAEMON@mx.example.org\n"
       "Subject: Undelivered Mail Returned to Sender\n"
       "Content-Type: multipart/mixed; boundary=B\n"
@@ -1027,13 +1028,18 @@ TEST(BounceMessageTest, EncodedReturnedMessageStillIdentifiesIt) {
       "\n"
       "<reader@example.net>: 550 5.1.1 user unknown\n"
       "--B\n"
-      "Content-Type: message/rfc822\n"
-      "Content-Transfer-Encoding: base64\n"
-      "\n",
+      "Content-Type: message/rfc822\n",
+      part_header, "\n", part_body, "--B--\n");
+}
+
+TEST(BounceMessageTest, EncodedReturnedMessageStillIdentifiesIt) {
+  // message/rfc822 sent base64 (not allowed, but sent): decoded, its
+  // header identifies the original.
+  const std::string bounce = ReturnedAsRfc822(
+      "Content-Transfer-Encoding: base64\n",
       // "Message-ID: <orig-7@sender.example>\nX-Deliverd-Id: msg_7\n\nhi\n"
       "TWVzc2FnZS1JRDogPG9yaWctN0BzZW5kZXIuZXhhbXBsZT4KWC1EZWxpdmVyZC1JZDog\n"
-      "bXNnXzcKCmhpCg==\n"
-      "--B--\n");
+      "bXNnXzcKCmhpCg==\n");
   absl::StatusOr<BounceReport> report = ParseBounce(bounce);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->original_message_id, "orig-7@sender.example");
@@ -1057,22 +1063,12 @@ TEST(BounceMessageTest, ReturnedHeadersEndAtALineOfWhiteSpace) {
 }
 
 TEST(BounceMessageTest, ReturnedMessageIdIsReadAsAMsgId) {
-  const std::string bounce =
-      "From: MAILER-DAEMON@mx.example.org\n"
-      "Subject: Undelivered Mail Returned to Sender\n"
-      "Content-Type: multipart/mixed; boundary=B\n"
-      "\n"
-      "--B\n"
-      "\n"
-      "<reader@example.net>: 550 5.1.1 user unknown\n"
-      "--B\n"
-      "Content-Type: message/rfc822\n"
-      "\n"
+  const std::string bounce = ReturnedAsRfc822(
+      "",
       "Message-ID: <first@sender.example>\n"
       "Message-ID: (folded)\n <orig-9@sender.example>\n"
       "\n"
-      "hi\n"
-      "--B--\n";
+      "hi\n");
   absl::StatusOr<BounceReport> report = ParseBounce(bounce);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->original_message_id, "orig-9@sender.example");
