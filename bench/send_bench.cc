@@ -1,15 +1,19 @@
 // Send throughput benchmark: starts a real deliverd (SQLite store, durable
 // commits, or the --store given; dispatcher off so only the API path is
-// measured) and reports, in
-// one run and side by side:
+// measured) and reports, in one run and side by side:
 //   - the ceiling: an empty unary call (grpc.health.v1.Health/Check) on the
 //     same server, at 1, 8 and 32 concurrent callers;
 //   - Send at 1, 8 and 32 concurrent callers;
-//   - SendBatch (1,000 messages per call) in messages per second.
+//   - SendBatch (1,000 messages per call) in messages per second;
+// and for each, the CPU time per call of the server and of this process.
+// Each caller has its own connection and waits for each call's answer;
+// the ceiling and Send are called the same way (the callback API, waited
+// for), unless --blocking-send makes Send use the blocking stub.
 //
 // usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
 //                   [--sync full|normal] [--callers 1|8|32] [--skip-ceiling]
-//                   [--skip-batch] [--store mysql://U@H:P/EMPTY_DB]
+//                   [--skip-batch] [--blocking-send]
+//                   [--store mysql://U@H:P/EMPTY_DB]
 //                   [--target HOST:PORT --api-key KEY]   (an existing server)
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -102,12 +107,38 @@ void StopServer(Server& s) {
   if (system(cleanup.c_str()) != 0) std::cerr << "cleanup failed\n";
 }
 
+// CPU seconds (user + system) used so far by process `pid`, from
+// /proc/PID/stat; 0 when unreadable (a --target server on another host).
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces; count fields after its ')'.
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct Rate {
+  double calls_per_second = 0;
+  // CPU per completed call, in microseconds: the server's (0 when not
+  // started here) and this process's (the callers and their gRPC threads).
+  double server_us = 0;
+  double client_us = 0;
+};
+
 // Runs `callers` threads doing `call` in a loop for `seconds`; returns
-// completed calls per second. Each thread gets its own channel, as separate
-// client processes would.
+// completed calls per second and the CPU each call took. Each thread gets
+// its own channel, as separate client processes would.
 template <typename MakeCall>
-double Measure(int callers, double seconds, const std::string& target,
-               MakeCall make_call) {
+Rate Measure(int callers, double seconds, const std::string& target,
+             pid_t server_pid, MakeCall make_call) {
   std::atomic<bool> stop{false};
   std::atomic<long> done{0};
   std::atomic<long> failed{0};
@@ -119,6 +150,8 @@ double Measure(int callers, double seconds, const std::string& target,
     channels.push_back(grpc::CreateCustomChannel(
         target, grpc::InsecureChannelCredentials(), args));
   }
+  double server_cpu = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
+  double client_cpu = ProcessCpuSeconds(getpid());
   auto start = Clock::now();
   for (int i = 0; i < callers; ++i) {
     threads.emplace_back([&, i] {
@@ -141,10 +174,38 @@ double Measure(int callers, double seconds, const std::string& target,
   if (failed.load() > 0) {
     std::cerr << "warning: " << failed.load() << " calls failed\n";
   }
-  return done.load() / elapsed;
+  Rate rate;
+  rate.calls_per_second = done.load() / elapsed;
+  if (done.load() > 0) {
+    double per_call = 1e6 / static_cast<double>(done.load());
+    if (server_pid > 0) {
+      rate.server_us = (ProcessCpuSeconds(server_pid) - server_cpu) * per_call;
+    }
+    rate.client_us = (ProcessCpuSeconds(getpid()) - client_cpu) * per_call;
+  }
+  return rate;
 }
 
-deliverd::v1::SendRequest SampleSend(long n, int thread_salt) {
+// Waits for a callback-API call started by `start(done)`: the calling
+// style of both the ceiling and Send, so the two are measured alike.
+template <typename Start>
+bool CallAndWait(Start start) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  grpc::Status status;
+  start([&](grpc::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = std::move(s);
+    finished = true;
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return finished; });
+  return status.ok();
+}
+
+deliverd::v1::SendRequest SampleSend(long n) {
   deliverd::v1::SendRequest request;
   auto* c = request.mutable_content();
   c->mutable_from()->set_address("sender@example.com");
@@ -154,7 +215,6 @@ deliverd::v1::SendRequest SampleSend(long n, int thread_salt) {
       "Hello,\n\nThis is a benchmark message of a typical transactional "
       "size, with a couple of lines of text.\n\nRegards\n");
   request.add_tags("bench");
-  (void)thread_salt;
   return request;
 }
 
@@ -170,6 +230,7 @@ int main(int argc, char** argv) {
   bool only_batch = false;
   bool skip_ceiling = false;
   bool skip_batch = false;
+  bool blocking_send = false;
   int only_callers = 0;
   std::string sync = "full";
   std::string store;
@@ -188,6 +249,8 @@ int main(int argc, char** argv) {
       only_callers = atoi(argv[++i]);
     } else if (arg == "--skip-batch") {
       skip_batch = true;
+    } else if (arg == "--blocking-send") {
+      blocking_send = true;
     } else if (arg == "--skip-ceiling") {
       skip_ceiling = true;
     } else if (arg == "--only-batch") {
@@ -199,6 +262,7 @@ int main(int argc, char** argv) {
     } else {
       std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
                    "[--only-batch] [--callers N] [--skip-ceiling] [--skip-batch] "
+                   "[--blocking-send] "
                    "[--sync full|normal] [--store URI] "
                    "[--target HOST:PORT "
                    "--api-key KEY]\n";
@@ -223,54 +287,57 @@ int main(int argc, char** argv) {
             << seconds
             << " s per point, " << std::thread::hardware_concurrency()
             << " cores\n\n";
-  std::printf("%-9s %16s %16s %8s\n", "callers", "empty call/s", "Send/s",
-              "ratio");
+  std::printf("%-8s %14s %14s %7s   %s\n", "callers", "empty call/s",
+              "Send/s", "ratio",
+              "CPU us per call, server+bench: empty call | Send");
+  pid_t server_pid = target.empty() ? server.pid : -1;
   for (int callers : {1, 8, 32}) {
     if (only_batch) break;
     if (only_callers != 0 && callers != only_callers) continue;
-    double ceiling = skip_ceiling ? 0 : Measure(callers, seconds, server.target, [](auto channel) {
-      auto stub = std::make_shared<grpc::GenericStub>(channel);
-      return [stub](long) {
-        grpc::ClientContext ctx;
-        grpc::ByteBuffer request, response;
-        grpc::Slice empty("", 0);
-        request = grpc::ByteBuffer(&empty, 1);
-        grpc::Status status;
-        std::mutex mu;
-        std::condition_variable cv;
-        bool finished = false;
-        stub->UnaryCall(&ctx, "/grpc.health.v1.Health/Check", {}, &request,
-                        &response, [&](grpc::Status s) {
-                          std::lock_guard<std::mutex> lock(mu);
-                          status = s;
-                          finished = true;
-                          cv.notify_one();
-                        });
-        std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return finished; });
-        return status.ok();
-      };
-    });
-    double sends = Measure(callers, seconds, server.target, [&](auto channel) {
-      auto stub = deliverd::v1::Messages::NewStub(channel);
-      return [stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
-                  std::move(stub)),
-              &bearer](long n) {
+    Rate ceiling;
+    if (!skip_ceiling) {
+      ceiling = Measure(callers, seconds, server.target, server_pid,
+                        [](auto channel) {
+        auto stub = std::make_shared<grpc::GenericStub>(channel);
+        return [stub](long) {
+          grpc::ClientContext ctx;
+          grpc::Slice empty("", 0);
+          grpc::ByteBuffer request(&empty, 1), response;
+          return CallAndWait([&](auto done) {
+            stub->UnaryCall(&ctx, "/grpc.health.v1.Health/Check", {},
+                            &request, &response, std::move(done));
+          });
+        };
+      });
+    }
+    Rate sends = Measure(callers, seconds, server.target, server_pid,
+                         [&](auto channel) {
+      auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
+          deliverd::v1::Messages::NewStub(channel));
+      return [stub, &bearer, blocking_send](long n) {
         grpc::ClientContext ctx;
         ctx.AddMetadata("authorization", bearer);
+        deliverd::v1::SendRequest request = SampleSend(n);
         deliverd::v1::SendResponse response;
-        return stub->Send(&ctx, SampleSend(n, 0), &response).ok();
+        if (blocking_send) return stub->Send(&ctx, request, &response).ok();
+        return CallAndWait([&](auto done) {
+          stub->async()->Send(&ctx, &request, &response, std::move(done));
+        });
       };
     });
-    std::printf("%-9d %16.0f %16.0f %8.2f\n", callers, ceiling, sends,
-                sends / ceiling);
+    std::printf("%-8d %14.0f %14.0f %7.2f   %.0f+%.0f | %.0f+%.0f\n",
+                callers, ceiling.calls_per_second, sends.calls_per_second,
+                sends.calls_per_second / ceiling.calls_per_second,
+                ceiling.server_us, ceiling.client_us, sends.server_us,
+                sends.client_us);
   }
 
   deliverd::v1::SendBatchRequest batch;
-  for (int i = 0; i < 1000; ++i) *batch.add_messages() = SampleSend(i, 0);
+  for (int i = 0; i < 1000; ++i) *batch.add_messages() = SampleSend(i);
   for (int callers : {1, 2}) {
     if (skip_batch) break;
-    double calls = Measure(callers, seconds, server.target, [&](auto channel) {
+    Rate calls = Measure(callers, seconds, server.target, server_pid,
+                         [&](auto channel) {
       auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
           deliverd::v1::Messages::NewStub(channel));
       return [stub, &bearer, &batch](long) {
@@ -281,8 +348,11 @@ int main(int argc, char** argv) {
         return status.ok() && response.accepted_count() == 1000;
       };
     });
-    std::printf("\nSendBatch (1,000 per call, %d caller%s): %.0f messages/s\n",
-                callers, callers == 1 ? "" : "s", calls * 1000);
+    std::printf(
+        "\nSendBatch (1,000 per call, %d caller%s): %.0f messages/s "
+        "(CPU us per message, server+bench: %.1f+%.1f)\n",
+        callers, callers == 1 ? "" : "s", calls.calls_per_second * 1000,
+        calls.server_us / 1000, calls.client_us / 1000);
   }
   if (target.empty()) StopServer(server);
   return 0;
