@@ -448,6 +448,7 @@ SqliteStore::~SqliteStore() {
 
 int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
   auto* store = static_cast<SqliteStore*>(self);
+  store->wal_frames_ = pages;
   if (pages >= store->options_.checkpoint_pages) {
     {
       std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
@@ -701,6 +702,7 @@ void SqliteStore::WriterLoop() {
       }
       completion_cv_.notify_one();
     }
+    RestartWalIfLong(db);
     if (commit.ok()) {
       // Called under the lock, so once SetEventListener returns the
       // listener it replaced is never called again (it may be destroyed).
@@ -709,6 +711,18 @@ void SqliteStore::WriterLoop() {
       if (event_listener_) event_listener_();
     }
   }
+}
+
+void SqliteStore::RestartWalIfLong(SqliteConnection& db) {
+  if (wal_frames_ < options_.restart_pages) return;
+  // PASSIVE waits for nobody: if the background checkpointer holds the
+  // checkpoint lock, or a reader still needs old frames, this pass copies
+  // what it can and the next commit tries again.
+  int wal_pages = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db.handle(), nullptr,
+                                     SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                     &copied);
+  if (rc == SQLITE_OK && copied == wal_pages) wal_frames_ = 0;
 }
 
 SqliteStore::ReadLease::~ReadLease() {

@@ -40,6 +40,12 @@ struct SqliteOptions {
   bool full_sync = true;
   // WAL size, in pages, at which the background checkpointer runs.
   int checkpoint_pages = 1000;
+  // WAL size, in pages, past which the writer checkpoints itself between
+  // two groups. Under sustained writes the background checkpointer never
+  // catches up with the end of the WAL, and SQLite starts the WAL again
+  // from its beginning only once every frame is copied: without this the
+  // WAL file would grow as long as the writes go on.
+  int restart_pages = 4000;
 };
 
 class SqliteStore : public Store {
@@ -222,12 +228,19 @@ class SqliteStore : public Store {
   // commit waits for a checkpoint.
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  // Called by the writer after a commit: when the WAL has passed
+  // options_.restart_pages, copies what the background checkpointer has
+  // not, so the next commit writes the WAL from its beginning again.
+  void RestartWalIfLong(SqliteConnection& db);
   absl::StatusOr<ReadLease> AcquireReader();
 
   std::string path_;
   SqliteOptions options_;
   int schema_version_ = 0;
   std::unique_ptr<SqliteConnection> writer_conn_;
+  // Frames in the WAL after the writer's last commit (set by OnWalCommit,
+  // which runs on the writer thread; read only there).
+  int wal_frames_ = 0;
 
   std::mutex write_mu_;
   std::condition_variable write_cv_;
