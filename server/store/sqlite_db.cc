@@ -95,10 +95,14 @@ bool SqliteStatement::IsNull(int column) const {
 }
 
 std::string SqliteStatement::Text(int column) const {
+  return std::string(TextView(column));
+}
+
+absl::string_view SqliteStatement::TextView(int column) const {
   const void* data = sqlite3_column_blob(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
-  if (data == nullptr || size <= 0) return std::string();
-  return std::string(static_cast<const char*>(data), size);
+  if (data == nullptr || size <= 0) return absl::string_view();
+  return absl::string_view(static_cast<const char*>(data), size);
 }
 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(

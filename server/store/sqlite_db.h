@@ -46,6 +46,8 @@ class SqliteStatement {
   double Double(int column) const;
   bool IsNull(int column) const;
   std::string Text(int column) const;
+  // The column's bytes, valid until the next Step() or the statement's end.
+  absl::string_view TextView(int column) const;
 
  private:
   sqlite3_stmt* stmt_;

@@ -201,6 +201,28 @@ TYPED_TEST(SuppressionsTest, StreamScopedAppliesOnlyToItsStream) {
   EXPECT_FALSE(this->FindOne("news@example.org", "").has_value());
 }
 
+// Other streams' rows on both sides of the stream's own, in key order, and
+// an expired own row: each stream finds its own live row and nothing else.
+TYPED_TEST(SuppressionsTest, OtherStreamsRowsAroundItsOwnAreSkipped) {
+  for (const char* scope : {"alpha", "news", "zeta"}) {
+    this->Upsert(this->Make("many@example.org", scope,
+                            SuppressionReason::kUnsubscribed));
+  }
+  Suppression old =
+      this->Make("many@example.org", "mid", SuppressionReason::kSoftBounce);
+  old.expire_time = T0() - absl::Hours(1);
+  this->Upsert(old);
+  for (const char* stream : {"alpha", "news", "zeta"}) {
+    SCOPED_TRACE(stream);
+    std::optional<Suppression> got = this->FindOne("many@example.org", stream);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->scope, stream);
+  }
+  EXPECT_FALSE(this->FindOne("many@example.org", "").has_value());
+  EXPECT_FALSE(this->FindOne("many@example.org", "mid").has_value());
+  EXPECT_FALSE(this->FindOne("many@example.org", "beta").has_value());
+}
+
 TYPED_TEST(SuppressionsTest, TenantWideIsPreferredWhenBothApply) {
   // The stream one first, so insertion order cannot explain the result.
   this->Upsert(
