@@ -1,11 +1,50 @@
 #include "server/api/message_ids.h"
 
-#include <openssl/rand.h>
+#include <pthread.h>
+#include <string.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 namespace deliverd::api {
+namespace {
+
+// Counts forks, so a child process drops the random bytes its parent had
+// drawn but not used (else both would hand out the same ids).
+std::atomic<uint64_t> fork_generation{0};
+
+// OpenSSL 3 spends several thousand instructions per RAND_bytes call
+// (locks, the DRBG's bookkeeping) whatever the length, as much as the rest
+// of making an id; each thread draws a block at a time instead.
+void RandomBytes(unsigned char* out, size_t n) {
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
+  });
+  struct Block {
+    unsigned char bytes[4096];
+    size_t used = sizeof(bytes);
+    uint64_t generation = 0;
+  };
+  thread_local Block block;
+  uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (block.generation != generation || sizeof(block.bytes) - block.used < n) {
+    if (RAND_bytes(block.bytes, sizeof(block.bytes)) != 1) abort();
+    block.used = 0;
+    block.generation = generation;
+  }
+  memcpy(out, block.bytes + block.used, n);
+  // Bytes handed out are not kept around.
+  OPENSSL_cleanse(block.bytes + block.used, n);
+  block.used += n;
+}
+
+}  // namespace
 
 std::string NewMessageId(absl::Time now) {
   static constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -14,7 +53,7 @@ std::string NewMessageId(absl::Time now) {
   for (int i = 0; i < 6; ++i) {
     bytes[i] = static_cast<unsigned char>(millis >> (8 * (5 - i)));
   }
-  if (RAND_bytes(bytes + 6, 10) != 1) abort();
+  RandomBytes(bytes + 6, 10);
   // 128 bits -> 26 base32 digits (130 bits, the top two are zero).
   std::string id = "m_";
   id.reserve(28);
