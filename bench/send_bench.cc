@@ -6,9 +6,12 @@
 //   - Send at 1, 8 and 32 concurrent callers;
 //   - SendBatch (1,000 messages per call) in messages per second;
 // and for each, the CPU time per call of the server and of this process.
-// Each caller has its own connection and waits for each call's answer;
-// the ceiling and Send are called the same way (the callback API, waited
-// for), unless --blocking-send makes Send use the blocking stub.
+// Each caller has its own connection and waits for each call's answer.
+// The ceiling and Send are called the same way: the generic stub's
+// callback API, waited for, with requests serialized before the clock
+// starts and answers checked by their status, as a load generator does.
+// --typed-send calls Send with the generated stub instead (a request built
+// and an answer parsed per call), --blocking-send with its blocking form.
 //
 // usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
 //                   [--sync full|normal] [--callers 1|8|32] [--skip-ceiling]
@@ -205,6 +208,12 @@ bool CallAndWait(Start start) {
   return status.ok();
 }
 
+// How Send is called: kEncoded as the ceiling is (generic stub, bytes
+// serialized beforehand, answer checked by status); kTyped builds each
+// request and parses each answer with the generated stub's callback API;
+// kBlocking does the same with the blocking stub.
+enum class SendClient { kEncoded, kTyped, kBlocking };
+
 deliverd::v1::SendRequest SampleSend(long n) {
   deliverd::v1::SendRequest request;
   auto* c = request.mutable_content();
@@ -230,7 +239,7 @@ int main(int argc, char** argv) {
   bool only_batch = false;
   bool skip_ceiling = false;
   bool skip_batch = false;
-  bool blocking_send = false;
+  SendClient send_client = SendClient::kEncoded;
   int only_callers = 0;
   std::string sync = "full";
   std::string store;
@@ -250,7 +259,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--skip-batch") {
       skip_batch = true;
     } else if (arg == "--blocking-send") {
-      blocking_send = true;
+      send_client = SendClient::kBlocking;
+    } else if (arg == "--typed-send") {
+      send_client = SendClient::kTyped;
     } else if (arg == "--skip-ceiling") {
       skip_ceiling = true;
     } else if (arg == "--only-batch") {
@@ -262,7 +273,7 @@ int main(int argc, char** argv) {
     } else {
       std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
                    "[--only-batch] [--callers N] [--skip-ceiling] [--skip-batch] "
-                   "[--blocking-send] "
+                   "[--typed-send | --blocking-send] "
                    "[--sync full|normal] [--store URI] "
                    "[--target HOST:PORT "
                    "--api-key KEY]\n";
@@ -310,21 +321,50 @@ int main(int argc, char** argv) {
         };
       });
     }
-    Rate sends = Measure(callers, seconds, server.target, server_pid,
-                         [&](auto channel) {
-      auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
-          deliverd::v1::Messages::NewStub(channel));
-      return [stub, &bearer, blocking_send](long n) {
-        grpc::ClientContext ctx;
-        ctx.AddMetadata("authorization", bearer);
-        deliverd::v1::SendRequest request = SampleSend(n);
-        deliverd::v1::SendResponse response;
-        if (blocking_send) return stub->Send(&ctx, request, &response).ok();
-        return CallAndWait([&](auto done) {
-          stub->async()->Send(&ctx, &request, &response, std::move(done));
-        });
-      };
-    });
+    Rate sends;
+    if (send_client == SendClient::kEncoded) {
+      sends = Measure(callers, seconds, server.target, server_pid,
+                      [&](auto channel) {
+        // As a load generator does: the requests are serialized before the
+        // clock starts (256 different ones, cycled), and an answer is
+        // checked by its status, so the bench's CPU per call is the same
+        // machinery as the ceiling's.
+        auto stub = std::make_shared<grpc::GenericStub>(channel);
+        auto requests = std::make_shared<std::vector<std::string>>();
+        for (long n = 0; n < 256; ++n) {
+          requests->push_back(SampleSend(n).SerializeAsString());
+        }
+        return [stub, requests, &bearer](long n) {
+          grpc::ClientContext ctx;
+          ctx.AddMetadata("authorization", bearer);
+          const std::string& bytes = (*requests)[n % requests->size()];
+          grpc::Slice slice(bytes.data(), bytes.size());
+          grpc::ByteBuffer request(&slice, 1), response;
+          return CallAndWait([&](auto done) {
+            stub->UnaryCall(&ctx, "/deliverd.v1.Messages/Send", {}, &request,
+                            &response, std::move(done));
+          });
+        };
+      });
+    } else {
+      sends = Measure(callers, seconds, server.target, server_pid,
+                      [&](auto channel) {
+        auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
+            deliverd::v1::Messages::NewStub(channel));
+        return [stub, &bearer, send_client](long n) {
+          grpc::ClientContext ctx;
+          ctx.AddMetadata("authorization", bearer);
+          deliverd::v1::SendRequest request = SampleSend(n);
+          deliverd::v1::SendResponse response;
+          if (send_client == SendClient::kBlocking) {
+            return stub->Send(&ctx, request, &response).ok();
+          }
+          return CallAndWait([&](auto done) {
+            stub->async()->Send(&ctx, &request, &response, std::move(done));
+          });
+        };
+      });
+    }
     std::printf("%-8d %14.0f %14.0f %7.2f   %.0f+%.0f | %.0f+%.0f\n",
                 callers, ceiling.calls_per_second, sends.calls_per_second,
                 sends.calls_per_second / ceiling.calls_per_second,
