@@ -1,4 +1,6 @@
 #include "server/store/sqlite_store.h"
+
+#include "server/store/suppressed_addresses.h"
 #include "server/store/status_macros.h"
 
 #include <chrono>
@@ -164,8 +166,11 @@ absl::Status LogSuppression(SqliteConnection& db, int64_t tenant_id,
   return log->Run();
 }
 
+// `filter` learns the address before the row is written, so no lookup that
+// runs after the commit can miss it.
 absl::Status UpsertSuppressionRow(SqliteConnection& db, const Suppression& s,
-                                  absl::string_view note) {
+                                  absl::string_view note,
+                                  SuppressedAddresses& filter) {
   static const std::string kSql =
       "INSERT INTO suppressions (tenant_id, address, scope, reason, "
       "create_time, expire_time, source_message, evidence) "
@@ -174,6 +179,7 @@ absl::Status UpsertSuppressionRow(SqliteConnection& db, const Suppression& s,
       "excluded.create_time, expire_time = excluded.expire_time, "
       "source_message = excluded.source_message, evidence = excluded.evidence";
   std::string address = AddressKey(s.address);
+  filter.Add(s.tenant_id, address);
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
   stmt->Bind(1, s.tenant_id)
       .Bind(2, address)
@@ -412,6 +418,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   std::unique_ptr<SqliteStore> store(
       new SqliteStore(path, options, std::move(writer)));
   RETURN_IF_ERROR(store->Migrate());
+  RETURN_IF_ERROR(store->LoadSuppressedAddresses());
   sqlite3_wal_hook(store->writer_conn_->handle(), &SqliteStore::OnWalCommit,
                    store.get());
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
@@ -419,6 +426,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   store->completer_ = std::thread([s = store.get()] { s->CompletionLoop(); });
   return store;
 }
+
+SqliteStore::SqliteStore(std::string path, SqliteOptions options,
+                         std::unique_ptr<SqliteConnection> writer)
+    : path_(std::move(path)),
+      options_(options),
+      writer_conn_(std::move(writer)) {}
 
 SqliteStore::~SqliteStore() {
   {
@@ -710,6 +723,17 @@ void SqliteStore::WriterLoop() {
       std::lock_guard<std::mutex> lock(listener_mu_);
       if (event_listener_) event_listener_();
     }
+  }
+}
+
+absl::Status SqliteStore::LoadSuppressedAddresses() {
+  suppressed_addresses_ = std::make_unique<SuppressedAddresses>();
+  ASSIGN_OR_RETURN(stmt, writer_conn_->Prepare(
+                             "SELECT tenant_id, address FROM suppressions"));
+  while (true) {
+    ASSIGN_OR_RETURN(row, stmt->Step());
+    if (!row) return absl::OkStatus();
+    suppressed_addresses_->Add(stmt->Int(0), stmt->TextView(1));
   }
 }
 
@@ -1147,7 +1171,8 @@ absl::StatusOr<std::vector<Message>> SqliteStore::ClaimDueMessages(
 
 void SqliteStore::RecordDeliveryAsync(
     std::shared_ptr<const DeliveryUpdate> shared, RecordCallback done) {
-  auto run = [shared](SqliteConnection& db) -> absl::Status {
+  SuppressedAddresses& filter = *suppressed_addresses_;
+  auto run = [shared, &filter](SqliteConnection& db) -> absl::Status {
     const DeliveryUpdate& update = *shared;
     static const std::string kFind =
         "SELECT row_id, tags FROM messages WHERE tenant_id = ? AND id = ? AND "
@@ -1201,7 +1226,7 @@ void SqliteStore::RecordDeliveryAsync(
       RETURN_IF_ERROR(InsertEvent(db, e, tags));
     }
     for (const Suppression& s : update.new_suppressions) {
-      RETURN_IF_ERROR(UpsertSuppressionRow(db, s, "delivery"));
+      RETURN_IF_ERROR(UpsertSuppressionRow(db, s, "delivery", filter));
     }
     return absl::OkStatus();
   };
@@ -1245,7 +1270,7 @@ absl::Status SqliteStore::UpsertSuppression(const Suppression& suppression,
                                             absl::string_view note) {
   std::string text(note);
   return WriteAndWait([&](SqliteConnection& db) {
-    return UpsertSuppressionRow(db, suppression, text);
+    return UpsertSuppressionRow(db, suppression, text, *suppressed_addresses_);
   });
 }
 
@@ -1266,30 +1291,35 @@ absl::StatusOr<std::vector<std::optional<Suppression>>>
 SqliteStore::FindSuppressions(int64_t tenant_id,
                               const std::vector<std::string>& addresses,
                               absl::string_view stream, absl::Time now) {
+  std::vector<std::optional<Suppression>> found(addresses.size());
+  // Only addresses the filter cannot rule out cost a read transaction.
+  std::vector<std::pair<size_t, std::string>> maybe;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    std::string key = AddressKey(addresses[i]);
+    if (suppressed_addresses_->MayContain(tenant_id, key)) {
+      maybe.emplace_back(i, std::move(key));
+    }
+  }
+  if (maybe.empty()) return found;
   // Every scope of the address, in key order (so '' first), matched to
   // the stream and the time here: with "scope IN ('', ?)" in the SQL,
-  // SQLite built a temporary table for the list on every call, a third of
-  // the lookup's cost, and each Send makes one.
+  // SQLite built a temporary table for the list on every call.
   static const std::string kSql =
       absl::StrCat("SELECT ", kSuppressionColumns,
                    " FROM suppressions WHERE tenant_id = ? AND address = ?");
   ASSIGN_OR_RETURN(db, AcquireReader());
-  std::vector<std::optional<Suppression>> found;
-  found.reserve(addresses.size());
-  for (const std::string& address : addresses) {
+  for (const auto& [index, key] : maybe) {
     ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
-    stmt->Bind(1, tenant_id).Bind(2, AddressKey(address));
-    std::optional<Suppression> applies;
+    stmt->Bind(1, tenant_id).Bind(2, key);
     while (true) {
       ASSIGN_OR_RETURN(row, stmt->Step());
       if (!row) break;
       absl::string_view scope = stmt->TextView(2);
       if (!scope.empty() && scope != stream) continue;
       if (OptionalTime(*stmt, 5) <= now) continue;  // expired
-      applies = ReadSuppressionRow(*stmt);
+      found[index] = ReadSuppressionRow(*stmt);
       break;
     }
-    found.push_back(std::move(applies));
   }
   return found;
 }
@@ -1429,7 +1459,8 @@ absl::StatusOr<bool> SqliteStore::ApplyFeedback(const FeedbackUpdate& update) {
       }
     }
     for (const Suppression& s : update.new_suppressions) {
-      RETURN_IF_ERROR(UpsertSuppressionRow(db, s, s.evidence));
+      RETURN_IF_ERROR(
+          UpsertSuppressionRow(db, s, s.evidence, *suppressed_addresses_));
     }
     for (const Subscription& sub : update.subscriptions) {
       RETURN_IF_ERROR(UpsertSubscriptionRow(db, sub));

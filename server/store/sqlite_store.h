@@ -2,7 +2,9 @@
 // (synchronous=FULL), the default for a single deliverd process.
 //
 // Checkpoints (copying the WAL into the database file) run on a thread of
-// their own, so commits never wait behind one.
+// their own, so commits rarely wait behind one: only when sustained writes
+// leave that thread unable to reach the WAL's end does the writer copy the
+// rest itself (SqliteOptions::restart_pages).
 //
 // Writes go through one writer thread that groups every write waiting at
 // that moment into a single transaction (group commit): one fsync serves
@@ -10,7 +12,11 @@
 // write's failure never undoes the others in its group, nor leaves rows of
 // its own behind (see WriteJob for how, without a savepoint per write).
 // Reads use a pool of separate connections and see the last committed
-// state without waiting for the writer.
+// state without waiting for the writer. Which addresses have a suppression
+// is also kept in memory (SuppressedAddresses), so FindSuppressions reads
+// the database only for those: suppressions must therefore be written
+// through this object, never by another process behind its back (no
+// deliverd command does).
 //
 // Thread-safe. Only one deliverd process may use a file at a time (SQLite
 // would serialise them correctly, but leases assume one dispatcher per file
@@ -31,6 +37,8 @@
 #include "server/store/store.h"
 
 namespace deliverd::store {
+
+class SuppressedAddresses;
 
 struct SqliteOptions {
   // true: every commit is fsynced before it is acknowledged (survives power
@@ -201,10 +209,7 @@ class SqliteStore : public Store {
   };
 
   SqliteStore(std::string path, SqliteOptions options,
-              std::unique_ptr<SqliteConnection> writer)
-      : path_(std::move(path)),
-        options_(options),
-        writer_conn_(std::move(writer)) {}
+              std::unique_ptr<SqliteConnection> writer);
 
   absl::Status Migrate();
   void Submit(WriteJob job);
@@ -232,12 +237,17 @@ class SqliteStore : public Store {
   // options_.restart_pages, copies what the background checkpointer has
   // not, so the next commit writes the WAL from its beginning again.
   void RestartWalIfLong(SqliteConnection& db);
+  // Fills suppressed_addresses_ from the suppressions table (at Open).
+  absl::Status LoadSuppressedAddresses();
   absl::StatusOr<ReadLease> AcquireReader();
 
   std::string path_;
   SqliteOptions options_;
   int schema_version_ = 0;
   std::unique_ptr<SqliteConnection> writer_conn_;
+  // Every (tenant, address) with a suppression row: filled at Open, added
+  // to by the writer before each suppression it stores (see FindSuppressions).
+  std::unique_ptr<SuppressedAddresses> suppressed_addresses_;
   // Frames in the WAL after the writer's last commit (set by OnWalCommit,
   // which runs on the writer thread; read only there).
   int wal_frames_ = 0;
