@@ -22,6 +22,10 @@ EventHub::~EventHub() {
 void EventHub::Notify() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // The store calls this after every commit, a thousand times a second
+    // under load: wake the thread only when a watcher is there and no
+    // wake-up is on its way already (Register polls for a new watcher).
+    if (watchers_.empty() || pending_) return;
     pending_ = true;
   }
   cv_.notify_all();

@@ -431,7 +431,8 @@ SqliteStore::SqliteStore(std::string path, SqliteOptions options,
                          std::unique_ptr<SqliteConnection> writer)
     : path_(std::move(path)),
       options_(options),
-      writer_conn_(std::move(writer)) {}
+      writer_conn_(std::move(writer)),
+      next_checkpoint_at_(options.checkpoint_pages) {}
 
 SqliteStore::~SqliteStore() {
   {
@@ -461,8 +462,16 @@ SqliteStore::~SqliteStore() {
 
 int SqliteStore::OnWalCommit(void* self, sqlite3*, const char*, int pages) {
   auto* store = static_cast<SqliteStore*>(self);
+  const int every = store->options_.checkpoint_pages;
   store->wal_frames_ = pages;
-  if (pages >= store->options_.checkpoint_pages) {
+  if (pages < store->next_checkpoint_at_ - every) {
+    store->next_checkpoint_at_ = every;  // the WAL started from its beginning
+  }
+  // Once per `every` new frames rather than after each commit past the
+  // first `every`: a pass also syncs the database file, and one per commit
+  // doubled the fsyncs of a busy server.
+  if (pages >= store->next_checkpoint_at_) {
+    store->next_checkpoint_at_ = pages + every;
     {
       std::lock_guard<std::mutex> lock(store->checkpoint_mu_);
       store->checkpoint_wanted_ = true;
@@ -573,11 +582,13 @@ absl::Status SqliteStore::Migrate() {
 }
 
 void SqliteStore::Submit(WriteJob job) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     write_queue_.push_back(std::move(job));
+    wake = write_queue_.size() >= writer_wakes_at_;
   }
-  write_cv_.notify_one();
+  if (wake) write_cv_.notify_one();
 }
 
 absl::Status SqliteStore::WriteAndWait(
@@ -656,6 +667,7 @@ void SqliteStore::WriterLoop() {
     std::vector<WriteJob> group;
     {
       std::unique_lock<std::mutex> lock(write_mu_);
+      writer_wakes_at_ = 1;
       write_cv_.wait(lock,
                      [this] { return stopping_ || !write_queue_.empty(); });
       if (write_queue_.empty()) return;  // stopping, and nothing left
@@ -665,6 +677,7 @@ void SqliteStore::WriterLoop() {
       // moment to gather (bounded, and never with a single caller).
       if (last_group_size > 1 && write_queue_.size() < last_group_size) {
         size_t want = last_group_size;
+        writer_wakes_at_ = want;
         write_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros),
                            [this, want] {
                              return stopping_ || write_queue_.size() >= want;
@@ -674,6 +687,7 @@ void SqliteStore::WriterLoop() {
         group.push_back(std::move(write_queue_.front()));
         write_queue_.pop_front();
       }
+      writer_wakes_at_ = kWriterBusy;
     }
     last_group_size = group.size();
     std::vector<absl::Status> results(group.size());

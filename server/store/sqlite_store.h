@@ -251,10 +251,20 @@ class SqliteStore : public Store {
   // Frames in the WAL after the writer's last commit (set by OnWalCommit,
   // which runs on the writer thread; read only there).
   int wal_frames_ = 0;
+  // WAL size at which OnWalCommit next wakes the checkpointer (writer
+  // thread only).
+  int next_checkpoint_at_;
 
   std::mutex write_mu_;
   std::condition_variable write_cv_;
   std::deque<WriteJob> write_queue_;
+  // Submit wakes the writer only once the queue holds this many jobs: 1
+  // while it waits for work, the group it wants while it gathers one, and
+  // never while it is busy (it looks at the queue before waiting again).
+  // Waking it for every job of a group it is still gathering cost several
+  // futex calls and thread switches per Send.
+  static constexpr size_t kWriterBusy = static_cast<size_t>(-1);
+  size_t writer_wakes_at_ = kWriterBusy;
   bool stopping_ = false;
   std::thread writer_;
 
