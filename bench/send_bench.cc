@@ -15,29 +15,31 @@
 //
 // usage: send_bench [--deliverd PATH] [--seconds N] [--only-batch]
 //                   [--sync full|normal] [--callers 1|8|32] [--skip-ceiling]
-//                   [--skip-batch] [--blocking-send]
+//                   [--skip-batch] [--typed-send | --blocking-send]
+//                   [--rounds N]   (ceiling and Send N times, alternating;
+//                                   prints the median ratio)
 //                   [--store mysql://U@H:P/EMPTY_DB]
 //                   [--target HOST:PORT --api-key KEY]   (an existing server)
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <iostream>
+#include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
 #include "deliverd/v1/messages.grpc.pb.h"
@@ -84,8 +86,8 @@ Server StartServer(const std::string& binary, const std::string& sync,
     } else {
       execl(binary.c_str(), binary.c_str(), "--listen", "127.0.0.1:0",
             "--port-file", port_file.c_str(), "--data-dir",
-            (s.dir + "/data").c_str(), "--dispatcher-workers", "0",
-            "--store", store.c_str(), static_cast<char*>(nullptr));
+            (s.dir + "/data").c_str(), "--dispatcher-workers", "0", "--store",
+            store.c_str(), static_cast<char*>(nullptr));
     }
     _exit(127);
   }
@@ -172,8 +174,7 @@ Rate Measure(int callers, double seconds, const std::string& target,
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : threads) t.join();
-  double elapsed =
-      std::chrono::duration<double>(Clock::now() - start).count();
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   if (failed.load() > 0) {
     std::cerr << "warning: " << failed.load() << " calls failed\n";
   }
@@ -241,6 +242,7 @@ int main(int argc, char** argv) {
   bool skip_batch = false;
   SendClient send_client = SendClient::kEncoded;
   int only_callers = 0;
+  int rounds = 1;
   std::string sync = "full";
   std::string store;
   std::string target, api_key;
@@ -254,6 +256,8 @@ int main(int argc, char** argv) {
       store = argv[++i];
     } else if (arg == "--sync" && i + 1 < argc) {
       sync = argv[++i];
+    } else if (arg == "--rounds" && i + 1 < argc) {
+      rounds = std::max(1, atoi(argv[++i]));
     } else if (arg == "--callers" && i + 1 < argc) {
       only_callers = atoi(argv[++i]);
     } else if (arg == "--skip-batch") {
@@ -271,12 +275,13 @@ int main(int argc, char** argv) {
     } else if (arg == "--api-key" && i + 1 < argc) {
       api_key = argv[++i];
     } else {
-      std::cerr << "usage: send_bench [--deliverd PATH] [--seconds N] "
-                   "[--only-batch] [--callers N] [--skip-ceiling] [--skip-batch] "
-                   "[--typed-send | --blocking-send] "
-                   "[--sync full|normal] [--store URI] "
-                   "[--target HOST:PORT "
-                   "--api-key KEY]\n";
+      std::cerr
+          << "usage: send_bench [--deliverd PATH] [--seconds N] "
+             "[--only-batch] [--callers N] [--skip-ceiling] [--skip-batch] "
+             "[--typed-send | --blocking-send] [--rounds N] "
+             "[--sync full|normal] [--store URI] "
+             "[--target HOST:PORT "
+             "--api-key KEY]\n";
       return 2;
     }
   }
@@ -291,103 +296,111 @@ int main(int argc, char** argv) {
   // The store is named without the URI's user or password.
   std::string store_name =
       store.empty() ? "SQLite WAL sqlite-sync=" + sync
-                    : "MySQL/MariaDB at " +
-                          store.substr(store.find('@') + 1);
+                    : "MySQL/MariaDB at " + store.substr(store.find('@') + 1);
   std::cout << "deliverd " << server.target << ", " << store_name
-            << ", dispatcher off, "
-            << seconds
-            << " s per point, " << std::thread::hardware_concurrency()
-            << " cores\n\n";
-  std::printf("%-8s %14s %14s %7s   %s\n", "callers", "empty call/s",
-              "Send/s", "ratio",
-              "CPU us per call, server+bench: empty call | Send");
+            << ", dispatcher off, " << seconds << " s per point, "
+            << std::thread::hardware_concurrency() << " cores\n\n";
+  std::printf("%-8s %14s %14s %7s   %s\n", "callers", "empty call/s", "Send/s",
+              "ratio", "CPU us per call, server+bench: empty call | Send");
   pid_t server_pid = target.empty() ? server.pid : -1;
   for (int callers : {1, 8, 32}) {
     if (only_batch) break;
     if (only_callers != 0 && callers != only_callers) continue;
-    Rate ceiling;
-    if (!skip_ceiling) {
-      ceiling = Measure(callers, seconds, server.target, server_pid,
-                        [](auto channel) {
-        auto stub = std::make_shared<grpc::GenericStub>(channel);
-        return [stub](long) {
-          grpc::ClientContext ctx;
-          grpc::Slice empty("", 0);
-          grpc::ByteBuffer request(&empty, 1), response;
-          return CallAndWait([&](auto done) {
-            stub->UnaryCall(&ctx, "/grpc.health.v1.Health/Check", {},
-                            &request, &response, std::move(done));
-          });
-        };
-      });
+    std::vector<double> ratios;
+    for (int round = 0; round < rounds; ++round) {
+      Rate ceiling;
+      if (!skip_ceiling) {
+        ceiling = Measure(
+            callers, seconds, server.target, server_pid, [](auto channel) {
+              auto stub = std::make_shared<grpc::GenericStub>(channel);
+              return [stub](long) {
+                grpc::ClientContext ctx;
+                grpc::Slice empty("", 0);
+                grpc::ByteBuffer request(&empty, 1), response;
+                return CallAndWait([&](auto done) {
+                  stub->UnaryCall(&ctx, "/grpc.health.v1.Health/Check", {},
+                                  &request, &response, std::move(done));
+                });
+              };
+            });
+      }
+      Rate sends;
+      if (send_client == SendClient::kEncoded) {
+        sends = Measure(
+            callers, seconds, server.target, server_pid, [&](auto channel) {
+              // As a load generator does: the requests are serialized before
+              // the clock starts (256 different ones, cycled), and an answer is
+              // checked by its status, so the bench's CPU per call is the same
+              // machinery as the ceiling's.
+              auto stub = std::make_shared<grpc::GenericStub>(channel);
+              auto requests = std::make_shared<std::vector<std::string>>();
+              for (long n = 0; n < 256; ++n) {
+                requests->push_back(SampleSend(n).SerializeAsString());
+              }
+              return [stub, requests, &bearer](long n) {
+                grpc::ClientContext ctx;
+                ctx.AddMetadata("authorization", bearer);
+                const std::string& bytes = (*requests)[n % requests->size()];
+                grpc::Slice slice(bytes.data(), bytes.size());
+                grpc::ByteBuffer request(&slice, 1), response;
+                return CallAndWait([&](auto done) {
+                  stub->UnaryCall(&ctx, "/deliverd.v1.Messages/Send", {},
+                                  &request, &response, std::move(done));
+                });
+              };
+            });
+      } else {
+        sends = Measure(
+            callers, seconds, server.target, server_pid, [&](auto channel) {
+              auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
+                  deliverd::v1::Messages::NewStub(channel));
+              return [stub, &bearer, send_client](long n) {
+                grpc::ClientContext ctx;
+                ctx.AddMetadata("authorization", bearer);
+                deliverd::v1::SendRequest request = SampleSend(n);
+                deliverd::v1::SendResponse response;
+                if (send_client == SendClient::kBlocking) {
+                  return stub->Send(&ctx, request, &response).ok();
+                }
+                return CallAndWait([&](auto done) {
+                  stub->async()->Send(&ctx, &request, &response,
+                                      std::move(done));
+                });
+              };
+            });
+      }
+      std::printf("%-8d %14.0f %14.0f %7.2f   %.0f+%.0f | %.0f+%.0f\n", callers,
+                  ceiling.calls_per_second, sends.calls_per_second,
+                  sends.calls_per_second / ceiling.calls_per_second,
+                  ceiling.server_us, ceiling.client_us, sends.server_us,
+                  sends.client_us);
+      std::fflush(stdout);
+      ratios.push_back(sends.calls_per_second / ceiling.calls_per_second);
     }
-    Rate sends;
-    if (send_client == SendClient::kEncoded) {
-      sends = Measure(callers, seconds, server.target, server_pid,
-                      [&](auto channel) {
-        // As a load generator does: the requests are serialized before the
-        // clock starts (256 different ones, cycled), and an answer is
-        // checked by its status, so the bench's CPU per call is the same
-        // machinery as the ceiling's.
-        auto stub = std::make_shared<grpc::GenericStub>(channel);
-        auto requests = std::make_shared<std::vector<std::string>>();
-        for (long n = 0; n < 256; ++n) {
-          requests->push_back(SampleSend(n).SerializeAsString());
-        }
-        return [stub, requests, &bearer](long n) {
-          grpc::ClientContext ctx;
-          ctx.AddMetadata("authorization", bearer);
-          const std::string& bytes = (*requests)[n % requests->size()];
-          grpc::Slice slice(bytes.data(), bytes.size());
-          grpc::ByteBuffer request(&slice, 1), response;
-          return CallAndWait([&](auto done) {
-            stub->UnaryCall(&ctx, "/deliverd.v1.Messages/Send", {}, &request,
-                            &response, std::move(done));
-          });
-        };
-      });
-    } else {
-      sends = Measure(callers, seconds, server.target, server_pid,
-                      [&](auto channel) {
-        auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
-            deliverd::v1::Messages::NewStub(channel));
-        return [stub, &bearer, send_client](long n) {
-          grpc::ClientContext ctx;
-          ctx.AddMetadata("authorization", bearer);
-          deliverd::v1::SendRequest request = SampleSend(n);
-          deliverd::v1::SendResponse response;
-          if (send_client == SendClient::kBlocking) {
-            return stub->Send(&ctx, request, &response).ok();
-          }
-          return CallAndWait([&](auto done) {
-            stub->async()->Send(&ctx, &request, &response, std::move(done));
-          });
-        };
-      });
+    if (rounds > 1) {
+      std::sort(ratios.begin(), ratios.end());
+      std::printf("%-8d median ratio over %d rounds: %.2f (%.2f to %.2f)\n",
+                  callers, rounds, ratios[ratios.size() / 2], ratios.front(),
+                  ratios.back());
     }
-    std::printf("%-8d %14.0f %14.0f %7.2f   %.0f+%.0f | %.0f+%.0f\n",
-                callers, ceiling.calls_per_second, sends.calls_per_second,
-                sends.calls_per_second / ceiling.calls_per_second,
-                ceiling.server_us, ceiling.client_us, sends.server_us,
-                sends.client_us);
   }
 
   deliverd::v1::SendBatchRequest batch;
   for (int i = 0; i < 1000; ++i) *batch.add_messages() = SampleSend(i);
   for (int callers : {1, 2}) {
     if (skip_batch) break;
-    Rate calls = Measure(callers, seconds, server.target, server_pid,
-                         [&](auto channel) {
-      auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
-          deliverd::v1::Messages::NewStub(channel));
-      return [stub, &bearer, &batch](long) {
-        grpc::ClientContext ctx;
-        ctx.AddMetadata("authorization", bearer);
-        deliverd::v1::SendBatchResponse response;
-        grpc::Status status = stub->SendBatch(&ctx, batch, &response);
-        return status.ok() && response.accepted_count() == 1000;
-      };
-    });
+    Rate calls =
+        Measure(callers, seconds, server.target, server_pid, [&](auto channel) {
+          auto stub = std::shared_ptr<deliverd::v1::Messages::Stub>(
+              deliverd::v1::Messages::NewStub(channel));
+          return [stub, &bearer, &batch](long) {
+            grpc::ClientContext ctx;
+            ctx.AddMetadata("authorization", bearer);
+            deliverd::v1::SendBatchResponse response;
+            grpc::Status status = stub->SendBatch(&ctx, batch, &response);
+            return status.ok() && response.accepted_count() == 1000;
+          };
+        });
     std::printf(
         "\nSendBatch (1,000 per call, %d caller%s): %.0f messages/s "
         "(CPU us per message, server+bench: %.1f+%.1f)\n",
