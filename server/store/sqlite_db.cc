@@ -42,22 +42,34 @@ SqliteStatement& SqliteStatement::Bind(int index, double value) {
   return *this;
 }
 
-SqliteStatement& SqliteStatement::Bind(int index, absl::string_view text) {
-  int rc = sqlite3_bind_text(stmt_, index, text.data(),
-                             static_cast<int>(text.size()), SQLITE_TRANSIENT);
+SqliteStatement& SqliteStatement::BindBytes(int index, absl::string_view bytes,
+                                            bool blob, bool copy) {
+  const char* data = bytes.data();
+  int size = static_cast<int>(bytes.size());
+  sqlite3_destructor_type keep = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
+  int rc = blob ? sqlite3_bind_blob(stmt_, index, data, size, keep)
+                : sqlite3_bind_text(stmt_, index, data, size, keep);
   if (rc != SQLITE_OK && bind_error_.ok()) {
     bind_error_ = SqliteError(sqlite3_db_handle(stmt_), rc, "bind");
   }
   return *this;
 }
 
+SqliteStatement& SqliteStatement::Bind(int index, absl::string_view text) {
+  return BindBytes(index, text, /*blob=*/false, /*copy=*/true);
+}
+
 SqliteStatement& SqliteStatement::BindBlob(int index, absl::string_view bytes) {
-  int rc = sqlite3_bind_blob(stmt_, index, bytes.data(),
-                             static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK && bind_error_.ok()) {
-    bind_error_ = SqliteError(sqlite3_db_handle(stmt_), rc, "bind");
-  }
-  return *this;
+  return BindBytes(index, bytes, /*blob=*/true, /*copy=*/true);
+}
+
+SqliteStatement& SqliteStatement::BindView(int index, absl::string_view text) {
+  return BindBytes(index, text, /*blob=*/false, /*copy=*/false);
+}
+
+SqliteStatement& SqliteStatement::BindBlobView(int index,
+                                               absl::string_view bytes) {
+  return BindBytes(index, bytes, /*blob=*/true, /*copy=*/false);
 }
 
 SqliteStatement& SqliteStatement::BindNull(int index) {

@@ -34,6 +34,12 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, double value);
   SqliteStatement& Bind(int index, absl::string_view text);
   SqliteStatement& BindBlob(int index, absl::string_view bytes);
+  // As Bind and BindBlob, without SQLite taking a copy: the bytes must stay
+  // in place until this statement is destroyed (fields of an object that
+  // outlives it, never a temporary). For the hot insert paths, where the
+  // copies were a tenth of the writer's work per message.
+  SqliteStatement& BindView(int index, absl::string_view text);
+  SqliteStatement& BindBlobView(int index, absl::string_view bytes);
   SqliteStatement& BindNull(int index);
 
   // Advances to the next row: true when a row is available, false when done.
@@ -50,6 +56,9 @@ class SqliteStatement {
   absl::string_view TextView(int column) const;
 
  private:
+  SqliteStatement& BindBytes(int index, absl::string_view bytes, bool blob,
+                             bool copy);
+
   sqlite3_stmt* stmt_;
   absl::Status bind_error_;
 };

@@ -120,18 +120,19 @@ absl::Status InsertEvent(SqliteConnection& db, const Event& e,
       "source, detail, reply_code, reply_enhanced, reply_text, reply_host, "
       "tags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
   ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  // `e` and `tags` outlive the statement.
   stmt->Bind(1, e.tenant_id)
-      .Bind(2, e.message_id)
+      .BindView(2, e.message_id)
       .Bind(3, static_cast<int64_t>(e.type))
       .Bind(4, ToMicros(e.time))
-      .Bind(5, e.recipient)
-      .Bind(6, e.source)
-      .Bind(7, e.detail)
+      .BindView(5, e.recipient)
+      .BindView(6, e.source)
+      .BindView(7, e.detail)
       .Bind(8, static_cast<int64_t>(e.reply.code))
-      .Bind(9, e.reply.enhanced_code)
-      .Bind(10, e.reply.text)
-      .Bind(11, e.reply.remote_host)
-      .Bind(12, tags);
+      .BindView(9, e.reply.enhanced_code)
+      .BindView(10, e.reply.text)
+      .BindView(11, e.reply.remote_host)
+      .BindView(12, tags);
   return stmt->Run();
 }
 
@@ -305,26 +306,28 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
       "next_attempt_time, attempt_count, resend_of, rfc822_message_id, "
       "size_bytes, request_id, content) VALUES "
       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,x'')";
+  // The statements below bind views of `item` and `tags`, which outlive
+  // them.
   std::string tags = JoinTags(m.tags);
   {
     ASSIGN_OR_RETURN(stmt, db.Prepare(kInsert));
-    stmt->Bind(1, m.id)
+    stmt->BindView(1, m.id)
         .Bind(2, m.tenant_id)
         .Bind(3, static_cast<int64_t>(m.status))
-        .Bind(4, m.from_address)
-        .Bind(5, m.from_name)
-        .Bind(6, m.subject)
-        .Bind(7, tags)
-        .BindBlob(8, m.metadata)
-        .Bind(9, m.stream)
+        .BindView(4, m.from_address)
+        .BindView(5, m.from_name)
+        .BindView(6, m.subject)
+        .BindView(7, tags)
+        .BindBlobView(8, m.metadata)
+        .BindView(9, m.stream)
         .Bind(10, ToMicros(m.create_time))
         .Bind(11, ToMicros(m.update_time));
     BindOptionalTime(*stmt, 12, m.next_attempt_time);
     stmt->Bind(13, static_cast<int64_t>(m.attempt_count))
-        .Bind(14, m.resend_of)
-        .Bind(15, m.rfc822_message_id)
+        .BindView(14, m.resend_of)
+        .BindView(15, m.rfc822_message_id)
         .Bind(16, m.size_bytes)
-        .Bind(17, m.request_id);
+        .BindView(17, m.request_id);
     RETURN_IF_ERROR(stmt->Run());
   }
   int64_t row = db.LastInsertRowId();
@@ -332,7 +335,7 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
       "INSERT INTO message_contents (message_row, content) VALUES (?,?)";
   {
     ASSIGN_OR_RETURN(stmt, db.Prepare(kContent));
-    stmt->Bind(1, row).BindBlob(2, m.content);
+    stmt->Bind(1, row).BindBlobView(2, m.content);
     RETURN_IF_ERROR(stmt->Run());
   }
 
@@ -346,14 +349,14 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
     stmt->Bind(1, row)
         .Bind(2, static_cast<int64_t>(i))
         .Bind(3, m.tenant_id)
-        .Bind(4, r.address)
+        .BindView(4, r.address)
         .Bind(5, static_cast<int64_t>(r.kind))
         .Bind(6, static_cast<int64_t>(r.status))
-        .Bind(7, r.detail)
+        .BindView(7, r.detail)
         .Bind(8, static_cast<int64_t>(r.last_reply.code))
-        .Bind(9, r.last_reply.enhanced_code)
-        .Bind(10, r.last_reply.text)
-        .Bind(11, r.last_reply.remote_host)
+        .BindView(9, r.last_reply.enhanced_code)
+        .BindView(10, r.last_reply.text)
+        .BindView(11, r.last_reply.remote_host)
         .Bind(12, static_cast<int64_t>(r.suppression_override ? 1 : 0));
     RETURN_IF_ERROR(stmt->Run());
   }
@@ -363,7 +366,7 @@ absl::StatusOr<InsertOutcome> InsertOne(SqliteConnection& db,
       "VALUES (?,?,?)";
   for (const std::string& tag : m.tags) {
     ASSIGN_OR_RETURN(stmt, db.Prepare(kTag));
-    stmt->Bind(1, m.tenant_id).Bind(2, tag).Bind(3, row);
+    stmt->Bind(1, m.tenant_id).BindView(2, tag).Bind(3, row);
     RETURN_IF_ERROR(stmt->Run());
   }
 
