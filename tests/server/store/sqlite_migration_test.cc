@@ -62,6 +62,26 @@ class SqliteMigrationTest : public ::testing::Test {
     return value;
   }
 
+  // The plan's detail lines, joined by " | ".
+  std::string Plan(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    std::string query = "EXPLAIN QUERY PLAN " + sql;
+    EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sql;
+    std::string plan;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      plan += std::string(
+          reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)));
+      plan += " | ";
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return plan;
+  }
+
   static void Exec(sqlite3* db, const std::string& sql) {
     char* error = nullptr;
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error),
@@ -156,6 +176,46 @@ TEST_F(SqliteMigrationTest, RecipientFilterNeedsNoAddressIndex) {
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE name = "
                      "'recipients_address'"),
             0);
+}
+
+// Migration 0009 turns messages_log ascending; the log, newest first, must
+// still come from it without a sort, in the same order.
+TEST_F(SqliteMigrationTest, MessageLogIndexServesNewestFirst) {
+  CreateAtVersion(8);
+  Exec("INSERT INTO tenants (id, name, create_time) VALUES (1, 't', 0)");
+  Exec(
+      "INSERT INTO messages (row_id, id, tenant_id, status, from_address, "
+      "create_time, update_time, content) VALUES "
+      "(5, 'm_a', 1, 2, 'a@example.com', 10, 10, x''), "
+      "(6, 'm_b', 1, 2, 'a@example.com', 30, 30, x''), "
+      "(7, 'm_c', 1, 2, 'a@example.com', 20, 20, x''), "
+      "(8, 'm_d', 1, 2, 'a@example.com', 30, 30, x'')");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<MessagePage> page = (*store)->ListMessages(1, {}, 3, {});
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->messages.size(), 3u);
+  EXPECT_EQ(page->messages[0].id, "m_d");  // same time: the later row first
+  EXPECT_EQ(page->messages[1].id, "m_b");
+  EXPECT_EQ(page->messages[2].id, "m_c");
+  ASSERT_TRUE(page->next.has_value());
+  page = (*store)->ListMessages(1, {}, 3, page->next);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->messages.size(), 1u);
+  EXPECT_EQ(page->messages[0].id, "m_a");
+  store->reset();
+
+  std::string plan = Plan(
+      "SELECT id FROM messages m WHERE m.tenant_id = 1 ORDER BY "
+      "m.create_time DESC, m.row_id DESC LIMIT 10");
+  EXPECT_NE(plan.find("messages_log"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  plan = Plan(
+      "SELECT id FROM messages m WHERE m.tenant_id = 1 AND (m.create_time < "
+      "30 OR (m.create_time = 30 AND m.row_id < 8)) ORDER BY m.create_time "
+      "DESC, m.row_id DESC LIMIT 10");
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
 }  // namespace
