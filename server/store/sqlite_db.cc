@@ -118,12 +118,12 @@ absl::string_view SqliteStatement::TextView(int column) const {
 }
 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
-    const std::string& path, bool read_only, const char* vfs) {
+    const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY
                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(db, rc, absl::StrCat("open ", path));
     sqlite3_close(db);

@@ -65,9 +65,8 @@ class SqliteStatement {
 
 class SqliteConnection {
  public:
-  // `vfs`: the name of a registered SQLite VFS, or null for the default.
   static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(
-      const std::string& path, bool read_only, const char* vfs = nullptr);
+      const std::string& path, bool read_only);
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;

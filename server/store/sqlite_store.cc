@@ -1,7 +1,6 @@
 #include "server/store/sqlite_store.h"
 
 #include "server/store/suppressed_addresses.h"
-#include "server/store/wal_batching_vfs.h"
 #include "server/store/status_macros.h"
 
 #include <chrono>
@@ -405,12 +404,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     // here reads them.
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   });
-  // With FULL every commit syncs the WAL before readers can see it, which
-  // is what lets the writer gather each commit's WAL writes into one.
-  ASSIGN_OR_RETURN(writer, SqliteConnection::Open(
-                               path, /*read_only=*/false,
-                               options.full_sync ? WalBatchingVfsName()
-                                                 : nullptr));
+  ASSIGN_OR_RETURN(writer, SqliteConnection::Open(path, /*read_only=*/false));
   // WAL lets readers run beside the writer. FULL makes every commit reach
   // the disk before a Send is acknowledged; NORMAL only the OS.
   // Checkpoints are ours (CheckpointLoop), not the committing writer's.
