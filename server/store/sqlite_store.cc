@@ -1318,12 +1318,13 @@ SqliteStore::FindSuppressions(int64_t tenant_id,
     }
   }
   if (maybe.empty()) return found;
-  // Every scope of the address, in key order (so '' first), matched to
-  // the stream and the time here: with "scope IN ('', ?)" in the SQL,
-  // SQLite built a temporary table for the list on every call.
-  static const std::string kSql =
-      absl::StrCat("SELECT ", kSuppressionColumns,
-                   " FROM suppressions WHERE tenant_id = ? AND address = ?");
+  // Every scope of the address, '' first, matched to the stream and the
+  // time here: with "scope IN ('', ?)" in the SQL, SQLite built a temporary
+  // table for the list on every call.
+  // ORDER BY scope is the key's own order: no sort, and '' first for sure.
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kSuppressionColumns,
+      " FROM suppressions WHERE tenant_id = ? AND address = ? ORDER BY scope");
   ASSIGN_OR_RETURN(db, AcquireReader());
   for (const auto& [index, key] : maybe) {
     ASSIGN_OR_RETURN(stmt, db->Prepare(kSql));
