@@ -438,6 +438,15 @@ SqliteStore::SqliteStore(std::string path, SqliteOptions options,
       next_checkpoint_at_(options.checkpoint_pages) {}
 
 SqliteStore::~SqliteStore() {
+  // The checkpointer first: it submits writes of its own (the idempotency
+  // purge) and waits for them, which would wait forever once the writer
+  // had stopped.
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     stopping_ = true;
@@ -450,12 +459,6 @@ SqliteStore::~SqliteStore() {
   }
   completion_cv_.notify_all();
   if (completer_.joinable()) completer_.join();
-  {
-    std::lock_guard<std::mutex> lock(checkpoint_mu_);
-    checkpoint_stopping_ = true;
-  }
-  checkpoint_cv_.notify_all();
-  if (checkpointer_.joinable()) checkpointer_.join();
   // A last full checkpoint leaves a small WAL behind for the next start.
   if (writer_conn_) {
     sqlite3_wal_checkpoint_v2(writer_conn_->handle(), nullptr,
