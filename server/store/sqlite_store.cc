@@ -1,7 +1,7 @@
 #include "server/store/sqlite_store.h"
 
-#include "server/store/suppressed_addresses.h"
 #include "server/store/status_macros.h"
+#include "server/store/suppressed_addresses.h"
 
 #include <chrono>
 #include <future>
