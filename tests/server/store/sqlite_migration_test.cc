@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -48,37 +49,38 @@ class SqliteMigrationTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  int64_t QueryInt(const std::string& sql) {
+  // Runs `sql` on a connection of its own, calling `on_row` for each row.
+  void ForEachRow(const std::string& sql,
+                  const std::function<void(sqlite3_stmt*)>& on_row) {
     sqlite3* db = nullptr;
     EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
     EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr),
               SQLITE_OK)
         << sql;
-    int64_t value = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+    while (sqlite3_step(stmt) == SQLITE_ROW) on_row(stmt);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
+  }
+
+  // The first row's first column, or -1 without a row.
+  int64_t QueryInt(const std::string& sql) {
+    int64_t value = -1;
+    bool first = true;
+    ForEachRow(sql, [&](sqlite3_stmt* stmt) {
+      if (first) value = sqlite3_column_int64(stmt, 0);
+      first = false;
+    });
     return value;
   }
 
   // The plan's detail lines, joined by " | ".
   std::string Plan(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    std::string query = "EXPLAIN QUERY PLAN " + sql;
-    EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr),
-              SQLITE_OK)
-        << sql;
     std::string plan;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      plan += std::string(
-          reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)));
+    ForEachRow("EXPLAIN QUERY PLAN " + sql, [&](sqlite3_stmt* stmt) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
       plan += " | ";
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
+    });
     return plan;
   }
 
