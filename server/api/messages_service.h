@@ -10,6 +10,7 @@
 #define DELIVERD_SERVER_API_MESSAGES_SERVICE_H_
 
 #include "deliverd/v1/messages.grpc.pb.h"
+#include "server/api/arena_message_allocator.h"
 #include "server/api/send_validation.h"
 #include "server/api/service_context.h"
 
@@ -17,7 +18,10 @@ namespace deliverd::api {
 
 class MessagesService final : public v1::Messages::CallbackService {
  public:
-  explicit MessagesService(ServiceContext* context) : ctx_(context) {}
+  explicit MessagesService(ServiceContext* context) : ctx_(context) {
+    SetMessageAllocatorFor_Send(&send_allocator_);
+    SetMessageAllocatorFor_SendBatch(&send_batch_allocator_);
+  }
 
   grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* call,
                                  const v1::SendRequest* request,
@@ -53,6 +57,9 @@ class MessagesService final : public v1::Messages::CallbackService {
                   absl::Time now);
 
   ServiceContext* ctx_;
+  ArenaMessageAllocator<v1::SendRequest, v1::SendResponse> send_allocator_;
+  ArenaMessageAllocator<v1::SendBatchRequest, v1::SendBatchResponse>
+      send_batch_allocator_;
 };
 
 }  // namespace deliverd::api
