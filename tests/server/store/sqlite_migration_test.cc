@@ -220,5 +220,65 @@ TEST_F(SqliteMigrationTest, MessageLogIndexServesNewestFirst) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+// Migration 0010 replaces messages_due and messages_unsent with one index of
+// the unsent messages; the queue and the queue-age alert read it alone.
+TEST_F(SqliteMigrationTest, OneQueueIndexServesDispatcherAndQueueAge) {
+  CreateAtVersion(9);
+  Exec("INSERT INTO tenants (id, name, create_time) VALUES (1, 'a', 0), "
+       "(2, 'b', 0)");
+  // Tenant 1: two queued (the older has the later row), one waiting, one
+  // sent. Tenant 2: one queued, due later than the claim's "now".
+  Exec(
+      "INSERT INTO messages (row_id, id, tenant_id, status, from_address, "
+      "create_time, update_time, next_attempt_time, content) VALUES "
+      "(5, 'm_new', 1, 1, 'a@example.com', 40, 40, 40, x''), "
+      "(6, 'm_old', 1, 1, 'a@example.com', 20, 20, 20, x''), "
+      "(7, 'm_wait', 1, 3, 'a@example.com', 30, 30, 35, x''), "
+      "(8, 'm_sent', 1, 2, 'a@example.com', 10, 10, NULL, x''), "
+      "(9, 'm_later', 2, 1, 'a@example.com', 50, 50, 5000, x'')");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+      SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+
+  absl::StatusOr<std::vector<OldestUnsentMessage>> oldest =
+      (*store)->OldestUnsentMessages();
+  ASSERT_TRUE(oldest.ok()) << oldest.status();
+  ASSERT_EQ(oldest->size(), 2u);
+  EXPECT_EQ((*oldest)[0].tenant_id, 1);
+  EXPECT_EQ((*oldest)[0].unsent_count, 3);
+  EXPECT_EQ((*oldest)[0].message_id, "m_old");
+  EXPECT_EQ((*oldest)[0].create_time, absl::FromUnixMicros(20));
+  EXPECT_EQ((*oldest)[1].tenant_id, 2);
+  EXPECT_EQ((*oldest)[1].unsent_count, 1);
+  EXPECT_EQ((*oldest)[1].message_id, "m_later");
+
+  absl::StatusOr<absl::Time> next = (*store)->NextDueTime();
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, absl::FromUnixMicros(20));
+  absl::StatusOr<std::vector<Message>> claimed = (*store)->ClaimDueMessages(
+      "test", absl::FromUnixMicros(1000), absl::Minutes(1), 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 3u);
+  EXPECT_EQ((*claimed)[0].id, "m_old");
+  EXPECT_EQ((*claimed)[1].id, "m_wait");
+  EXPECT_EQ((*claimed)[2].id, "m_new");
+  store->reset();
+
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                     "('messages_due', 'messages_unsent')"),
+            0);
+  std::string plan = Plan(
+      "SELECT id FROM messages WHERE status IN (1, 3) AND next_attempt_time "
+      "<= 1000 AND (lease_until IS NULL OR lease_until <= 1000) ORDER BY "
+      "next_attempt_time LIMIT 10");
+  EXPECT_NE(plan.find("messages_queue"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  plan = Plan(
+      "SELECT tenant_id, create_time, row_id FROM messages WHERE status IN "
+      "(1, 3)");
+  EXPECT_NE(plan.find("COVERING INDEX messages_queue"), std::string::npos)
+      << plan;
+}
+
 }  // namespace
 }  // namespace deliverd::store

@@ -120,6 +120,9 @@ class MysqlStoreFactory {
     return (*db)->QueryInt(sql);
   }
 
+  // The MySQL schema declares no foreign keys (server/store/migrations/mysql).
+  absl::StatusOr<int64_t> ForeignKeyViolations() { return 0; }
+
   const std::string& database() const { return database_; }
 
  private:

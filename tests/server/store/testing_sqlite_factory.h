@@ -20,6 +20,9 @@
 //   absl::StatusOr<int64_t> QueryInt(const std::string& sql);
 //       // Raw SQL on the test's database, run only while no store is open
 //       // or for reads (the schema_migrations checks).
+//   absl::StatusOr<int64_t> ForeignKeyViolations();
+//       // Rows breaking a foreign key the schema declares, checked after
+//       // every test with the store closed.
 //
 // Plugging in MySQL: add tests/server/store/testing_mysql_factory.h with a
 // MySqlStoreFactory of the same shape whose constructor creates a fresh
@@ -120,6 +123,12 @@ class SqliteStoreFactory {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return result;
+  }
+
+  // Rows breaking a declared foreign key. The store does not enforce them
+  // while running (see SqliteStore::Open), so the suite checks them here.
+  absl::StatusOr<int64_t> ForeignKeyViolations() {
+    return QueryInt("SELECT COUNT(*) FROM pragma_foreign_key_check");
   }
 
  private:

@@ -224,6 +224,15 @@ class StoreTest : public ::testing::Test {
     STORE_ASSERT_OK_AND_ASSIGN(store_, factory_->Open());
   }
 
+  // Every test leaves a database whose rows keep the schema's foreign keys.
+  void TearDown() override {
+    if (factory_ == nullptr) return;
+    store_.reset();
+    absl::StatusOr<int64_t> violations = factory_->ForeignKeyViolations();
+    ASSERT_TRUE(violations.ok()) << violations.status();
+    EXPECT_EQ(*violations, 0) << "rows break a declared foreign key";
+  }
+
   Store& store() { return *store_; }
 
   // Destroys the store (finishing its writes) and opens the same database.
