@@ -78,8 +78,13 @@ bool IsMimeType(absl::string_view type) {
   return true;
 }
 
+bool IsValidDisplayName(absl::string_view name) {
+  return !HasLineBreakOrNul(name) && name.size() <= kMaxDisplayName;
+}
+
 absl::Status CheckDisplayName(absl::string_view prefix, absl::string_view field,
                               absl::string_view name) {
+  if (IsValidDisplayName(name)) return absl::OkStatus();
   if (HasLineBreakOrNul(name)) {
     return Invalid(prefix, field, "must not contain CR, LF or NUL");
   }
@@ -90,21 +95,34 @@ absl::Status CheckDisplayName(absl::string_view prefix, absl::string_view field,
   return absl::OkStatus();
 }
 
+// A mailbox field's name, "content.from" or "content.to[3]", spelled out
+// only when there is an error to name it in (most Sends have none, and the
+// strings were a tenth of validating one).
+struct MailboxField {
+  absl::string_view list;  // "content.from", "content.to", ...
+  int index = -1;          // the position in a repeated field, or -1
+
+  std::string Name(absl::string_view member) const {
+    if (index < 0) return absl::StrCat(list, ".", member);
+    return absl::StrCat(list, "[", index, "].", member);
+  }
+};
+
 absl::StatusOr<hygiene::ParsedAddress> CheckMailbox(
-    absl::string_view prefix, absl::string_view field,
+    absl::string_view prefix, const MailboxField& field,
     const v1::EmailAddress& mailbox) {
-  std::string address_field = absl::StrCat(field, ".address");
   if (mailbox.address().empty()) {
-    return Invalid(prefix, address_field, "required");
+    return Invalid(prefix, field.Name("address"), "required");
   }
   absl::StatusOr<hygiene::ParsedAddress> parsed =
       hygiene::ParseAddress(mailbox.address());
   if (!parsed.ok()) {
-    return Invalid(prefix, address_field, parsed.status().message());
+    return Invalid(prefix, field.Name("address"), parsed.status().message());
   }
-  absl::Status name = CheckDisplayName(
-      prefix, absl::StrCat(field, ".display_name"), mailbox.display_name());
-  if (!name.ok()) return name;
+  if (!IsValidDisplayName(mailbox.display_name())) {
+    return CheckDisplayName(prefix, field.Name("display_name"),
+                            mailbox.display_name());
+  }
   return parsed;
 }
 
@@ -155,10 +173,12 @@ absl::StatusOr<ValidatedSend> ValidateSend(const v1::SendRequest& request,
                                            absl::Time now) {
   ValidatedSend out;
   store::Message& m = out.message;
-  if (absl::Status s = ValidateRequestId(request.request_id(),
-                                         absl::StrCat(prefix, "request_id"));
-      !s.ok()) {
-    return s;
+  if (!request.request_id().empty()) {  // empty: none, always valid
+    if (absl::Status s = ValidateRequestId(request.request_id(),
+                                           absl::StrCat(prefix, "request_id"));
+        !s.ok()) {
+      return s;
+    }
   }
   m.request_id = request.request_id();
   if (!request.has_content()) return Invalid(prefix, "content", "required");
@@ -166,7 +186,7 @@ absl::StatusOr<ValidatedSend> ValidateSend(const v1::SendRequest& request,
 
   if (!c.has_from()) return Invalid(prefix, "content.from", "required");
   absl::StatusOr<hygiene::ParsedAddress> from =
-      CheckMailbox(prefix, "content.from", c.from());
+      CheckMailbox(prefix, {"content.from"}, c.from());
   if (!from.ok()) return from.status();
   m.from_address = from->normalized;
   m.from_name = c.from().display_name();
@@ -185,8 +205,8 @@ absl::StatusOr<ValidatedSend> ValidateSend(const v1::SendRequest& request,
       [&](const google::protobuf::RepeatedPtrField<v1::EmailAddress>& list,
           absl::string_view name, store::RecipientKind kind) -> absl::Status {
     for (int i = 0; i < list.size(); ++i) {
-      absl::StatusOr<hygiene::ParsedAddress> parsed = CheckMailbox(
-          prefix, absl::StrCat("content.", name, "[", i, "]"), list[i]);
+      absl::StatusOr<hygiene::ParsedAddress> parsed =
+          CheckMailbox(prefix, {name, i}, list[i]);
       if (!parsed.ok()) return parsed.status();
       // The same mailbox twice would be delivered twice; keep the first.
       if (!seen.insert(absl::AsciiStrToLower(parsed->normalized)).second) {
@@ -199,22 +219,24 @@ absl::StatusOr<ValidatedSend> ValidateSend(const v1::SendRequest& request,
     }
     return absl::OkStatus();
   };
-  if (absl::Status s = add_recipients(c.to(), "to", store::RecipientKind::kTo);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = add_recipients(c.cc(), "cc", store::RecipientKind::kCc);
+  if (absl::Status s =
+          add_recipients(c.to(), "content.to", store::RecipientKind::kTo);
       !s.ok()) {
     return s;
   }
   if (absl::Status s =
-          add_recipients(c.bcc(), "bcc", store::RecipientKind::kBcc);
+          add_recipients(c.cc(), "content.cc", store::RecipientKind::kCc);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          add_recipients(c.bcc(), "content.bcc", store::RecipientKind::kBcc);
       !s.ok()) {
     return s;
   }
   for (int i = 0; i < c.reply_to_size(); ++i) {
-    absl::StatusOr<hygiene::ParsedAddress> parsed = CheckMailbox(
-        prefix, absl::StrCat("content.reply_to[", i, "]"), c.reply_to(i));
+    absl::StatusOr<hygiene::ParsedAddress> parsed =
+        CheckMailbox(prefix, {"content.reply_to", i}, c.reply_to(i));
     if (!parsed.ok()) return parsed.status();
   }
 

@@ -82,6 +82,24 @@ TEST(SendValidation, NamesTheBadAddressField) {
   r = Valid();
   r.mutable_content()->mutable_to(0)->set_address("x@example.org\r\nRCPT TO:<y@z.com>");
   EXPECT_THAT(ErrorOf(r), StartsWith("content.to[0].address: "));
+
+  r = Valid();
+  r.mutable_content()->add_bcc()->set_address("");
+  EXPECT_THAT(ErrorOf(r), StartsWith("content.bcc[0].address: required"));
+
+  r = Valid();
+  r.mutable_content()->add_reply_to()->set_address("ok@example.org");
+  r.mutable_content()->add_reply_to()->set_address("bad");
+  EXPECT_THAT(ErrorOf(r), StartsWith("content.reply_to[1].address: "));
+
+  r = Valid();
+  r.mutable_content()->mutable_to(0)->set_display_name(std::string(5000, 'n'));
+  EXPECT_THAT(ErrorOf(r), StartsWith("content.to[0].display_name: longer than"));
+
+  r = Valid();
+  r.mutable_content()->mutable_from()->set_display_name("Ann\r\n");
+  r.mutable_content()->add_reply_to()->set_display_name("Bob\n");
+  EXPECT_THAT(ErrorOf(r), StartsWith("content.from.display_name: "));
 }
 
 TEST(SendValidation, RequiresFromRecipientsAndABody) {
