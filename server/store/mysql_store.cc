@@ -624,6 +624,16 @@ absl::StatusOr<ApiKey> MysqlStore::CreateApiKey(int64_t tenant_id,
   // later read returns.
   key.create_time = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   RETURN_IF_ERROR(Transact([&](Tx& tx) -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(stmt,
+                       tx->Prepare("SELECT id FROM tenants WHERE id = ?"));
+      stmt->Bind(1, tenant_id);
+      ASSIGN_OR_RETURN(rows, stmt->Query());
+      ASSIGN_OR_RETURN(found, rows->Next());
+      if (!found) {
+        return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+      }
+    }
     static const std::string kSql =
         "INSERT INTO api_keys (tenant_id, key_hash, prefix, label, "
         "create_time) VALUES (?,?,?,?,?)";

@@ -897,7 +897,14 @@ absl::StatusOr<ApiKey> SqliteStore::CreateApiKey(int64_t tenant_id,
   // Stored to the microsecond; return what a later read will see.
   key.create_time = StoredTime(absl::Now());
   std::string hash(key_hash);
-  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) {
+  RETURN_IF_ERROR(WriteAndWait([&](SqliteConnection& db) -> absl::Status {
+    // Checked here: the declared foreign key is not enforced (see Open).
+    {
+      ASSIGN_OR_RETURN(stmt, db.Prepare("SELECT 1 FROM tenants WHERE id = ?"));
+      stmt->Bind(1, tenant_id);
+      ASSIGN_OR_RETURN(row, stmt->Step());
+      if (!row) return absl::NotFoundError(absl::StrCat("tenant ", tenant_id));
+    }
     static const std::string kSql =
         "INSERT INTO api_keys (tenant_id, key_hash, prefix, label, "
         "create_time) VALUES (?,?,?,?,?)";

@@ -189,6 +189,7 @@ class Store {
   virtual absl::StatusOr<TenantSendPolicy> GetSendPolicy(int64_t tenant_id) = 0;
   virtual absl::Status SetSendPolicy(int64_t tenant_id,
                                      const TenantSendPolicy& policy) = 0;
+  // NOT_FOUND for an unknown tenant (nothing is stored).
   virtual absl::StatusOr<ApiKey> CreateApiKey(int64_t tenant_id,
                                               absl::string_view key_hash,
                                               absl::string_view prefix,

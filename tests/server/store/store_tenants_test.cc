@@ -174,5 +174,17 @@ TYPED_TEST(TenantsTest, DuplicateKeyHashIsRefused) {
   EXPECT_EQ(count, 1);
 }
 
+TYPED_TEST(TenantsTest, KeyForUnknownTenantIsRefused) {
+  int64_t acme = this->MakeTenant("acme");
+  absl::StatusOr<ApiKey> orphan =
+      this->store().CreateApiKey(acme + 1000, "orphan-hash", "p1", "");
+  EXPECT_EQ(orphan.status().code(), absl::StatusCode::kNotFound)
+      << orphan.status();
+  EXPECT_EQ(this->store().FindApiKeyByHash("orphan-hash").status().code(),
+            absl::StatusCode::kNotFound);
+  STORE_ASSERT_OK_AND_ASSIGN(int64_t count, this->store().CountApiKeys());
+  EXPECT_EQ(count, 0);
+}
+
 }  // namespace
 }  // namespace deliverd::store::conformance
