@@ -84,7 +84,6 @@ bool IsValidDisplayName(absl::string_view name) {
 
 absl::Status CheckDisplayName(absl::string_view prefix, absl::string_view field,
                               absl::string_view name) {
-  if (IsValidDisplayName(name)) return absl::OkStatus();
   if (HasLineBreakOrNul(name)) {
     return Invalid(prefix, field, "must not contain CR, LF or NUL");
   }
@@ -97,7 +96,7 @@ absl::Status CheckDisplayName(absl::string_view prefix, absl::string_view field,
 
 // A mailbox field's name, "content.from" or "content.to[3]", spelled out
 // only when there is an error to name it in (most Sends have none, and the
-// strings were a tenth of validating one).
+// strings were a fifth of validating one).
 struct MailboxField {
   absl::string_view list;  // "content.from", "content.to", ...
   int index = -1;          // the position in a repeated field, or -1
