@@ -3,6 +3,8 @@
 #include "server/store/status_macros.h"
 #include "server/store/suppressed_addresses.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <limits>
@@ -12,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/store/intake_codec.h"
+#include "server/store/intake_log.h"
 #include "server/store/migrations.h"
 #include "server/store/store_codec.h"
 
@@ -21,6 +25,8 @@ namespace {
 // A group never grows past this many writes, so one huge burst cannot hold
 // the first caller's acknowledgement back for long.
 constexpr size_t kMaxGroupSize = 4096;
+// Messages from the intake log stored per transaction (see WriterLoop).
+constexpr size_t kMaxIntakeBatch = 1000;
 // How long the writer waits for a group to gather (see WriterLoop).
 constexpr int kGatherMicros = 300;
 
@@ -430,6 +436,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       new SqliteStore(path, options, std::move(writer)));
   RETURN_IF_ERROR(store->Migrate());
   RETURN_IF_ERROR(store->LoadSuppressedAddresses());
+  RETURN_IF_ERROR(store->RecoverIntake());
   sqlite3_wal_hook(store->writer_conn_->handle(), &SqliteStore::OnWalCommit,
                    store.get());
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
@@ -679,30 +686,68 @@ void SqliteStore::WriterLoop() {
   size_t last_group_size = 0;
   while (true) {
     std::vector<WriteJob> group;
+    std::vector<NewMessage> intake;
+    uint64_t intake_upto = 0;
     {
       std::unique_lock<std::mutex> lock(write_mu_);
       writer_wakes_at_ = 1;
-      write_cv_.wait(lock,
-                     [this] { return stopping_ || !write_queue_.empty(); });
-      if (write_queue_.empty()) return;  // stopping, and nothing left
-      // The callers answered by the last commit are submitting again right
-      // now; committing for the first of them alone would leave the rest
-      // waiting a whole commit. When there is concurrency, give them a
-      // moment to gather (bounded, and never with a single caller).
-      if (last_group_size > 1 && write_queue_.size() < last_group_size) {
-        size_t want = last_group_size;
-        writer_wakes_at_ = want;
-        write_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros),
-                           [this, want] {
-                             return stopping_ || write_queue_.size() >= want;
-                           });
+      // Wakes for a job, for a reader waiting on the intake log, and when
+      // the oldest message in the log has waited intake_delay_ms.
+      while (!stopping_ && write_queue_.empty() &&
+             !(intake_urgent_ && !intake_pending_.empty())) {
+        if (intake_pending_.empty()) {
+          write_cv_.wait(lock);
+        } else if (write_cv_.wait_until(lock, intake_due_) ==
+                   std::cv_status::timeout) {
+          break;
+        }
       }
+      if (!write_queue_.empty() && !stopping_) {
+        // The callers answered by the last commit are submitting again
+        // right now; committing for the first of them alone would leave the
+        // rest waiting a whole commit. When there is concurrency, give them
+        // a moment to gather (bounded, and never with a single caller).
+        if (last_group_size > 1 && write_queue_.size() < last_group_size) {
+          size_t want = last_group_size;
+          writer_wakes_at_ = want;
+          write_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros),
+                             [this, want] {
+                               return stopping_ || intake_urgent_ ||
+                                      write_queue_.size() >= want;
+                             });
+        }
+      }
+      // Messages accepted through the intake log are stored before any
+      // other write, so no job (a claim, a resend) misses one.
+      if (!intake_pending_.empty() &&
+          (intake_urgent_ || stopping_ || !write_queue_.empty() ||
+           std::chrono::steady_clock::now() >= intake_due_)) {
+        // A bounded number per transaction, so a burst of accepted messages
+        // does not make one huge transaction; the rest are taken straight
+        // after.
+        if (intake_pending_.size() <= kMaxIntakeBatch) {
+          intake.swap(intake_pending_);
+        } else {
+          auto end = intake_pending_.begin() + kMaxIntakeBatch;
+          intake.assign(std::make_move_iterator(intake_pending_.begin()),
+                        std::make_move_iterator(end));
+          intake_pending_.erase(intake_pending_.begin(), end);
+        }
+        intake_upto = intake_accepted_ - intake_pending_.size();
+      }
+      if (intake_pending_.empty()) intake_urgent_ = false;
       while (!write_queue_.empty() && group.size() < kMaxGroupSize) {
         group.push_back(std::move(write_queue_.front()));
         write_queue_.pop_front();
       }
+      if (group.empty() && intake.empty() && stopping_ &&
+          intake_pending_.empty()) {
+        return;  // stopping, and nothing left
+      }
       writer_wakes_at_ = kWriterBusy;
     }
+    if (!intake.empty()) StoreIntake(db, std::move(intake), intake_upto);
+    if (group.empty()) continue;
     last_group_size = group.size();
     std::vector<absl::Status> results(group.size());
     static const std::string kBegin = "BEGIN IMMEDIATE";
@@ -754,6 +799,168 @@ void SqliteStore::WriterLoop() {
   }
 }
 
+namespace {
+
+// A message is stored from the intake log unless a row with its id is
+// already there (a process killed between storing it and emptying the
+// log).
+absl::StatusOr<bool> MessageIdStored(SqliteConnection& db,
+                                     const std::string& id) {
+  static const std::string kSql = "SELECT 1 FROM messages WHERE id = ?";
+  ASSIGN_OR_RETURN(stmt, db.Prepare(kSql));
+  stmt->Bind(1, id);
+  ASSIGN_OR_RETURN(row, stmt->Step());
+  return row;
+}
+
+// How long a reader waits for the intake log to be stored before giving
+// up with UNAVAILABLE, and how long the writer waits before trying again
+// after a failure.
+constexpr auto kIntakeReadWait = std::chrono::seconds(10);
+constexpr auto kIntakeRetry = std::chrono::seconds(1);
+
+}  // namespace
+
+absl::Status SqliteStore::RecoverIntake() {
+  const bool use = !options_.full_sync && options_.intake_delay_ms > 0;
+  const std::string path = path_ + "-intake";
+  if (!use && ::access(path.c_str(), F_OK) != 0) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<IntakeLog>> log =
+      IntakeLog::Open(path, use ? options_.intake_max_bytes : 0);
+  if (absl::IsFailedPrecondition(log.status())) {
+    return absl::OkStatus();  // a running deliverd owns it
+  }
+  if (!log.ok()) return log.status();
+  std::vector<std::string> records = (*log)->ReadAll();
+  if (!records.empty()) {
+    SqliteConnection& db = *writer_conn_;
+    RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    absl::Status status = [&]() -> absl::Status {
+      for (const std::string& record : records) {
+        absl::StatusOr<NewMessage> item = DecodeIntakeMessage(record);
+        if (!item.ok()) {
+          return absl::DataLossError(absl::StrCat(
+              (*log)->path(), " holds a message this deliverd cannot read (",
+              item.status().message(),
+              "); move the file aside to start without it"));
+        }
+        ASSIGN_OR_RETURN(stored, MessageIdStored(db, item->message.id));
+        if (stored) continue;
+        ASSIGN_OR_RETURN(outcome, InsertOne(db, *item));
+        (void)outcome;
+      }
+      return db.Exec("COMMIT");
+    }();
+    if (!status.ok()) {
+      if (!db.InAutocommit()) db.Exec("ROLLBACK").IgnoreError();
+      return status;
+    }
+  }
+  (*log)->Clear();
+  if (use) intake_log_ = *std::move(log);
+  return absl::OkStatus();
+}
+
+bool SqliteStore::AcceptIntoIntake(std::vector<NewMessage>& batch,
+                                   InsertCallback& done) {
+  if (intake_log_ == nullptr || batch.size() != 1 ||
+      !batch[0].message.request_id.empty() ||
+      !batch[0].related_events.empty()) {
+    return false;  // idempotent and related writes need the database
+  }
+  std::string record;
+  EncodeIntakeMessage(batch[0], &record);
+  InsertOutcome outcome;
+  outcome.message_id = batch[0].message.id;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    // While storing fails, and when the log is full until the writer has
+    // emptied it, messages go through the writer instead.
+    if (!intake_error_.ok() || !intake_log_->Append(record).ok()) {
+      return false;
+    }
+    if (intake_pending_.empty()) {
+      intake_due_ = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(options_.intake_delay_ms);
+      wake = writer_wakes_at_ != kWriterBusy;
+    }
+    intake_pending_.push_back(std::move(batch[0]));
+    ++intake_accepted_;
+  }
+  if (wake) write_cv_.notify_one();
+  std::vector<InsertOutcome> outcomes;
+  outcomes.push_back(std::move(outcome));
+  done(std::move(outcomes));
+  return true;
+}
+
+void SqliteStore::StoreIntake(SqliteConnection& db,
+                              std::vector<NewMessage> items, uint64_t upto) {
+  static const std::string kBegin = "BEGIN IMMEDIATE";
+  static const std::string kCommit = "COMMIT";
+  absl::Status status = db.ExecCached(kBegin);
+  for (size_t i = 0; status.ok() && i < items.size(); ++i) {
+    absl::StatusOr<InsertOutcome> outcome = InsertOne(db, items[i]);
+    if (!outcome.ok()) {
+      status = outcome.status();
+    } else if (!outcome->status.ok()) {
+      status = outcome->status;
+    }
+  }
+  if (status.ok()) status = db.ExecCached(kCommit);
+  if (!status.ok() && !db.InAutocommit()) db.Exec("ROLLBACK").IgnoreError();
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (status.ok()) {
+      intake_stored_ = upto;
+      intake_error_ = absl::OkStatus();
+      // Emptied only when nothing was appended meanwhile; a message already
+      // stored but still in the log is skipped by RecoverIntake.
+      if (intake_stored_ == intake_accepted_) intake_log_->Clear();
+    } else {
+      intake_error_ = absl::UnavailableError(absl::StrCat(
+          "accepted messages could not be stored yet: ", status.message()));
+      if (stopping_) {
+        // They stay in the log; the next Open stores them.
+        intake_pending_.clear();
+        intake_stored_ = intake_accepted_;
+      } else {
+        items.insert(items.end(),
+                     std::make_move_iterator(intake_pending_.begin()),
+                     std::make_move_iterator(intake_pending_.end()));
+        intake_pending_ = std::move(items);
+        intake_due_ = std::chrono::steady_clock::now() + kIntakeRetry;
+      }
+    }
+  }
+  intake_stored_cv_.notify_all();
+  if (status.ok()) {
+    RestartWalIfLong(db);
+    std::lock_guard<std::mutex> lock(listener_mu_);
+    if (event_listener_) event_listener_();
+  }
+}
+
+absl::Status SqliteStore::AwaitIntake() {
+  if (intake_log_ == nullptr) return absl::OkStatus();
+  std::unique_lock<std::mutex> lock(write_mu_);
+  if (intake_stored_ >= intake_accepted_) return absl::OkStatus();
+  const uint64_t target = intake_accepted_;
+  // Those already taken by the writer need no hurrying.
+  if (!intake_pending_.empty()) {
+    intake_urgent_ = true;
+    write_cv_.notify_one();
+  }
+  intake_stored_cv_.wait_for(lock, kIntakeReadWait, [&] {
+    return intake_stored_ >= target || !intake_error_.ok();
+  });
+  if (intake_stored_ >= target) return absl::OkStatus();
+  if (!intake_error_.ok()) return intake_error_;
+  return absl::UnavailableError(
+      "accepted messages are taking too long to be stored; try again");
+}
+
 absl::Status SqliteStore::LoadSuppressedAddresses() {
   suppressed_addresses_ = std::make_unique<SuppressedAddresses>();
   ASSIGN_OR_RETURN(stmt, writer_conn_->Prepare(
@@ -794,6 +1001,11 @@ absl::StatusOr<SqliteStore::ReadLease> SqliteStore::AcquireReader() {
   }
   ASSIGN_OR_RETURN(conn, SqliteConnection::Open(path_, /*read_only=*/false));
   return ReadLease(this, std::move(conn));
+}
+
+absl::StatusOr<SqliteStore::ReadLease> SqliteStore::AcquireMessageReader() {
+  RETURN_IF_ERROR(AwaitIntake());
+  return AcquireReader();
 }
 
 void SqliteStore::SetEventListener(std::function<void()> listener) {
@@ -952,6 +1164,7 @@ absl::StatusOr<int64_t> SqliteStore::CountApiKeys() {
 
 void SqliteStore::InsertMessages(std::vector<NewMessage> batch,
                                  InsertCallback done) {
+  if (AcceptIntoIntake(batch, done)) return;
   auto items = std::make_shared<std::vector<NewMessage>>(std::move(batch));
   auto outcomes = std::make_shared<std::vector<InsertOutcome>>();
   Submit({[items, outcomes](SqliteConnection& db) -> absl::Status {
@@ -975,7 +1188,7 @@ void SqliteStore::InsertMessages(std::vector<NewMessage> batch,
 absl::StatusOr<Message> SqliteStore::GetMessage(int64_t tenant_id,
                                                 absl::string_view id,
                                                 bool with_content) {
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   static const std::string kSql = absl::StrCat(
       "SELECT ", kMessageColumns, " FROM messages WHERE tenant_id = ? AND id = ?");
   ReadSnapshot snapshot(*db);
@@ -1019,7 +1232,7 @@ Event ReadEventRow(const SqliteStatement& s) {
 }  // namespace
 
 absl::StatusOr<int64_t> SqliteStore::FindMessageTenant(absl::string_view id) {
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   ASSIGN_OR_RETURN(stmt,
                    db->Prepare("SELECT tenant_id FROM messages WHERE id = ?"));
   stmt->Bind(1, id);
@@ -1030,7 +1243,7 @@ absl::StatusOr<int64_t> SqliteStore::FindMessageTenant(absl::string_view id) {
 
 absl::StatusOr<std::vector<Event>> SqliteStore::MessageEvents(
     int64_t tenant_id, absl::string_view id) {
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   static const std::string kSql =
       absl::StrCat("SELECT ", kEventColumns,
                    " FROM events WHERE message_id = ? AND tenant_id = ? "
@@ -1086,7 +1299,7 @@ absl::StatusOr<MessagePage> SqliteStore::ListMessages(
   }
   absl::StrAppend(&sql, " ORDER BY m.create_time DESC, m.row_id DESC LIMIT ?");
 
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   ReadSnapshot snapshot(*db);
   MessagePage page;
   {
@@ -1135,7 +1348,7 @@ absl::StatusOr<EventBatch> SqliteStore::ReadEvents(int64_t tenant_id,
       absl::StrCat("SELECT ", kEventColumns,
                    " FROM events WHERE message_id = ? AND tenant_id = ? AND "
                    "id > ? ORDER BY id LIMIT ?");
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   EventBatch batch;
   batch.scanned_through = after_id;
   ASSIGN_OR_RETURN(stmt, db->Prepare(filter.message_id.empty() ? kAll
@@ -1158,7 +1371,7 @@ absl::StatusOr<EventBatch> SqliteStore::ReadEvents(int64_t tenant_id,
 }
 
 absl::StatusOr<int64_t> SqliteStore::LastEventId(int64_t tenant_id) {
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   ASSIGN_OR_RETURN(stmt, db->Prepare("SELECT COALESCE(MAX(id), 0) FROM events "
                                      "WHERE tenant_id = ?"));
   stmt->Bind(1, tenant_id);
@@ -1289,7 +1502,7 @@ absl::Status SqliteStore::ReleaseAllLeases() {
 }
 
 absl::StatusOr<absl::Time> SqliteStore::NextDueTime() {
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   // A leased message is not due again before its lease ends.
   ASSIGN_OR_RETURN(
       stmt, db->Prepare("SELECT MIN(CASE WHEN lease_until IS NOT NULL AND "
@@ -2177,7 +2390,7 @@ absl::StatusOr<std::vector<AlertRecordRow>> SqliteStore::ListAlertRecords(
 
 absl::StatusOr<std::vector<OldestUnsentMessage>>
 SqliteStore::OldestUnsentMessages() {
-  ASSIGN_OR_RETURN(db, AcquireReader());
+  ASSIGN_OR_RETURN(db, AcquireMessageReader());
   ReadSnapshot snapshot(*db);
   // One pass over messages_queue, which holds exactly the unsent messages
   // (the condition is repeated word for word so SQLite uses it) and covers

@@ -18,12 +18,22 @@
 // through this object, never by another process behind its back (no
 // deliverd command does).
 //
+// With synchronous=NORMAL (SqliteOptions::full_sync false) a single Send is
+// acknowledged once its message is appended to an intake log beside the
+// database (intake_log.h: a copy into a memory-mapped file, with no system
+// call and no thread switch); the writer
+// copies accepted messages into the database in batches. Every read of
+// messages or events, and every other write, first waits for the messages
+// accepted before it to be copied, so callers never see the difference.
+// Open stores what a killed process left in the log.
+//
 // Thread-safe. Only one deliverd process may use a file at a time (SQLite
 // would serialise them correctly, but leases assume one dispatcher per file
 // unless both share a clock; use MySQL for several replicas).
 #ifndef DELIVERD_SERVER_STORE_SQLITE_STORE_H_
 #define DELIVERD_SERVER_STORE_SQLITE_STORE_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -38,6 +48,7 @@
 
 namespace deliverd::store {
 
+class IntakeLog;
 class SuppressedAddresses;
 
 struct SqliteOptions {
@@ -54,6 +65,18 @@ struct SqliteOptions {
   // from its beginning only once every frame is copied: without this the
   // WAL file would grow as long as the writes go on.
   int restart_pages = 4000;
+  // With full_sync false: acknowledge a single message without a request
+  // id once it is appended to the intake log (path + "-intake"), and copy
+  // accepted messages into the database at most this many milliseconds
+  // later, many per transaction, or at once when something reads messages
+  // or events. 0 turns the intake log off. (With full_sync the log is only
+  // read at Open, to store what a killed process had accepted.)
+  int intake_delay_ms = 10;
+  // The log's size, allocated on disk when the store opens. When it is
+  // full it takes no more messages until the writer has copied all it
+  // holds (and emptied it); Sends meanwhile go through the writer as with
+  // full_sync.
+  int64_t intake_max_bytes = 16 << 20;
 };
 
 class SqliteStore : public Store {
@@ -240,6 +263,35 @@ class SqliteStore : public Store {
   // Fills suppressed_addresses_ from the suppressions table (at Open).
   absl::Status LoadSuppressedAddresses();
   absl::StatusOr<ReadLease> AcquireReader();
+  // AcquireReader for reads of messages and events: first waits for the
+  // intake log (AwaitIntake).
+  absl::StatusOr<ReadLease> AcquireMessageReader();
+
+  // The intake log (see the class comment). intake_log_ is set at Open and
+  // never changes; what it points to and the fields after it are guarded
+  // by write_mu_.
+  // Opens the log and stores what it holds (at Open, before the writer
+  // starts); leaves intake_log_ null when another process holds it.
+  absl::Status RecoverIntake();
+  // Appends batch[0] to the log and answers `done` when the batch is one
+  // message the log may take; returns false (batch untouched) otherwise.
+  bool AcceptIntoIntake(std::vector<NewMessage>& batch, InsertCallback& done);
+  // Writer thread: stores `items` (accepted up to number `upto`) in one
+  // transaction; on failure puts them back to be tried again.
+  void StoreIntake(SqliteConnection& db, std::vector<NewMessage> items,
+                   uint64_t upto);
+  // Returns once every message accepted so far is in the database
+  // (UNAVAILABLE if that takes more than a few seconds).
+  absl::Status AwaitIntake();
+  std::unique_ptr<IntakeLog> intake_log_;
+  std::vector<NewMessage> intake_pending_;
+  std::chrono::steady_clock::time_point intake_due_;
+  uint64_t intake_accepted_ = 0;
+  uint64_t intake_stored_ = 0;
+  // Set by a reader waiting for the log: store at once.
+  bool intake_urgent_ = false;
+  absl::Status intake_error_;
+  std::condition_variable intake_stored_cv_;
 
   std::string path_;
   SqliteOptions options_;

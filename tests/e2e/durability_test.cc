@@ -95,6 +95,50 @@ TEST_F(DurabilityTest, AcknowledgedMessagesSurviveSigkillAndAreDelivered) {
   EXPECT_EQ(sent, static_cast<int>(acknowledged.size()));
 }
 
+// With --sqlite-sync normal a single Send is answered once it is in the
+// store's intake log, before it reaches the database: concurrent Sends,
+// then SIGKILL, and every answered message is there after the restart and
+// gets delivered.
+TEST_F(DurabilityTest, NormalSyncSendsSurviveSigkillAndAreDelivered) {
+  server_->Kill();
+  absl::StatusOr<std::unique_ptr<Deliverd>> started =
+      Deliverd::Start({"--sqlite-sync", "normal"});
+  ASSERT_TRUE(started.ok()) << started.status();
+  server_ = std::move(*started);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 40;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Client client = server_->NewClient();
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::StatusOr<v1::Message> m = client.Send(
+            MakeSend("a@example.com",
+                     absl::StrCat("n", t, "-", i, "@example.org"),
+                     absl::StrCat("Normal ", t, "-", i), "Body"));
+        if (m.ok()) ids[t].push_back(m->id());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  server_->Kill();
+
+  std::vector<std::string> acknowledged;
+  for (const auto& some : ids) {
+    acknowledged.insert(acknowledged.end(), some.begin(), some.end());
+  }
+  ASSERT_EQ(acknowledged.size(), static_cast<size_t>(kThreads * kPerThread));
+  ASSERT_OK(server_->Restart());
+  Client after = server_->NewClient();
+  for (const std::string& id : acknowledged) {
+    absl::StatusOr<v1::Message> sent =
+        after.WaitForStatus(id, v1::MESSAGE_STATUS_SENT);
+    ASSERT_TRUE(sent.ok()) << id << ": " << sent.status();
+    EXPECT_TRUE(ReadFile(server_->OutboxFile(id)).has_value()) << id;
+  }
+}
+
 TEST_F(DurabilityTest, SigtermExitsZeroAndRestartKeepsEverything) {
   const std::string first_key = server_->api_key();
   std::string id;

@@ -57,12 +57,13 @@ class SqliteStoreFactory {
   static constexpr const char* kName = "Sqlite";
   static bool Available(std::string* why) { return true; }
 
-  explicit SqliteStoreFactory(const std::string& dir)
-      : path_(dir + "/deliverd.sqlite") {}
+  explicit SqliteStoreFactory(const std::string& dir,
+                              SqliteOptions options = {})
+      : path_(dir + "/deliverd.sqlite"), options_(options) {}
 
   absl::StatusOr<std::unique_ptr<Store>> Open() {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(path_);
+        SqliteStore::Open(path_, options_);
     if (!store.ok()) return store.status();
     return std::unique_ptr<Store>(std::move(*store));
   }
@@ -133,6 +134,28 @@ class SqliteStoreFactory {
 
  private:
   std::string path_;
+  SqliteOptions options_;
+};
+
+// SqliteStore with synchronous=NORMAL and its intake log: single messages
+// are acknowledged from the log, and with a delay far longer than any test
+// they reach the database only because a read, another write or closing
+// the store asks for them, so every test also checks that nothing can
+// observe the log.
+class SqliteIntakeStoreFactory : public SqliteStoreFactory {
+ public:
+  static constexpr const char* kName = "SqliteIntake";
+  explicit SqliteIntakeStoreFactory(const std::string& dir)
+      : SqliteStoreFactory(dir, Options()) {}
+
+ private:
+  static SqliteOptions Options() {
+    SqliteOptions options;
+    options.full_sync = false;
+    options.intake_delay_ms = 10 * 60 * 1000;
+    options.intake_max_bytes = 1 << 20;
+    return options;
+  }
 };
 
 }  // namespace deliverd::store::conformance

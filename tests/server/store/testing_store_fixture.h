@@ -55,7 +55,9 @@ inline void PrintTo(RecipientKind v, std::ostream* os) {
 namespace conformance {
 
 // The implementations under test.
-using StoreFactories = ::testing::Types<SqliteStoreFactory, MysqlStoreFactory>;
+using StoreFactories = ::testing::Types<SqliteStoreFactory,
+                                       SqliteIntakeStoreFactory,
+                                       MysqlStoreFactory>;
 
 // Test names end in the factory's name ("MessagesTest/Sqlite.Foo").
 struct FactoryName {
