@@ -94,8 +94,8 @@ absl::StatusOr<std::unique_ptr<IntakeLog>> IntakeLog::Open(
     memcpy(log->map_, kMagic, 8);
     log->epoch_ = 1;
     PutWord(log->epoch_, log->map_ + 8);
-    // An epoch nobody used before; a record cannot start out valid.
-    PutWord(0, log->map_ + kFileHeaderBytes);
+    // The end of the (empty) log, where there is room for it.
+    if (log->capacity_ >= 8) PutWord(0, log->map_ + kFileHeaderBytes);
   } else {
     log->epoch_ = GetWord(log->map_ + 8);
     log->size_ = 0;

@@ -702,7 +702,7 @@ void SqliteStore::WriterLoop() {
           break;
         }
       }
-      if (!write_queue_.empty() && !stopping_) {
+      if (!write_queue_.empty() && !stopping_ && intake_pending_.empty()) {
         // The callers answered by the last commit are submitting again
         // right now; committing for the first of them alone would leave the
         // rest waiting a whole commit. When there is concurrency, give them
@@ -736,12 +736,17 @@ void SqliteStore::WriterLoop() {
         intake_upto = intake_accepted_ - intake_pending_.size();
       }
       if (intake_pending_.empty()) intake_urgent_ = false;
-      while (!write_queue_.empty() && group.size() < kMaxGroupSize) {
-        group.push_back(std::move(write_queue_.front()));
-        write_queue_.pop_front();
+      // The jobs wait until every accepted message is stored (more than
+      // one batch takes more than one pass), unless storing them fails:
+      // then the jobs go on, and reads of messages fail until it works.
+      if (intake_pending_.empty() || !intake_error_.ok()) {
+        while (!write_queue_.empty() && group.size() < kMaxGroupSize) {
+          group.push_back(std::move(write_queue_.front()));
+          write_queue_.pop_front();
+        }
       }
       if (group.empty() && intake.empty() && stopping_ &&
-          intake_pending_.empty()) {
+          intake_pending_.empty() && write_queue_.empty()) {
         return;  // stopping, and nothing left
       }
       writer_wakes_at_ = kWriterBusy;
@@ -811,6 +816,27 @@ absl::StatusOr<bool> MessageIdStored(SqliteConnection& db,
   stmt->Bind(1, id);
   ASSIGN_OR_RETURN(row, stmt->Step());
   return row;
+}
+
+// Stores one message from the intake log inside the open transaction.
+// `isolated`: on a savepoint of its own, and a message whose id is already
+// stored counts as stored (ALREADY_EXISTS otherwise).
+absl::Status InsertIntakeMessage(SqliteConnection& db, const NewMessage& item,
+                                 bool isolated) {
+  static const std::string kSavepoint = "SAVEPOINT intake";
+  static const std::string kRelease = "RELEASE intake";
+  static const std::string kRollbackTo = "ROLLBACK TO intake";
+  if (isolated) RETURN_IF_ERROR(db.ExecCached(kSavepoint));
+  absl::StatusOr<InsertOutcome> outcome = InsertOne(db, item);
+  absl::Status status = outcome.ok() ? outcome->status : outcome.status();
+  if (!isolated) return status;
+  if (status.ok()) return db.ExecCached(kRelease);
+  if (db.InAutocommit()) return status;  // SQLite ended the transaction
+  RETURN_IF_ERROR(db.ExecCached(kRollbackTo));
+  RETURN_IF_ERROR(db.ExecCached(kRelease));
+  if (!absl::IsAlreadyExists(status)) return status;
+  ASSIGN_OR_RETURN(stored, MessageIdStored(db, item.message.id));
+  return stored ? absl::OkStatus() : status;
 }
 
 // How long a reader waits for the intake log to be stored before giving
@@ -901,11 +927,15 @@ void SqliteStore::StoreIntake(SqliteConnection& db,
   static const std::string kCommit = "COMMIT";
   absl::Status status = db.ExecCached(kBegin);
   for (size_t i = 0; status.ok() && i < items.size(); ++i) {
-    absl::StatusOr<InsertOutcome> outcome = InsertOne(db, items[i]);
-    if (!outcome.ok()) {
-      status = outcome.status();
-    } else if (!outcome->status.ok()) {
-      status = outcome->status;
+    status = InsertIntakeMessage(db, items[i], /*isolated=*/false);
+  }
+  if (!status.ok() && absl::IsAlreadyExists(status)) {
+    // One message must not hold the rest back: again, each on a savepoint,
+    // so one whose id is already stored is skipped (as RecoverIntake does).
+    if (!db.InAutocommit()) db.Exec("ROLLBACK").IgnoreError();
+    status = db.ExecCached(kBegin);
+    for (size_t i = 0; status.ok() && i < items.size(); ++i) {
+      status = InsertIntakeMessage(db, items[i], /*isolated=*/true);
     }
   }
   if (status.ok()) status = db.ExecCached(kCommit);
@@ -921,10 +951,11 @@ void SqliteStore::StoreIntake(SqliteConnection& db,
     } else {
       intake_error_ = absl::UnavailableError(absl::StrCat(
           "accepted messages could not be stored yet: ", status.message()));
+      // Readers get the error instead of hurrying a retry.
+      intake_urgent_ = false;
       if (stopping_) {
         // They stay in the log; the next Open stores them.
         intake_pending_.clear();
-        intake_stored_ = intake_accepted_;
       } else {
         items.insert(items.end(),
                      std::make_move_iterator(intake_pending_.begin()),
@@ -946,6 +977,7 @@ absl::Status SqliteStore::AwaitIntake() {
   if (intake_log_ == nullptr) return absl::OkStatus();
   std::unique_lock<std::mutex> lock(write_mu_);
   if (intake_stored_ >= intake_accepted_) return absl::OkStatus();
+  if (!intake_error_.ok()) return intake_error_;
   const uint64_t target = intake_accepted_;
   // Those already taken by the writer need no hurrying.
   if (!intake_pending_.empty()) {

@@ -7,10 +7,14 @@
 // - Thread-safe: every method may be called from any thread at once.
 // - Every row belongs to a tenant; every method that reads or changes
 //   tenant data takes the tenant id and never touches another tenant's rows.
-// - Writes are durable when they report success (the commit has reached
-//   stable storage). Implementations may group concurrent writes into one
-//   commit; a write's callback runs after that commit, on a store thread, and
-//   must not block.
+// - Writes are durable when they report success, as durable as the store
+//   is configured to be (SqliteStore's synchronous=FULL: on stable storage;
+//   NORMAL: surviving the process being killed). Implementations may group
+//   concurrent writes into one commit; a write's callback runs after that
+//   commit, on a store thread, and must not block. The one exception:
+//   SqliteStore with NORMAL may answer InsertMessages from its intake log,
+//   calling `done` on the caller's thread before InsertMessages returns, so
+//   callers must not hold a lock `done` takes.
 // - Errors: NOT_FOUND for a missing row, INVALID_ARGUMENT for a request the
 //   store itself refuses (a reused request id with another body),
 //   FAILED_PRECONDITION for a lost lease, UNAVAILABLE/INTERNAL for storage

@@ -4,9 +4,12 @@
 // every store test over it (SqliteIntakeStoreFactory).
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -291,6 +294,108 @@ TEST_F(SqliteIntakeTest, ClosingStoresAcceptedMessages) {
   log->reset();
   auto store = Open(SqliteOptions());
   EXPECT_EQ(CountMessages(*store, tenant), 3);
+}
+
+// More than one batch (1,000) accepted, then a write: it runs only after
+// all of them are stored.
+TEST_F(SqliteIntakeTest, AWriteSeesMoreThanOneBatchOfAcceptedMessages) {
+  SqliteOptions options = IntakeOptions();
+  options.intake_max_bytes = 4 << 20;
+  auto store = Open(options);
+  int64_t tenant = *store->CreateTenant("t");
+  constexpr int kMessages = 1500;
+  for (int n = 0; n < kMessages; ++n) {
+    bool inline_answer = false;
+    ASSERT_TRUE(Insert(*store, Numbered(tenant, n), &inline_answer).ok());
+    ASSERT_TRUE(inline_answer) << n;
+  }
+  absl::StatusOr<std::vector<Message>> claimed = store->ClaimDueMessages(
+      "worker", kT0 + absl::Hours(1), absl::Minutes(5), 5000);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ(claimed->size(), static_cast<size_t>(kMessages));
+}
+
+// A message whose id is already stored (written by the writer with a
+// request id, then accepted again without one) does not hold back the
+// messages stored with it.
+TEST_F(SqliteIntakeTest, AnAlreadyStoredIdDoesNotBlockTheOthers) {
+  auto store = Open();
+  int64_t tenant = *store->CreateTenant("t");
+  NewMessage via_writer = Numbered(tenant, 1);
+  via_writer.message.request_id = "req";
+  via_writer.request_hash = "hash";
+  ASSERT_TRUE(Insert(*store, via_writer).ok());
+  bool inline_answer = false;
+  ASSERT_TRUE(Insert(*store, Numbered(tenant, 1), &inline_answer).ok());
+  ASSERT_TRUE(inline_answer);
+  ASSERT_TRUE(Insert(*store, Numbered(tenant, 2), &inline_answer).ok());
+  ASSERT_TRUE(inline_answer);
+  absl::StatusOr<Message> second = store->GetMessage(tenant, "m_intake_2", false);
+  EXPECT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(CountMessages(*store, tenant), 2);
+}
+
+double CpuSeconds() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// The disk fills (a file size limit in a child process) while more than a
+// batch of accepted messages waits: a read fails at once with UNAVAILABLE
+// naming the cause, the writer does not spin retrying, and after the
+// process dies every accepted message is stored by the next Open.
+TEST_F(SqliteIntakeTest, ADiskFullFailsReadsWithoutSpinningAndLosesNothing) {
+  constexpr int kMessages = 1500;
+  int64_t tenant = 0;
+  {
+    auto store = Open();
+    tenant = *store->CreateTenant("t");
+  }
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    SqliteOptions options = IntakeOptions();
+    options.intake_max_bytes = 4 << 20;
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open(path_, options);
+    if (!store.ok()) _exit(2);
+    for (int n = 0; n < kMessages; ++n) {
+      std::vector<NewMessage> one;
+      one.push_back(Numbered(tenant, n));
+      (*store)->InsertMessages(std::move(one), [](auto) {});
+    }
+    signal(SIGXFSZ, SIG_IGN);
+    struct stat wal, db;
+    if (stat((path_ + "-wal").c_str(), &wal) != 0) wal.st_size = 0;
+    if (stat(path_.c_str(), &db) != 0) _exit(3);
+    struct rlimit limit = {
+        static_cast<rlim_t>(std::max(wal.st_size, db.st_size)),
+        RLIM_INFINITY};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    absl::StatusOr<Message> m =
+        (*store)->GetMessage(tenant, "m_intake_2", false);
+    if (m.ok() || !absl::IsUnavailable(m.status())) _exit(4);
+    // Idle for half a second: a writer retrying in a loop would use it all.
+    double before = CpuSeconds();
+    absl::SleepFor(absl::Milliseconds(500));
+    if (CpuSeconds() - before > 0.25) _exit(5);
+    // A second read fails the same way, at once.
+    if ((*store)->GetMessage(tenant, "m_intake_3", false).ok()) _exit(6);
+    raise(SIGKILL);
+    _exit(7);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "child exited with " << WEXITSTATUS(status)
+      << " (4: the read did not fail with UNAVAILABLE; 5: the writer spun)";
+  auto store = Open();
+  absl::StatusOr<std::vector<Message>> claimed = store->ClaimDueMessages(
+      "worker", kT0 + absl::Hours(1), absl::Minutes(5), 5000);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ(claimed->size(), static_cast<size_t>(kMessages));
 }
 
 }  // namespace
