@@ -503,7 +503,9 @@ flags (also settable in --config FILE as "name = value"):
                              replica before another may take it over
                              (default 5m)
   --sqlite-sync full|normal  fsync every commit (full, default) or leave it
-                             to the OS (normal: survives kill -9, not power loss)
+                             to the OS (normal: survives kill -9, not power
+                             loss; single Sends are answered from an intake
+                             log, <store>-intake, and stored within 10 ms)
   --transport outbox|smtp    how mail leaves (default outbox: .eml files)
   --outbox-dir DIR           outbox folder (default <data-dir>/outbox)
   --smtp-relay URL           send through this relay (selects --transport smtp):
