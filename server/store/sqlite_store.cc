@@ -806,9 +806,8 @@ void SqliteStore::WriterLoop() {
 
 namespace {
 
-// A message is stored from the intake log unless a row with its id is
-// already there (a process killed between storing it and emptying the
-// log).
+// Whether a row with this id is stored: a message in the intake log may
+// already be (a process killed between storing it and emptying the log).
 absl::StatusOr<bool> MessageIdStored(SqliteConnection& db,
                                      const std::string& id) {
   static const std::string kSql = "SELECT 1 FROM messages WHERE id = ?";
@@ -870,10 +869,7 @@ absl::Status SqliteStore::RecoverIntake() {
               item.status().message(),
               "); move the file aside to start without it"));
         }
-        ASSIGN_OR_RETURN(stored, MessageIdStored(db, item->message.id));
-        if (stored) continue;
-        ASSIGN_OR_RETURN(outcome, InsertOne(db, *item));
-        (void)outcome;
+        RETURN_IF_ERROR(InsertIntakeMessage(db, *item, /*isolated=*/true));
       }
       return db.Exec("COMMIT");
     }();

@@ -22,33 +22,15 @@
 #include "server/store/intake_codec.h"
 #include "server/store/intake_log.h"
 #include "server/store/sqlite_store.h"
+#include "testing_numbered_message.h"
 
 namespace deliverd::store {
 namespace {
 
-const absl::Time kT0 = absl::FromUnixSeconds(1800000000);
+const absl::Time kT0 = kNumberedMessageTime;
 
 NewMessage Numbered(int64_t tenant, int n) {
-  NewMessage item;
-  Message& m = item.message;
-  m.id = absl::StrCat("m_intake_", n);
-  m.tenant_id = tenant;
-  m.status = MessageStatus::kQueued;
-  m.from_address = "sender@example.com";
-  m.subject = absl::StrCat("Message ", n);
-  m.create_time = m.update_time = m.next_attempt_time =
-      kT0 + absl::Milliseconds(n);
-  m.content = std::string(200, 'c');
-  Recipient r;
-  r.address = absl::StrCat("user", n, "@example.org");
-  m.recipients.push_back(r);
-  Event queued;
-  queued.tenant_id = tenant;
-  queued.message_id = m.id;
-  queued.type = EventType::kQueued;
-  queued.time = m.create_time;
-  item.events.push_back(queued);
-  return item;
+  return NumberedMessage(tenant, "m_intake_", n, std::string(200, 'c'));
 }
 
 SqliteOptions IntakeOptions() {
@@ -94,6 +76,28 @@ class SqliteIntakeTest : public ::testing::Test {
         promise.get_future().get();
     if (!result.ok()) return result.status();
     return result->front();
+  }
+
+  // In a forked child: opens the store with `options` and accepts
+  // Numbered(tenant, 0 .. count-1), each of which must be answered from the
+  // intake log; exits the child (2: Open failed, 3: an answer did not come
+  // from the log) rather than return on failure.
+  std::unique_ptr<SqliteStore> OpenAndAcceptInChild(SqliteOptions options,
+                                                    int64_t tenant,
+                                                    int count) {
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open(path_, options);
+    if (!store.ok()) _exit(2);
+    for (int n = 0; n < count; ++n) {
+      std::vector<NewMessage> one;
+      one.push_back(Numbered(tenant, n));
+      bool answered = false;
+      (*store)->InsertMessages(std::move(one), [&](auto result) {
+        answered = result.ok() && result->front().status.ok();
+      });
+      if (!answered) _exit(3);
+    }
+    return *std::move(store);
   }
 
   int64_t CountMessages(SqliteStore& store, int64_t tenant) {
@@ -194,18 +198,8 @@ TEST_F(SqliteIntakeTest, AcceptedMessagesSurviveSigkill) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(path_, IntakeOptions());
-    if (!store.ok()) _exit(2);
-    for (int n = 0; n < kMessages; ++n) {
-      std::vector<NewMessage> one;
-      one.push_back(Numbered(tenant, n));
-      bool answered = false;
-      (*store)->InsertMessages(std::move(one), [&](auto result) {
-        answered = result.ok() && result->front().status.ok();
-      });
-      if (!answered) _exit(3);  // not answered from the log
-    }
+    std::unique_ptr<SqliteStore> store =
+        OpenAndAcceptInChild(IntakeOptions(), tenant, kMessages);
     raise(SIGKILL);
     _exit(4);
   }
@@ -358,14 +352,8 @@ TEST_F(SqliteIntakeTest, ADiskFullFailsReadsWithoutSpinningAndLosesNothing) {
   if (child == 0) {
     SqliteOptions options = IntakeOptions();
     options.intake_max_bytes = 4 << 20;
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open(path_, options);
-    if (!store.ok()) _exit(2);
-    for (int n = 0; n < kMessages; ++n) {
-      std::vector<NewMessage> one;
-      one.push_back(Numbered(tenant, n));
-      (*store)->InsertMessages(std::move(one), [](auto) {});
-    }
+    std::unique_ptr<SqliteStore> store =
+        OpenAndAcceptInChild(options, tenant, kMessages);
     signal(SIGXFSZ, SIG_IGN);
     struct stat wal, db;
     if (stat((path_ + "-wal").c_str(), &wal) != 0) wal.st_size = 0;
@@ -375,14 +363,14 @@ TEST_F(SqliteIntakeTest, ADiskFullFailsReadsWithoutSpinningAndLosesNothing) {
         RLIM_INFINITY};
     setrlimit(RLIMIT_FSIZE, &limit);
     absl::StatusOr<Message> m =
-        (*store)->GetMessage(tenant, "m_intake_2", false);
+        store->GetMessage(tenant, "m_intake_2", false);
     if (m.ok() || !absl::IsUnavailable(m.status())) _exit(4);
     // Idle for half a second: a writer retrying in a loop would use it all.
     double before = CpuSeconds();
     absl::SleepFor(absl::Milliseconds(500));
     if (CpuSeconds() - before > 0.25) _exit(5);
     // A second read fails the same way, at once.
-    if ((*store)->GetMessage(tenant, "m_intake_3", false).ok()) _exit(6);
+    if (store->GetMessage(tenant, "m_intake_3", false).ok()) _exit(6);
     raise(SIGKILL);
     _exit(7);
   }
@@ -390,7 +378,8 @@ TEST_F(SqliteIntakeTest, ADiskFullFailsReadsWithoutSpinningAndLosesNothing) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status))
       << "child exited with " << WEXITSTATUS(status)
-      << " (4: the read did not fail with UNAVAILABLE; 5: the writer spun)";
+      << " (2, 3: see OpenAndAcceptInChild; 4: the read did not fail with "
+         "UNAVAILABLE; 5: the writer spun)";
   auto store = Open();
   absl::StatusOr<std::vector<Message>> claimed = store->ClaimDueMessages(
       "worker", kT0 + absl::Hours(1), absl::Minutes(5), 5000);

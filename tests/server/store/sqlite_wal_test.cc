@@ -11,30 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/store/sqlite_store.h"
+#include "testing_numbered_message.h"
 
 namespace deliverd::store {
 namespace {
 
 NewMessage Numbered(int64_t tenant, int n, const std::string& content) {
-  NewMessage item;
-  Message& m = item.message;
-  m.id = absl::StrCat("m_wal_", n);
-  m.tenant_id = tenant;
-  m.status = MessageStatus::kQueued;
-  m.from_address = "sender@example.com";
-  m.create_time = m.update_time = m.next_attempt_time =
-      absl::FromUnixSeconds(1800000000) + absl::Milliseconds(n);
-  m.content = content;
-  Recipient r;
-  r.address = absl::StrCat("user", n, "@example.org");
-  m.recipients.push_back(r);
-  Event queued;
-  queued.tenant_id = tenant;
-  queued.message_id = m.id;
-  queued.type = EventType::kQueued;
-  queued.time = m.create_time;
-  item.events.push_back(queued);
-  return item;
+  return NumberedMessage(tenant, "m_wal_", n, content);
 }
 
 int64_t FileSize(const std::string& path) {
