@@ -98,11 +98,8 @@ absl::StatusOr<std::unique_ptr<IntakeLog>> IntakeLog::Open(
     if (log->capacity_ >= 8) PutWord(0, log->map_ + kFileHeaderBytes);
   } else {
     log->epoch_ = GetWord(log->map_ + 8);
-    log->size_ = 0;
     // Positioned after the records ReadAll would return.
-    for (const std::string& record : log->ReadAll()) {
-      log->size_ += kRecordHeaderBytes + static_cast<int64_t>(record.size());
-    }
+    log->size_ = log->Walk(nullptr);
   }
   return log;
 }
@@ -112,8 +109,7 @@ IntakeLog::~IntakeLog() {
   ::close(fd_);
 }
 
-std::vector<std::string> IntakeLog::ReadAll() const {
-  std::vector<std::string> records;
+int64_t IntakeLog::Walk(std::vector<std::string>* records) const {
   const char* base = map_ + kFileHeaderBytes;
   int64_t at = 0;
   while (capacity_ - at >= kRecordHeaderBytes) {
@@ -124,9 +120,15 @@ std::vector<std::string> IntakeLog::ReadAll() const {
     }
     absl::string_view record(base + at + kRecordHeaderBytes, length);
     if (Checksum(epoch_, record) != GetWord(base + at + 8)) break;
-    records.emplace_back(record);
+    if (records != nullptr) records->emplace_back(record);
     at += kRecordHeaderBytes + static_cast<int64_t>(length);
   }
+  return at;
+}
+
+std::vector<std::string> IntakeLog::ReadAll() const {
+  std::vector<std::string> records;
+  Walk(&records);
   return records;
 }
 

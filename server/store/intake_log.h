@@ -66,6 +66,9 @@ class IntakeLog {
  private:
   IntakeLog(std::string path, int fd, char* map, int64_t capacity)
       : path_(std::move(path)), fd_(fd), map_(map), capacity_(capacity) {}
+  // Reads the records of the current epoch from the start, adding them to
+  // `records` when it is not null; returns the offset after the last.
+  int64_t Walk(std::vector<std::string>* records) const;
 
   std::string path_;
   int fd_;
