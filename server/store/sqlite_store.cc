@@ -681,7 +681,13 @@ void SqliteStore::RunJobsIsolated(SqliteConnection& db,
   }
 }
 
+namespace {
+// The store whose writer loop runs on this thread, if any.
+thread_local const SqliteStore* writer_of_this_thread = nullptr;
+}  // namespace
+
 void SqliteStore::WriterLoop() {
+  writer_of_this_thread = this;
   SqliteConnection& db = *writer_conn_;
   size_t last_group_size = 0;
   while (true) {
@@ -971,6 +977,10 @@ void SqliteStore::StoreIntake(SqliteConnection& db,
 
 absl::Status SqliteStore::AwaitIntake() {
   if (intake_log_ == nullptr) return absl::OkStatus();
+  // The writer cannot wait for itself: a read made on its thread (an event
+  // listener's, which runs between two transactions) sees what is
+  // committed so far, as it would with full sync.
+  if (writer_of_this_thread == this) return absl::OkStatus();
   std::unique_lock<std::mutex> lock(write_mu_);
   if (intake_stored_ >= intake_accepted_) return absl::OkStatus();
   if (!intake_error_.ok()) return intake_error_;

@@ -281,7 +281,8 @@ class SqliteStore : public Store {
   void StoreIntake(SqliteConnection& db, std::vector<NewMessage> items,
                    uint64_t upto);
   // Returns once every message accepted so far is in the database
-  // (UNAVAILABLE if that takes more than a few seconds).
+  // (UNAVAILABLE if that takes more than a few seconds); at once on the
+  // writer's own thread (event listeners), which cannot wait for itself.
   absl::Status AwaitIntake();
   std::unique_ptr<IntakeLog> intake_log_;
   std::vector<NewMessage> intake_pending_;

@@ -329,6 +329,42 @@ TEST_F(SqliteIntakeTest, AnAlreadyStoredIdDoesNotBlockTheOthers) {
   EXPECT_EQ(CountMessages(*store, tenant), 2);
 }
 
+// Event listeners run on the writer's thread, between transactions, and
+// may read (the conformance suite's Recorder calls LastEventId). A read
+// there must not wait for the writer to store the intake log: the writer
+// would be waiting for itself.
+TEST_F(SqliteIntakeTest, AListenerReadingWhileMessagesWaitDoesNotDeadlock) {
+  auto store = Open();
+  int64_t tenant = *store->CreateTenant("t");
+  std::promise<absl::Status> listener_read;
+  bool first_call = true;
+  store->SetEventListener([&] {
+    if (!first_call) return;
+    first_call = false;
+    // A message now waits in the log, then the listener reads.
+    bool inline_answer = false;
+    std::vector<NewMessage> one;
+    one.push_back(Numbered(tenant, 2));
+    store->InsertMessages(std::move(one),
+                          [&](auto) { inline_answer = true; });
+    absl::StatusOr<int64_t> last = store->LastEventId(tenant);
+    listener_read.set_value(!inline_answer ? absl::InternalError("not inline")
+                                           : last.status());
+  });
+  // Through the writer (a request id), so its commit calls the listener.
+  NewMessage first = Numbered(tenant, 1);
+  first.message.request_id = "req";
+  first.request_hash = "hash";
+  ASSERT_TRUE(Insert(*store, first).ok());
+  std::future<absl::Status> read = listener_read.get_future();
+  ASSERT_EQ(read.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(read.get().ok());
+  store->SetEventListener(nullptr);
+  // And the message accepted from the listener is stored and readable.
+  absl::StatusOr<Message> second = store->GetMessage(tenant, "m_intake_2", false);
+  EXPECT_TRUE(second.ok()) << second.status();
+}
+
 double CpuSeconds() {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
